@@ -1,0 +1,34 @@
+"""Async client of a DataSphere-compatible backend: gRPC calls, operation polling, logs, file transfers."""
+
+from dsjobs_lsp.core.client.channels import CHANNEL_OPTIONS, ChannelPool, auth_metadata
+from dsjobs_lsp.core.client.errors import BackendError, OperationFailed, TransferError, code_name
+from dsjobs_lsp.core.client.jobs_client import CreateResult, JobsClient, execute_metadata, execute_response
+from dsjobs_lsp.core.client.logs import SYSTEM_LOG, LogChunk
+from dsjobs_lsp.core.client.transfer import (
+    DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
+    UploadTarget,
+    download_files,
+    safe_destination,
+    upload_files,
+)
+
+__all__ = [
+    "CHANNEL_OPTIONS",
+    "DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES",
+    "SYSTEM_LOG",
+    "BackendError",
+    "ChannelPool",
+    "CreateResult",
+    "JobsClient",
+    "LogChunk",
+    "OperationFailed",
+    "TransferError",
+    "UploadTarget",
+    "auth_metadata",
+    "code_name",
+    "download_files",
+    "execute_metadata",
+    "execute_response",
+    "safe_destination",
+    "upload_files",
+]

@@ -49,6 +49,9 @@ class JobRecord(BaseModel):
     config_path: str | None = None
     log_offset: int = Field(default=0, description="Last ReadLogs offset seen; attach resumes here.")
     outputs_downloaded: bool = False
+    operation_id: str | None = Field(
+        default=None, description="The Execute operation's id; attach reads the exit code from it."
+    )
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,1 @@
+"""Helpers of the training example (shipped to the job as a local module)."""

@@ -1,0 +1,652 @@
+"""The job engine: the state machine behind the gRPC services (create, execute, cancel, data lifecycle).
+
+Statuses: CREATING → PREPARING (workspace, Python environment) → EXECUTING → UPLOADING_OUTPUT →
+SUCCESS | ERROR | CANCELLED (CANCELLING in between on cancel). Every change is persisted and mirrored in the
+Execute operation's metadata, and wakes log readers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import grpc
+from google.protobuf import duration_pb2, empty_pb2, timestamp_pb2
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
+from yandex.cloud.operation import operation_pb2
+
+from . import wrapper
+from .blobs import SHA256_PATTERN, BlobStore, UrlSigner, blob_url_path
+from .journal import JobJournal
+from .layout import DataLayout
+from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
+from .pyenv import EnvironmentCache, EnvironmentError_
+from .state import FINAL_STATUSES, JobRow, StateStore
+from .workspace import (
+    WorkspaceError,
+    collect_outputs,
+    job_environment,
+    prepare_workspace,
+    relative_job_path,
+    resolve_command,
+)
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ID_PATTERN = re.compile(r"^[0-9a-z]{20}$")
+DEFAULT_DATA_TTL = timedelta(days=14)
+DEFAULT_GRACEFUL_TIMEOUT = 10.0
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 50
+ADOPTED_POLL_SECONDS = 0.05
+RESTARTED = "server restarted while the job was running"
+ACTIVE_STATUSES = frozenset({jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT,
+                             jobs_pb2.CANCELLING})
+
+
+@dataclass
+class _WrapperProcess:
+    """A wrapper this server started: its ``Popen`` and the pipe of its one-byte "new line" ticks.
+
+    Not an asyncio subprocess: closing one of those kills the child, and the wrapper must outlive the
+    server so that a restarted server can re-adopt the job.
+    """
+
+    popen: subprocess.Popen[bytes]
+    ticks: asyncio.StreamReader
+    transport: asyncio.BaseTransport
+
+
+async def _spawn_wrapper(argv: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> _WrapperProcess:
+    read_fd, write_fd = os.pipe()
+    try:
+        with open(log_path, "ab") as log_file:
+            popen = await asyncio.to_thread(
+                subprocess.Popen, argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd,
+                stderr=log_file, start_new_session=True)
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    loop = asyncio.get_running_loop()
+    ticks = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(ticks),
+                                                os.fdopen(read_fd, "rb", buffering=0))
+    return _WrapperProcess(popen, ticks, transport)
+
+
+@dataclass
+class _Execution:
+    """A job being executed by this server."""
+
+    task: asyncio.Task[None] | None = None
+    cancel_requested: bool = False
+
+
+def require_job_id(job_id: str) -> None:
+    """INVALID_ARGUMENT on an empty job id."""
+    if not job_id:
+        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "job_id is empty")
+
+
+def require_project_id(project_id: str) -> None:
+    """INVALID_ARGUMENT unless the project id has the DataSphere format (20 chars of [0-9a-z])."""
+    if not PROJECT_ID_PATTERN.match(project_id):
+        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT,
+                       f"project_id {project_id!r} is not a valid project id (20 characters of [0-9a-z])")
+
+
+def _timestamp_after(seconds: float) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromNanoseconds(int((time.time() + seconds) * 1e9))
+    return stamp
+
+
+def _ttl_seconds(ttl: duration_pb2.Duration | None) -> float:
+    if ttl is None or (ttl.seconds == 0 and ttl.nanos == 0):
+        return DEFAULT_DATA_TTL.total_seconds()
+    seconds = ttl.seconds + ttl.nanos / 1e9
+    if seconds < 0:
+        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "data ttl must not be negative")
+    return seconds
+
+
+def _files_needing_upload(store: BlobStore, files: list[jobs_pb2.File]) -> list[jobs_pb2.File]:
+    missing: dict[str, jobs_pb2.File] = {}
+    for item in files:
+        if item.sha256 not in missing and not store.has(item.sha256):
+            missing[item.sha256] = item
+    return list(missing.values())
+
+
+def _job_files(params: jobs_pb2.JobParameters) -> list[jobs_pb2.File]:
+    return [*params.input_files, *params.env.python_env.local_modules]
+
+
+def _validate_parameters(params: jobs_pb2.JobParameters) -> None:
+    if not params.cmd.strip():
+        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "job_parameters.cmd is empty")
+    for item in _job_files(params):
+        label = item.desc.path or item.desc.var
+        if not SHA256_PATTERN.match(item.sha256):
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT,
+                           f"file {label!r}: sha256 {item.sha256!r} is not 64 lower-case hex digits")
+        if item.size_bytes < 0:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"file {label!r}: negative size_bytes")
+    for item in params.input_files:
+        try:
+            relative_job_path(item.desc.path)
+        except WorkspaceError as error:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"input file: {error}") from None
+    for desc in params.output_files:
+        try:
+            relative_job_path(desc.path)
+        except WorkspaceError as error:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"output file: {error}") from None
+
+
+def _merge_parameters(source: jobs_pb2.JobParameters,
+                      overrides: jobs_pb2.JobParameters) -> jobs_pb2.JobParameters:
+    """Clone semantics: set fields of ``overrides`` replace the source's; inputs are replaced by var/path."""
+    merged = jobs_pb2.JobParameters()
+    merged.CopyFrom(source)
+    for descriptor, value in overrides.ListFields():
+        if descriptor.name == "input_files":
+            keys = {(f.desc.var or f.desc.path) for f in value}
+            kept = [f for f in source.input_files if (f.desc.var or f.desc.path) not in keys]
+            del merged.input_files[:]
+            merged.input_files.extend([*kept, *value])
+        elif descriptor.name == "env":
+            merged.env.MergeFrom(value)
+        elif descriptor.label == descriptor.LABEL_REPEATED:
+            field = getattr(merged, descriptor.name)
+            del field[:]
+            field.extend(value)
+        elif descriptor.message_type is not None:
+            getattr(merged, descriptor.name).CopyFrom(value)
+        else:
+            setattr(merged, descriptor.name, value)
+    return merged
+
+
+def _encode_page_token(job: jobs_pb2.Job) -> str:
+    raw = f"{job.created_at.ToNanoseconds()}:{job.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_page_token(token: str) -> tuple[int, str]:
+    try:
+        created, _, job_id = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if not job_id:
+            raise ValueError(token)
+        return int(created), job_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"page_token {token!r} is not a valid page token") from None
+
+
+def _process_alive(pid: int | None, expected_arg: str) -> bool:
+    """Whether ``pid`` lives and is the process started with ``expected_arg`` (guards against pid reuse)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return expected_arg.encode() in cmdline
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"the job was killed by signal {signal.Signals(-code).name}"
+        return f"the job was killed by signal {-code}"
+    return f"the job exited with code {code}"
+
+
+class JobEngine:
+    """Owns jobs: their state, their processes and their data."""
+
+    def __init__(self, layout: DataLayout, state: StateStore, store: BlobStore, envs: EnvironmentCache,
+                 signer: Callable[[], UrlSigner]) -> None:
+        self.layout = layout
+        self.state = state
+        self.store = store
+        self.envs = envs
+        self._signer = signer
+        self._journals: dict[str, JobJournal] = {}
+        self._executions: dict[str, _Execution] = {}
+        self._processes: dict[str, _WrapperProcess] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    # ----- lookups -------------------------------------------------------------------------------------------
+    def row(self, job_id: str) -> JobRow:
+        """The job, or INVALID_ARGUMENT / NOT_FOUND."""
+        require_job_id(job_id)
+        row = self.state.jobs.get(job_id)
+        if row is None:
+            raise ApiError(grpc.StatusCode.NOT_FOUND, f"job {job_id} not found")
+        return row
+
+    def journal(self, job_id: str) -> JobJournal:
+        """The log journal of a job (one object per job, shared by writers and readers)."""
+        journal = self._journals.get(job_id)
+        if journal is None:
+            journal = self._journals[job_id] = JobJournal(self.layout.job_dir(job_id) / "journal.bin")
+        return journal
+
+    def list_jobs(self, project_id: str, page_size: int, page_token: str) -> tuple[list[jobs_pb2.Job], str]:
+        """One page of a project's jobs, newest first, and the token of the next page ('' at the end)."""
+        require_project_id(project_id)
+        if page_size < 0:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        ordered = sorted((r.job for r in self.state.jobs.values() if r.job.project_id == project_id),
+                         key=lambda j: (j.created_at.ToNanoseconds(), j.id), reverse=True)
+        if page_token:
+            after = _decode_page_token(page_token)
+            ordered = [j for j in ordered if (j.created_at.ToNanoseconds(), j.id) < after]
+        page = ordered[:size]
+        next_token = _encode_page_token(page[-1]) if len(ordered) > size else ""
+        return page, next_token
+
+    # ----- create / clone ------------------------------------------------------------------------------------
+    async def create(self, request: service_pb2.CreateProjectJobRequest) -> operation_pb2.Operation:
+        """Register a job; the response asks for uploads of the files the store lacks."""
+        require_project_id(request.project_id)
+        _validate_parameters(request.job_parameters)
+        ttl = _ttl_seconds(request.data_ttl if request.HasField("data_ttl") else None)
+        job = jobs_pb2.Job(
+            id=new_id("lj"), name=request.name, desc=request.desc, created_at=now_timestamp(),
+            status=jobs_pb2.CREATING, config=request.config, created_by_id="local-user",
+            project_id=request.project_id, job_parameters=request.job_parameters,
+            data_expires_at=_timestamp_after(ttl))
+        job.data_size_bytes = sum(f.size_bytes for f in _job_files(job.job_parameters))
+        await self.state.save_job(JobRow(job))
+        uploads = await self._upload_urls(_job_files(job.job_parameters))
+        response = service_pb2.CreateProjectJobResponse(job_id=job.id, upload_files=uploads)
+        metadata = service_pb2.CreateProjectJobMetadata(project_id=job.project_id, job_id=job.id)
+        operation = new_operation("Create job", metadata, response=response)
+        await self.state.save_operation(operation, job.id)
+        return operation
+
+    async def clone(self, request: service_pb2.CloneProjectJobRequest) -> operation_pb2.Operation:
+        """A new job from a source job's parameters with overrides applied."""
+        source = self.row(request.source_job_id).job
+        params = _merge_parameters(source.job_parameters, request.job_parameters_overrides)
+        created = await self.create(service_pb2.CreateProjectJobRequest(
+            project_id=source.project_id, job_parameters=params, config=source.config,
+            name=request.name or source.name, desc=request.desc or source.desc,
+            data_ttl=request.data_ttl if request.HasField("data_ttl") else None))
+        created_response = service_pb2.CreateProjectJobResponse()
+        created.response.Unpack(created_response)
+        self.state.jobs[created_response.job_id].job.parent_job_id = source.id
+        await self.state.save_job(self.state.jobs[created_response.job_id])
+        response = service_pb2.CloneProjectJobResponse(job_id=created_response.job_id,
+                                                        upload_files=created_response.upload_files)
+        metadata = service_pb2.CloneProjectJobMetadata(project_id=source.project_id,
+                                                       job_id=created_response.job_id)
+        operation = new_operation("Clone job", metadata, response=response)
+        await self.state.save_operation(operation, created_response.job_id)
+        return operation
+
+    async def _upload_urls(self, files: list[jobs_pb2.File]) -> list[jobs_pb2.StorageFile]:
+        missing = await asyncio.to_thread(_files_needing_upload, self.store, files)
+        signer = self._signer()
+        return [jobs_pb2.StorageFile(file=f, url=signer.url("PUT", blob_url_path(f.sha256))) for f in missing]
+
+    def download_urls(self, files: list[jobs_pb2.File]) -> list[jobs_pb2.StorageFile]:
+        """Presigned GET URLs of stored files."""
+        signer = self._signer()
+        return [jobs_pb2.StorageFile(file=f, url=signer.url("GET", blob_url_path(f.sha256))) for f in files]
+
+    # ----- execute -------------------------------------------------------------------------------------------
+    async def execute(self, job_id: str) -> operation_pb2.Operation:
+        """Start a created job (or return the running job's operation)."""
+        row = self.row(job_id)
+        if row.execute_operation_id and not row.finished:
+            return self.state.operations[row.execute_operation_id]
+        if row.job.status != jobs_pb2.CREATING:
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION,
+                           f"job {job_id} was already executed (status {jobs_pb2.JobStatus.Name(row.job.status)})")
+        missing = await asyncio.to_thread(_files_needing_upload, self.store, _job_files(row.job.job_parameters))
+        if missing:
+            names = ", ".join(f"{f.desc.path or f.desc.var} ({f.sha256[:12]})" for f in missing)
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"files are not uploaded: {names}")
+        operation = new_operation("Execute job", service_pb2.ExecuteProjectJobMetadata(job=row.job))
+        row.execute_operation_id = operation.id
+        await self.state.save_operation(operation, job_id)
+        execution = self._executions[job_id] = _Execution()
+        await self._set_status(row, jobs_pb2.PREPARING, "preparing the job directory", progress=5)
+        execution.task = asyncio.create_task(self._run(row, execution), name=f"job-{job_id}")
+        return operation
+
+    async def _run(self, row: JobRow, execution: _Execution) -> None:
+        journal = self.journal(row.job.id)
+        params = row.job.job_parameters
+        job_dir = self.layout.job_dir(row.job.id)
+        try:
+            project_home = (self.layout.projects / row.job.project_id / "home"
+                            if params.attach_project_disk else None)
+            workspace = await asyncio.to_thread(prepare_workspace, self.store, params, job_dir / "work",
+                                                project_home)
+            command = resolve_command(params, workspace.variables)
+            python_env = params.env.python_env if params.env.HasField("python_env") else None
+            if python_env is not None and python_env.requirements:
+                await self._set_status(row, jobs_pb2.PREPARING, "building the python environment", progress=10)
+            bin_dir = await self.envs.bin_dir(python_env, journal.append_system)
+            env = job_environment(params, bin_dir, workspace.variables)
+            await self._start_process(row, journal, command, env, workspace.work_dir)
+        except (WorkspaceError, EnvironmentError_) as error:
+            await journal.append_system(f"error: {error}")
+            await self._fail(row, str(error))
+            return
+        except asyncio.CancelledError:
+            if execution.cancel_requested:
+                await asyncio.shield(self._finish_cancelled_before_start(row))
+            raise
+        except Exception as error:
+            logger.exception("job %s failed to start", row.job.id)
+            await journal.append_system(f"internal error: {error}")
+            await self._fail(row, f"internal error of the local backend: {error}")
+            return
+        await self._follow(row, execution)
+
+    async def _start_process(self, row: JobRow, journal: JobJournal, command: str, env: dict[str, str],
+                             work_dir: Path) -> None:
+        job_dir = self.layout.job_dir(row.job.id)
+        argv = [sys.executable, wrapper.__file__, str(journal.path), str(job_dir / "exit_code"),
+                str(job_dir / "job.pid"), "--", "/bin/sh", "-c", command]
+        process = await _spawn_wrapper(argv, work_dir, env, job_dir / "wrapper.log")
+        self._processes[row.job.id] = process
+        row.runner_pid = process.popen.pid
+        row.job.started_at.CopyFrom(now_timestamp())
+        await journal.append_system(f"job process started (pid {process.popen.pid})")
+        await self._set_status(row, jobs_pb2.EXECUTING, "the job is running", progress=20)
+
+    async def _follow(self, row: JobRow, execution: _Execution) -> None:
+        """Wait for the job's exit (waking log readers as lines arrive), then collect outputs and finish."""
+        journal = self.journal(row.job.id)
+        job_dir = self.layout.job_dir(row.job.id)
+        process = self._processes.get(row.job.id)
+        if process is not None:
+            while await process.ticks.read(65536):
+                journal.notify()
+            await asyncio.to_thread(process.popen.wait)
+            process.transport.close()
+            self._processes.pop(row.job.id, None)
+        else:
+            await self._poll_adopted(row, journal)
+        code = await asyncio.to_thread(_read_int, job_dir / "exit_code")
+        if code is None:
+            await journal.append_system("the job's wrapper ended without recording an exit code")
+        else:
+            await journal.append_system(f"the job process exited: {_describe_exit(code)}")
+        await self._finish(row, execution, code)
+
+    async def _poll_adopted(self, row: JobRow, journal: JobJournal) -> None:
+        exit_file = self.layout.job_dir(row.job.id) / "exit_code"
+        size = await journal.size()
+        while not exit_file.exists() and _process_alive(row.runner_pid, str(exit_file)):
+            await asyncio.sleep(ADOPTED_POLL_SECONDS)
+            new_size = await journal.size()
+            if new_size != size:
+                size = new_size
+                journal.notify()
+        journal.notify()
+
+    async def _finish(self, row: JobRow, execution: _Execution, code: int | None) -> None:
+        await self._set_status(row, jobs_pb2.UPLOADING_OUTPUT, "collecting output files", progress=90)
+        job_dir = self.layout.job_dir(row.job.id)
+        params = row.job.job_parameters
+        collected = await asyncio.to_thread(collect_outputs, self.store, params, job_dir / "work",
+                                            job_dir / "outputs")
+        for item in collected.files:
+            await self.state.record_blob(item.sha256, item.size_bytes, time.time())
+        del row.job.output_files[:]
+        row.job.output_files.extend(collected.files)
+        del row.job.file_errors[:]
+        row.job.file_errors.extend(collected.errors)
+        row.job.data_size_bytes += sum(f.size_bytes for f in collected.files)
+        response = service_pb2.ExecuteProjectJobResponse(
+            output_files=self.download_urls(list(collected.files)), output_files_errors=collected.errors,
+            result=jobs_pb2.JobResult(return_code=code if code is not None else -1))
+        if execution.cancel_requested:
+            await self._complete(row, jobs_pb2.CANCELLED, "the job was cancelled", response,
+                                 error=(grpc.StatusCode.CANCELLED, "the job was cancelled"))
+        elif code == 0:
+            await self._complete(row, jobs_pb2.SUCCESS, "", response)
+        else:
+            reason = _describe_exit(code) if code is not None else "the job's exit code is unknown"
+            await self._complete(row, jobs_pb2.ERROR, reason, response)
+
+    async def _finish_cancelled_before_start(self, row: JobRow) -> None:
+        await self.journal(row.job.id).append_system("the job was cancelled before it started")
+        await self._complete(row, jobs_pb2.CANCELLED, "the job was cancelled before it started", None,
+                             error=(grpc.StatusCode.CANCELLED, "the job was cancelled"))
+
+    async def _fail(self, row: JobRow, reason: str) -> None:
+        await self._complete(row, jobs_pb2.ERROR, reason, None, error=(grpc.StatusCode.FAILED_PRECONDITION, reason))
+
+    async def _complete(self, row: JobRow, status: int, details: str,
+                        response: service_pb2.ExecuteProjectJobResponse | None,
+                        error: tuple[grpc.StatusCode, str] | None = None) -> None:
+        row.job.finished_at.CopyFrom(now_timestamp())
+        self._executions.pop(row.job.id, None)
+        operation = self.state.operations.get(row.execute_operation_id or "")
+        if operation is not None:
+            finish_operation(operation, response=response, error=error)
+        await self._set_status(row, status, details, progress=100)
+
+    async def _set_status(self, row: JobRow, status: int, details: str, *, progress: int) -> None:
+        row.job.status = status  # type: ignore[assignment]
+        row.job.status_details = details
+        await self.state.save_job(row)
+        operation = self.state.operations.get(row.execute_operation_id or "")
+        if operation is not None:
+            metadata = service_pb2.ExecuteProjectJobMetadata(
+                job=row.job, progress=jobs_pb2.JobProgress(message=details, progress=progress,
+                                                           create_time=now_timestamp()))
+            operation.metadata.Pack(metadata)
+            operation.modified_at.CopyFrom(now_timestamp())
+            await self.state.save_operation(operation, row.job.id)
+        self.journal(row.job.id).notify()
+
+    # ----- cancel --------------------------------------------------------------------------------------------
+    async def cancel(self, job_id: str, *, graceful: bool, reason: str) -> None:
+        """Stop a job: its whole process tree; gracefully with the job's signal and timeout if asked."""
+        row = self.row(job_id)
+        if row.job.status == jobs_pb2.CANCELLED:
+            return
+        if row.finished:
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION,
+                           f"job {job_id} has already finished ({jobs_pb2.JobStatus.Name(row.job.status)})")
+        journal = self.journal(job_id)
+        await journal.append_system("cancel requested" + (f": {reason}" if reason else ""))
+        if row.job.status == jobs_pb2.CREATING:
+            await self._complete(row, jobs_pb2.CANCELLED, "the job was cancelled before it was executed", None)
+            return
+        execution = self._executions.setdefault(job_id, _Execution())
+        execution.cancel_requested = True
+        if row.job.status == jobs_pb2.PREPARING and execution.task is not None:
+            execution.task.cancel()
+            return
+        await self._set_status(row, jobs_pb2.CANCELLING, "cancelling the job", progress=95)
+        job_pid = await self._job_pid(job_id)
+        if job_pid is None:
+            return
+        if graceful:
+            self._background(self._graceful_stop(row, job_pid))
+        else:
+            _kill_group(job_pid, signal.SIGKILL)
+
+    async def _job_pid(self, job_id: str) -> int | None:
+        pid_file = self.layout.job_dir(job_id) / "job.pid"
+        for _ in range(100):
+            pid = await asyncio.to_thread(_read_int, pid_file)
+            if pid is not None:
+                return pid
+            if (self.layout.job_dir(job_id) / "exit_code").exists():
+                return None
+            await asyncio.sleep(0.02)
+        return None
+
+    async def _graceful_stop(self, row: JobRow, job_pid: int) -> None:
+        shutdown = row.job.job_parameters.graceful_shutdown_parameters
+        signal_number = shutdown.signal or int(signal.SIGTERM)
+        timeout = (shutdown.timeout.seconds + shutdown.timeout.nanos / 1e9) or DEFAULT_GRACEFUL_TIMEOUT
+        journal = self.journal(row.job.id)
+        await journal.append_system(f"sending signal {signal_number} to the job; killing it in {timeout:g} s")
+        _kill_group(job_pid, signal_number)
+        deadline = time.monotonic() + timeout
+        while not row.finished and time.monotonic() < deadline and _group_alive(job_pid):
+            await asyncio.sleep(0.05)
+        if not row.finished and _group_alive(job_pid):
+            await journal.append_system("graceful shutdown timed out; killing the job")
+            _kill_group(job_pid, signal.SIGKILL)
+
+    def _background(self, coroutine: object) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ----- data lifecycle ------------------------------------------------------------------------------------
+    async def delete(self, job_id: str) -> operation_pb2.Operation:
+        """Remove a finished job and its data."""
+        row = self.row(job_id)
+        if not row.finished and row.job.status != jobs_pb2.CREATING:
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"job {job_id} is running; cancel it first")
+        await asyncio.to_thread(shutil.rmtree, self.layout.job_dir(job_id), True)
+        await self.state.delete_job(job_id)
+        self._journals.pop(job_id, None)
+        await self.collect_garbage()
+        operation = new_operation("Delete job", service_pb2.DeleteProjectJobMetadata(job_id=job_id),
+                                  response=empty_pb2.Empty())
+        await self.state.save_operation(operation, None)
+        return operation
+
+    async def delete_data(self, job_id: str) -> operation_pb2.Operation:
+        """Clear a finished job's files and logs (the job record stays, with data_cleared)."""
+        row = self.row(job_id)
+        if not row.finished:
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"job {job_id} has not finished")
+        await self._clear_data(row)
+        await self.collect_garbage()
+        operation = new_operation("Delete job data", service_pb2.DeleteProjectJobDataMetadata(job_id=job_id),
+                                  response=service_pb2.DeleteProjectJobDataResponse())
+        await self.state.save_operation(operation, job_id)
+        return operation
+
+    async def delete_all_data(self, project_id: str) -> operation_pb2.Operation:
+        """Clear the data of every finished job of a project."""
+        require_project_id(project_id)
+        for row in list(self.state.jobs.values()):
+            if row.job.project_id == project_id and row.finished and not row.job.data_cleared:
+                await self._clear_data(row)
+        await self.collect_garbage()
+        operation = new_operation(
+            "Delete all job data", service_pb2.DeleteAllProjectJobDataMetadata(project_id=project_id),
+            response=service_pb2.DeleteAllProjectJobDataResponse())
+        await self.state.save_operation(operation, None)
+        return operation
+
+    async def set_data_ttl(self, job_id: str, ttl: duration_pb2.Duration | None) -> None:
+        """Data of the job expires ``ttl`` from now (14 days when unset)."""
+        row = self.row(job_id)
+        row.job.data_expires_at.CopyFrom(_timestamp_after(_ttl_seconds(ttl)))
+        await self.state.save_job(row)
+
+    async def sweep_expired(self) -> int:
+        """Clear the data of finished jobs whose TTL passed; returns how many were cleared."""
+        now = time.time_ns()
+        expired = [r for r in self.state.jobs.values()
+                   if r.finished and not r.job.data_cleared and r.job.data_expires_at.ToNanoseconds() <= now]
+        for row in expired:
+            await self._clear_data(row)
+        if expired:
+            await self.collect_garbage()
+        return len(expired)
+
+    async def _clear_data(self, row: JobRow) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.layout.job_dir(row.job.id), True)
+        row.job.data_cleared = True
+        row.job.data_size_bytes = 0
+        await self.state.save_job(row)
+        self.journal(row.job.id).notify()
+
+    async def collect_garbage(self) -> None:
+        """Delete stored files no job with data refers to."""
+        referenced = {f.sha256 for r in self.state.jobs.values() if not r.job.data_cleared
+                      for f in [*_job_files(r.job.job_parameters), *r.job.output_files]}
+        stored = await self.state.blob_digests()
+        orphans = [d for d in stored if d not in referenced]
+        for digest in orphans:
+            await asyncio.to_thread(self.store.remove, digest)
+        await self.state.forget_blobs(orphans)
+
+    # ----- restart -------------------------------------------------------------------------------------------
+    async def recover(self) -> None:
+        """After a restart: re-adopt jobs whose process still lives, end the others with ERROR."""
+        for row in list(self.state.jobs.values()):
+            if row.job.status not in ACTIVE_STATUSES:
+                continue
+            exit_file = self.layout.job_dir(row.job.id) / "exit_code"
+            alive = _process_alive(row.runner_pid, str(exit_file))
+            if row.job.status != jobs_pb2.PREPARING and (alive or exit_file.exists()):
+                execution = self._executions[row.job.id] = _Execution(
+                    cancel_requested=row.job.status == jobs_pb2.CANCELLING)
+                await self.journal(row.job.id).append_system("server restarted; following the running job again")
+                execution.task = asyncio.create_task(self._follow(row, execution))
+                continue
+            job_pid = _read_int(self.layout.job_dir(row.job.id) / "job.pid")
+            if job_pid is not None and _group_alive(job_pid):
+                _kill_group(job_pid, signal.SIGKILL)
+            await self.journal(row.job.id).append_system(RESTARTED)
+            await self._complete(row, jobs_pb2.ERROR, RESTARTED, None,
+                                 error=(grpc.StatusCode.ABORTED, RESTARTED))
+
+    async def close(self) -> None:
+        """Stop following jobs (their processes keep running and are re-adopted on the next start)."""
+        tasks = [e.task for e in self._executions.values() if e.task is not None] + list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for process in self._processes.values():
+            process.transport.close()
+        self._processes.clear()
+
+
+def _kill_group(pid: int, signal_number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal_number)
+
+
+def _group_alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # A zombie leader still counts as a live group; the wrapper reaps it promptly.
+    return True

@@ -1,0 +1,49 @@
+"""Streaming a job's journal to ReadLogs / ReadStdLogs clients: resumable by offset, woken on every write."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from .engine import JobEngine
+from .journal import KIND_ERR, KIND_OUT, JournalError, LogRecord
+from .operations import ApiError
+
+SYSTEM_LOG = ".system.log"
+IDLE_WAKE_SECONDS = 1.0
+
+
+async def stream_records(engine: JobEngine, job_id: str,
+                         offset: int) -> AsyncIterator[tuple[list[LogRecord], int]]:
+    """Batches of records from ``offset`` (-1: from now) with the offset after each batch.
+
+    Runs while the job has not finished; ends once it finished and every record was sent.
+    """
+    row = engine.row(job_id)
+    if offset < -1:
+        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"offset {offset} is negative (only -1 means 'from now')")
+    if row.job.data_cleared:
+        raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"the data of job {job_id} was cleared")
+    journal = engine.journal(job_id)
+    if offset == -1:
+        offset = await journal.size()
+    while True:
+        version = journal.version
+        finished = row.finished
+        try:
+            records, next_offset = await journal.read(offset)
+        except JournalError as error:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, str(error)) from None
+        if records:
+            offset = next_offset
+            yield records, offset
+            continue
+        if finished or row.job.data_cleared:
+            return
+        await journal.wait(version, IDLE_WAKE_SECONDS)
+
+
+def is_std_stream(record: LogRecord) -> bool:
+    """Whether the record is the program's stdout/stderr."""
+    return record.kind in (KIND_OUT, KIND_ERR)

@@ -1,0 +1,96 @@
+"""Prints core events on a terminal: the run's narrative like the reference's log, program output as it arrives.
+
+Narrative lines (`creating job ...`) go to stderr as `<time> - [INFO] - <text>`; the program's stdout/stderr lines
+go to our stdout/stderr unchanged; upload/download progress is a bar on a TTY and nothing otherwise (the
+narrative already says what is happening).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from typing import TextIO
+
+from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
+from dsjobs_lsp.core.packaging import humanize_bytes_size as humanize_bytes
+
+_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_GREY, _RED, _RESET = "\x1b[37m", "\x1b[31m", "\x1b[0m"
+_BAR_WIDTH = 30
+
+
+class ConsolePrinter:
+    """An `EventSink` for the CLI. `level` filters narrative lines (logging level number)."""
+
+    def __init__(
+        self, *, level: int = logging.INFO, out: TextIO | None = None, err: TextIO | None = None
+    ) -> None:
+        self.level = level
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.color = _is_tty(self.err)
+        self._bar_open = False
+
+    def __call__(self, event: Event) -> None:
+        """Print one event."""
+        if isinstance(event, ConsoleLine):
+            self.console(event.text, event.level)
+        elif isinstance(event, LogLines):
+            self._log_lines(event)
+        elif isinstance(event, Progress):
+            self._progress(event)
+        elif isinstance(event, JobChanged) and self.level <= logging.DEBUG:
+            self.console(f"job {event.job.id}: {event.job.status.value}", "info")
+
+    def console(self, text: str, level: str = "info") -> None:
+        """A narrative line on stderr, timestamped like the reference's `cli_console` formatter."""
+        number = _LEVELS.get(level, logging.INFO)
+        if number < self.level:
+            return
+        self._close_bar()
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+        line = f"{stamp} - [{logging.getLevelName(number)}] - {text}"
+        self.err.write(f"{_GREY}{line}{_RESET}\n" if self.color else f"{line}\n")
+        self.err.flush()
+
+    def _log_lines(self, event: LogLines) -> None:
+        if event.stream == "system":
+            if self.level <= logging.DEBUG:
+                self._write(self.err, [f"[SYS] {line}" for line in event.lines], colored=False)
+            return
+        target = self.out if event.stream == "stdout" else self.err
+        self._write(target, event.lines, colored=event.stream == "stderr" and _is_tty(target))
+
+    def _write(self, target: TextIO, lines: list[str], *, colored: bool) -> None:
+        self._close_bar()
+        text = "".join(f"{_RED}{line}{_RESET}\n" if colored else f"{line}\n" for line in lines)
+        target.write(text)
+        target.flush()
+
+    def _progress(self, event: Progress) -> None:
+        if event.stage not in ("upload", "download") or not self.color or event.total is None:
+            return
+        if event.finished:
+            self._close_bar()
+            return
+        percent = event.percent or 0
+        filled = _BAR_WIDTH * percent // 100
+        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+        done, total = humanize_bytes(event.done), humanize_bytes(event.total)
+        self.err.write(f"\r{event.stage} [{bar}] {percent:3d}% {done}/{total}")
+        self.err.flush()
+        self._bar_open = True
+
+    def _close_bar(self) -> None:
+        if self._bar_open:
+            self.err.write("\n")
+            self.err.flush()
+            self._bar_open = False
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

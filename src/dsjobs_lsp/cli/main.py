@@ -1,0 +1,121 @@
+"""`dsjobs` entry point: parse, resolve settings, run one command, map the result to an exit code.
+
+Exit code: the job program's own code for commands that follow a job; 0 for other successes; 1 for our own
+errors (one line on stderr, the traceback only with `--log-level DEBUG`); 130 when Ctrl-C detached from a job
+(which keeps running: Ctrl-C never cancels, `dsjobs project job cancel --id ID` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from dsjobs_lsp.cli.console import ConsolePrinter
+from dsjobs_lsp.cli.parser import build_parser
+
+DETACHED_EXIT_CODE = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `dsjobs` with `argv` (default: the process arguments) and exit with its code."""
+    code = run_cli(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def run_cli(argv: list[str]) -> int:
+    """Everything `main` does, returning the exit code instead of exiting."""
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING if args.log_level == "WARN" else logging.getLevelName(args.log_level)
+    logging.basicConfig(
+        level=logging.DEBUG if level <= logging.DEBUG else logging.WARNING,
+        format="%(asctime)s - [%(levelname)s] - %(name)s - %(message)s",
+    )
+    printer = ConsolePrinter(level=level)
+    if args.command in ("version", "serve", "local_server"):
+        return _local_command(args)
+    try:
+        return _backend_command(args, printer)
+    except KeyboardInterrupt:
+        printer.console("interrupted", "warning")
+        return DETACHED_EXIT_CODE
+    except Exception as error:
+        return _report(error, printer, debug=level <= logging.DEBUG)
+
+
+def _local_command(args: argparse.Namespace) -> int:
+    if args.command == "version":
+        from dsjobs_lsp import __version__
+
+        print(__version__)
+        return 0
+    if args.command == "serve":
+        from dsjobs_lsp.server.main import main as serve
+
+        serve()
+        return 0
+    return _local_server(args)
+
+
+def _local_server(args: argparse.Namespace) -> int:
+    from dsjobs_lsp.backends.local import main as local_main
+
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.data_dir:
+        argv += ["--data-dir", args.data_dir]
+    result = local_main(argv)
+    return int(result or 0)
+
+
+def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
+    from dsjobs_lsp.cli.commands import BACKEND_COMMANDS, FOLLOWING_COMMANDS, JobTracker
+    from dsjobs_lsp.core.jobs.runner import JobRunner
+    from dsjobs_lsp.core.settings import load_settings
+
+    if args.command == "generate_requirements":
+        return asyncio.run(_generate_requirements(args, printer))
+    settings = load_settings(backend=args.backend, oauth_token=args.token, yc_profile=args.profile)
+    runner = JobRunner(settings)
+    tracker = JobTracker(printer)
+    command = BACKEND_COMMANDS[args.command]
+    try:
+        return asyncio.run(command(runner, args, tracker))
+    except KeyboardInterrupt:
+        if args.command in FOLLOWING_COMMANDS and tracker.job_id:
+            printer.console(
+                f"detached from job `{tracker.job_id}`; it keeps running. Follow it again with "
+                f"`dsjobs project job attach --id {tracker.job_id}`, stop it with "
+                f"`dsjobs project job cancel --id {tracker.job_id}`",
+                "warning",
+            )
+            return DETACHED_EXIT_CODE
+        raise
+
+
+async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrinter) -> int:
+    from dsjobs_lsp.core.pyenv import generate_requirements
+
+    files = [Path(f).resolve() for f in args.files]
+    requirements = await generate_requirements(files, interpreter=None, working_dir=Path.cwd())
+    Path(args.output).write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+    printer.console(f"{len(requirements)} requirements written to {args.output}")
+    return 0
+
+
+def _report(error: Exception, printer: ConsolePrinter, *, debug: bool) -> int:
+    from dsjobs_lsp.core.auth import redact
+
+    if debug:
+        sys.stderr.write(redact("".join(traceback.format_exception(error))))
+    message = str(error) or type(error).__name__
+    printer.console(redact(message), "error")
+    return 1
+
+
+if __name__ == "__main__":
+    main()

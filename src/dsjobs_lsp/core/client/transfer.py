@@ -1,0 +1,271 @@
+"""File transfers against presigned URLs with httpx: concurrent, retried, with byte progress.
+
+Downloads never write outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from dsjobs_lsp.core.client.errors import TransferError
+from dsjobs_lsp.core.packaging.limits import humanize_bytes_size
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20
+DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
+TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
+
+T = TypeVar("T")
+ProgressCallback = Callable[[int, int], None]
+"""Called with (bytes done, bytes in all)."""
+SkippedCallback = Callable[[str, int], None]
+"""Called with (desc path, size) for an output left on the server because of the download size limit."""
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """A local file to PUT to a presigned ``url``; ``display_path`` is what messages call it."""
+
+    url: str
+    local_path: Path
+    size: int
+    sha256: str
+    display_path: str
+
+
+class _Progress:
+    """Byte counter shared by concurrent transfers; failed attempts give their bytes back."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.done = 0
+        self._callback = callback
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self._callback is not None:
+            self._callback(self.done, self.total)
+
+
+class _RetryableError(Exception):
+    """A failure worth another attempt (5xx, 408/429, a corrupted download)."""
+
+
+def safe_url(url: str) -> str:
+    """The URL without its query: a presigned URL's signature is a secret and stays out of messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _check_status(response: httpx.Response, what: str) -> None:
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        raise _RetryableError(f"HTTP {response.status_code}")
+    if response.status_code >= 400:
+        raise TransferError(f"{what} failed: HTTP {response.status_code} from {safe_url(str(response.url))}")
+
+
+async def _retrying(attempt: Callable[[], Awaitable[T]], *, what: str, retries: int) -> T:
+    for number in range(retries + 1):
+        try:
+            return await attempt()
+        except (_RetryableError, httpx.TransportError) as error:
+            reason = str(error) or type(error).__name__
+            if number == retries:
+                raise TransferError(f"{what} failed after {retries + 1} attempts: {reason}") from None
+            delay = RETRY_DELAYS[min(number, len(RETRY_DELAYS) - 1)]
+            logger.warning("%s failed (%s); retrying in %.1f s", what, reason, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+async def _run_all(jobs: list[Callable[[], Awaitable[T]]], concurrency: int) -> list[T]:
+    """Run ``jobs`` with at most ``concurrency`` at once; the first failure cancels the rest and is raised."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def run(job: Callable[[], Awaitable[T]]) -> T:
+        async with limit:
+            return await job()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(run(job)) for job in jobs]
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+def _client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(http1=True, http2=False, timeout=TRANSFER_TIMEOUT, follow_redirects=True)
+
+
+async def _file_chunks(path: Path, counter: list[int], progress: _Progress) -> AsyncIterator[bytes]:
+    stream: BinaryIO = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(stream.read, CHUNK_SIZE):
+            counter[0] += len(chunk)
+            progress.add(len(chunk))
+            yield chunk
+    finally:
+        await asyncio.to_thread(stream.close)
+
+
+async def _upload_one(
+    client: httpx.AsyncClient, target: UploadTarget, progress: _Progress, retries: int
+) -> None:
+    what = f"upload of {target.display_path}"
+    size = (await asyncio.to_thread(target.local_path.stat)).st_size
+    if size != target.size:
+        raise TransferError(f"{what}: the file changed since it was hashed ({size} bytes, not {target.size})")
+
+    async def attempt() -> None:
+        sent = [0]
+        try:
+            response = await client.put(
+                target.url, content=_file_chunks(target.local_path, sent, progress),
+                headers={"Content-Length": str(target.size)},
+            )
+            _check_status(response, what)
+        except BaseException:
+            progress.add(-sent[0])
+            raise
+
+    await _retrying(attempt, what=what, retries=retries)
+
+
+async def upload_files(
+    targets: list[UploadTarget], *, concurrency: int = 8, on_progress: ProgressCallback | None = None,
+    retries: int = 3,
+) -> None:
+    """PUT every target's file to its presigned URL (streamed, ``Content-Length`` set), retrying 5xx and
+    connection errors with backoff; raises ``TransferError`` naming the file that could not be uploaded."""
+    progress = _Progress(sum(t.size for t in targets), on_progress)
+    async with _client() as client:
+        await _run_all([_bind_upload(client, t, progress, retries) for t in targets], concurrency)
+
+
+def _bind_upload(
+    client: httpx.AsyncClient, target: UploadTarget, progress: _Progress, retries: int
+) -> Callable[[], Awaitable[None]]:
+    return lambda: _upload_one(client, target, progress, retries)
+
+
+def safe_destination(base: Path, relative: str) -> Path:
+    """``base / relative``, refusing paths that are absolute or would land outside ``base``."""
+    normalized = relative.replace("\\", "/")
+    pure = PurePosixPath(normalized)
+    drive_like = len(normalized) > 1 and normalized[1] == ":"
+    if not normalized or pure.is_absolute() or drive_like or ".." in pure.parts:
+        raise TransferError(f"refusing to write {relative!r}: it would land outside {base}")
+    target = base.joinpath(*pure.parts)
+    resolved_base = base.resolve()
+    if not target.resolve().is_relative_to(resolved_base) or target.resolve() == resolved_base:
+        raise TransferError(f"refusing to write {relative!r}: it would land outside {base}")
+    return target
+
+
+def _unzip_checked(archive: Path, folder: Path) -> list[Path]:
+    with zipfile.ZipFile(archive) as bundle:
+        members = [m for m in bundle.infolist() if not m.is_dir()]
+        targets = [safe_destination(folder, m.filename) for m in members]
+        for directory in (m for m in bundle.infolist() if m.is_dir()):
+            safe_destination(folder, directory.filename.rstrip("/"))
+        bundle.extractall(folder)
+    return targets
+
+
+def _write_chunk(stream: BinaryIO, digest: hashlib._Hash, chunk: bytes) -> None:
+    stream.write(chunk)
+    digest.update(chunk)
+
+
+async def _fetch_to(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp: Path, what: str,
+                    progress: _Progress) -> None:
+    received = 0
+    digest = hashlib.sha256()
+    stream: BinaryIO = await asyncio.to_thread(temp.open, "wb")
+    try:
+        async with client.stream("GET", file.url) as response:
+            _check_status(response, what)
+            async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                await asyncio.to_thread(_write_chunk, stream, digest, chunk)
+                received += len(chunk)
+                progress.add(len(chunk))
+    except BaseException:
+        progress.add(-received)
+        raise
+    finally:
+        await asyncio.to_thread(stream.close)
+    if file.file.sha256 and digest.hexdigest() != file.file.sha256:
+        progress.add(-received)
+        raise _RetryableError("the downloaded content does not match its sha256")
+
+
+async def _download_one(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path,
+                        progress: _Progress, retries: int) -> list[Path]:
+    desc_path = file.file.desc.path
+    target = safe_destination(dest_dir, desc_path)
+    what = f"download of {desc_path}"
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".download")
+    try:
+        await _retrying(lambda: _fetch_to(client, file, temp, what, progress), what=what, retries=retries)
+        if file.file.compression_type == jobs_pb2.FileCompressionType.ZIP:
+            return await asyncio.to_thread(_unzip_checked, temp, target.parent)
+        await asyncio.to_thread(os.replace, temp, target)
+        return [target]
+    finally:
+        await asyncio.to_thread(temp.unlink, missing_ok=True)
+
+
+def within_download_limit(
+    files: list[jobs_pb2.StorageFile], max_total: int, on_skipped: SkippedCallback | None
+) -> list[jobs_pb2.StorageFile]:
+    """The smallest files that fit in ``max_total`` bytes (as the reference CLI picks them)."""
+    kept, total = [], 0
+    for file in sorted(files, key=lambda f: f.file.size_bytes):
+        total += file.file.size_bytes
+        if total > max_total:
+            logger.info("%s (%s) is not downloaded: over the %s download limit", file.file.desc.path,
+                        humanize_bytes_size(file.file.size_bytes), humanize_bytes_size(max_total))
+            if on_skipped is not None:
+                on_skipped(file.file.desc.path, file.file.size_bytes)
+        else:
+            kept.append(file)
+    return kept
+
+
+async def download_files(
+    files: list[jobs_pb2.StorageFile], *, dest_dir: Path, on_progress: ProgressCallback | None = None,
+    max_total: int = DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES, on_skipped: SkippedCallback | None = None,
+    concurrency: int = 4, retries: int = 3,
+) -> list[Path]:
+    """Download job files into ``dest_dir/<desc.path>`` (via ``.download`` temp files), unpacking ZIP
+    outputs into their folder; returns the paths written. Paths escaping ``dest_dir`` raise ``TransferError``
+    before anything is written."""
+    for file in files:
+        safe_destination(dest_dir, file.file.desc.path)
+    chosen = within_download_limit(files, max_total, on_skipped)
+    progress = _Progress(sum(f.file.size_bytes for f in chosen), on_progress)
+    async with _client() as client:
+        jobs = [_bind_download(client, f, dest_dir, progress, retries) for f in chosen]
+        written = await _run_all(jobs, concurrency)
+    return [path for paths in written for path in paths]
+
+
+def _bind_download(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path, progress: _Progress,
+                   retries: int) -> Callable[[], Awaitable[list[Path]]]:
+    return lambda: _download_one(client, file, dest_dir, progress, retries)

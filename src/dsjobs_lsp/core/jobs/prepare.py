@@ -1,0 +1,147 @@
+"""The client-side half of a run: configuration → Python environment → files to ship → `JobParameters`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from dsjobs_lsp.core.config import (
+    JobConfig,
+    dump_config,
+    launch_to_job_config,
+    load_config,
+)
+from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, Progress
+from dsjobs_lsp.core.jobs.params import LOCAL_MODULE_PREFIX, build_job_parameters
+from dsjobs_lsp.core.jobs.request import RunRequest
+from dsjobs_lsp.core.packaging import (
+    FileHasher,
+    PackItem,
+    PreparedFile,
+    check_limits,
+    prepare_files,
+    zip_path,
+)
+from dsjobs_lsp.core.pyenv import LocalModule, PythonEnvAnalysis, PythonSettings, analyze_python_env
+
+
+@dataclass
+class ResolvedConfig:
+    """The job configuration of a request, the YAML text sent as `config`, and where it came from."""
+
+    config: JobConfig
+    text: str
+    path: Path | None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreparedJob:
+    """Everything `Create` needs, plus the local files behind each uploadable sha256."""
+
+    resolved: ResolvedConfig
+    analysis: PythonEnvAnalysis | None
+    files: list[PreparedFile]
+    params: jobs_pb2.JobParameters
+
+    def local_path_of(self, sha256: str) -> Path | None:
+        """The file to upload for a sha256 the server asked for."""
+        return next((f.local_path for f in self.files if f.sha256 == sha256), None)
+
+
+async def resolve_config(request: RunRequest) -> ResolvedConfig:
+    """Parse and validate the request's configuration (raises `ConfigError` naming file, line and key)."""
+    base = request.working_dir
+    if request.launch is not None:
+        config = await asyncio.to_thread(launch_to_job_config, request.launch, base_dir=base)
+        return ResolvedConfig(config, dump_config(config), _launch_config_file(request))
+    if request.config_path is not None:
+        loaded = await asyncio.to_thread(load_config, request.config_path, base_dir=base)
+        warnings = [issue.describe(str(request.config_path)) for issue in loaded.warnings]
+        return ResolvedConfig(loaded.config, loaded.text, request.config_path, warnings)
+    if request.config is not None:
+        return ResolvedConfig(request.config, dump_config(request.config), None)
+    raise ValueError("a run needs a launch configuration, a config file or a job configuration")
+
+
+def _launch_config_file(request: RunRequest) -> Path | None:
+    value = getattr(request.launch, "config_file", None) or getattr(request.launch, "configFile", None)
+    return Path(value) if value else None
+
+
+async def prepare_job(
+    request: RunRequest, resolved: ResolvedConfig, *, hasher: FileHasher, cache_dir: Path, sink: EventSink
+) -> PreparedJob:
+    """Analyse the environment (if `env.python` is set), hash/zip the files, check limits, build parameters."""
+    config = resolved.config
+    analysis = await _analyse(request, config, sink) if config.env.python is not None else None
+    sink(Progress(stage="packaging", message="preparing files"))
+    inputs = await prepare_files(
+        _input_items(request.working_dir, config),
+        hasher=hasher,
+        cache_dir=cache_dir,
+        on_progress=lambda done, total: sink(Progress(stage="packaging", done=done, total=total)),
+    )
+    modules = await _prepare_local_modules(analysis.local_modules if analysis else [], hasher, cache_dir)
+    sink(Progress(stage="packaging", finished=True))
+    check_limits(
+        [*inputs, *modules],
+        outputs=len(config.outputs),
+        s3_mounts=len(config.s3_mounts),
+        datasets=len(config.datasets),
+    )
+    params = build_job_parameters(config, inputs=inputs, local_modules=modules, python=analysis)
+    return PreparedJob(resolved, analysis, [*inputs, *modules], params)
+
+
+async def _analyse(request: RunRequest, config: JobConfig, sink: EventSink) -> PythonEnvAnalysis:
+    assert config.env.python is not None
+    entries = [request.working_dir / m.path for m in config.root_modules if not m.is_name]
+    sink(Progress(stage="analysis", message="analysing the Python environment"))
+    analysis = await analyze_python_env(
+        entries, working_dir=request.working_dir, interpreter=request.interpreter,
+        python=PythonSettings.from_attributes(config.env.python),
+    )
+    for warning in analysis.warnings:
+        sink(ConsoleLine(text=warning, level="warning"))
+    sink(Progress(stage="analysis", finished=True))
+    return analysis
+
+
+def _input_items(working_dir: Path, config: JobConfig) -> list[PackItem]:
+    items = []
+    for item in config.upload_inputs():
+        local = Path(item.path)
+        local = local if local.is_absolute() else working_dir / local
+        items.append(PackItem(local_path=local, desc_path=_desc_path(item.path), var=item.var or None))
+    return items
+
+
+def _desc_path(path: str) -> str:
+    """POSIX, relative, without `./` (what the job sees)."""
+    return str(PurePosixPath(path.replace("\\", "/")))
+
+
+async def _prepare_local_modules(
+    modules: list[LocalModule], hasher: FileHasher, cache_dir: Path
+) -> list[PreparedFile]:
+    """Each local module as a ZIP (files too, as the reference ships them) with var `_LOCAL_MODULE_<i>`."""
+
+    async def one(index: int, module: LocalModule) -> PreparedFile:
+        archive = await zip_path(module.path, cache_dir=cache_dir, root=module.archive_root)
+        digest = await hasher.hash(archive)
+        name = module.path.relative_to(module.archive_root).as_posix()
+        return PreparedFile(
+            desc_path=name,
+            var=f"{LOCAL_MODULE_PREFIX}_{index}",
+            local_path=archive,
+            sha256=digest.sha256,
+            size=digest.size,
+            compression="ZIP",
+            role="local_module",
+        )
+
+    return list(await asyncio.gather(*(one(i, m) for i, m in enumerate(modules))))

@@ -1,0 +1,382 @@
+"""The run pipeline, shared by the CLI and the language server.
+
+run: config → Python environment → packaging → Create (the job is in history from this moment) → upload what
+the server lacks → Execute → logs + status → outputs → the program's exit code. The narrative goes out as
+`ConsoleLine`s worded like the reference CLI. Cancelling the task that runs `run`/`attach` only stops *following*
+the job; the job itself stops only through `cancel`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
+from yandex.cloud.operation import operation_pb2
+
+from dsjobs_lsp.core.client.transfer import (
+    DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
+    UploadTarget,
+    download_files,
+    upload_files,
+    within_download_limit,
+)
+from dsjobs_lsp.core.jobs.backend import BackendSession, BackendTarget, open_session, resolve_backend
+from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, JobChanged, Progress
+from dsjobs_lsp.core.jobs.follow import JobFollower
+from dsjobs_lsp.core.jobs.fork import ForkOverrides, fork_parameters
+from dsjobs_lsp.core.jobs.history import History, Records
+from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
+from dsjobs_lsp.core.jobs.prepare import PreparedJob, prepare_job, resolve_config
+from dsjobs_lsp.core.jobs.records import now, record_from_job, refresh
+from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
+from dsjobs_lsp.core.packaging import FileHasher, PreparedFile, humanize_bytes_size
+from dsjobs_lsp.core.settings import Settings
+
+
+Paths = list[Path]
+
+
+class JobRunner:
+    """Runs, follows and manages jobs on the configured backend, keeping the launch history."""
+
+    def __init__(
+        self, settings: Settings, *, target: BackendTarget | None = None, history: History | None = None
+    ) -> None:
+        self.settings = settings
+        self.history = history or History(settings.history_db)
+        self.hasher = FileHasher(settings.cache_dir / "hashes.sqlite3")
+        self._target = target
+        self._target_lock = asyncio.Lock()
+
+    async def target(self) -> BackendTarget:
+        """The backend (located, and for local started, on first use)."""
+        async with self._target_lock:
+            if self._target is None:
+                self._target = await resolve_backend(self.settings)
+            return self._target
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[BackendSession]:
+        """A connected client of the backend."""
+        async with open_session(await self.target()) as session:
+            yield session
+
+    # -- run ----------------------------------------------------------------------------------------------
+
+    async def run(self, request: RunRequest, sink: EventSink) -> RunOutcome:
+        """Start a job and (unless `request.wait` is False) follow it to its end."""
+        resolved = await resolve_config(request)
+        for warning in resolved.warnings:
+            sink(ConsoleLine(text=warning, level="warning"))
+        prepared = await prepare_job(
+            request, resolved, hasher=self.hasher, cache_dir=self.settings.cache_dir / "archives", sink=sink
+        )
+        target = await self.target()
+        project_id = target.project(request.project_id)
+        async with open_session(target) as session:
+            record = await self._create(session, prepared, request, project_id, sink)
+            operation = await session.client.execute(record.id)
+            record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
+            if not request.wait:
+                return RunOutcome(job_id=record.id, operation_id=operation.id, status=record.status, record=record)
+            sink(ConsoleLine(job_id=record.id, text="executing job ..."))
+            record = await self._announce_link(session, record, sink)
+            return await self._follow(session, record, operation, request.working_dir, sink)
+
+    async def _create(
+        self, session: BackendSession, prepared: PreparedJob, request: RunRequest, project_id: str, sink: EventSink
+    ) -> JobRecord:
+        config = prepared.resolved.config
+        sink(ConsoleLine(text="creating job ..."))
+        created = await session.client.create(
+            project_id, prepared.params, config=prepared.resolved.text, name=config.name or "",
+            desc=config.desc or "",
+        )
+        record = JobRecord(
+            id=created.job_id,
+            backend=session.target.kind,
+            project_id=project_id,
+            name=config.name,
+            desc=config.desc,
+            created_at=now(),
+            working_dir=str(request.working_dir),
+            entry_file=str(request.entry_file) if request.entry_file else None,
+            config_path=str(prepared.resolved.path) if prepared.resolved.path else None,
+        )
+        record = await self._save(record, sink)
+        await self._upload(created.upload_files, prepared.files, record.id, sink)
+        sink(ConsoleLine(job_id=record.id, text=f"created job `{record.id}`"))
+        return record
+
+    async def _upload(
+        self, files: Sequence[jobs_pb2.StorageFile], prepared: Sequence[PreparedFile], job_id: str, sink: EventSink
+    ) -> None:
+        wanted = [f for f in files if f.url]
+        if not wanted:
+            sink(ConsoleLine(job_id=job_id, text="no files to upload"))
+            return
+        total = sum(f.file.size_bytes for f in wanted)
+        sink(ConsoleLine(job_id=job_id, text=f"uploading {len(wanted)} files ({humanize_bytes_size(total)}) ..."))
+        targets = [self._upload_target(f, prepared) for f in wanted]
+        await upload_files(
+            targets,
+            on_progress=lambda done, all_: sink(Progress(job_id=job_id, stage="upload", done=done, total=all_)),
+        )
+        sink(Progress(job_id=job_id, stage="upload", done=total, total=total, finished=True))
+        sink(ConsoleLine(job_id=job_id, text="files are uploaded"))
+
+    @staticmethod
+    def _upload_target(file: jobs_pb2.StorageFile, prepared: Sequence[PreparedFile]) -> UploadTarget:
+        local = next((f.local_path for f in prepared if f.sha256 == file.file.sha256), None)
+        if local is None:
+            raise _unknown_file_error(file)
+        return UploadTarget(
+            url=file.url, local_path=local, size=file.file.size_bytes, sha256=file.file.sha256,
+            display_path=file.file.desc.path,
+        )
+
+    async def _announce_link(self, session: BackendSession, record: JobRecord, sink: EventSink) -> JobRecord:
+        if record.link is None:
+            link = await session.client.job_link(await session.client.get(record.id))
+            if link is None:
+                return record
+            record = await self._save(record.model_copy(update={"link": link}), None)
+        sink(ConsoleLine(job_id=record.id, text=f"job link: {record.link}"))
+        return record
+
+    async def _follow(
+        self,
+        session: BackendSession,
+        record: JobRecord,
+        operation: operation_pb2.Operation | None,
+        output_dir: Path,
+        sink: EventSink,
+    ) -> RunOutcome:
+        follower = JobFollower(session.client, self.history, sink, record)
+        response = await follower.follow(operation)
+        record = follower.record
+        downloaded: list[Path] = []
+        if not record.outputs_downloaded:
+            downloaded = await self._download_outputs(session, record, response, output_dir, sink)
+            record = await self._save(record.model_copy(update={"outputs_downloaded": True}), None)
+        self._report_end(record, sink)
+        sink(JobChanged(job=record))
+        return RunOutcome(
+            job_id=record.id, operation_id=record.operation_id, status=record.status,
+            exit_code=record.exit_code, record=record, downloaded=downloaded,
+        )
+
+    async def _download_outputs(
+        self,
+        session: BackendSession,
+        record: JobRecord,
+        response: project_job_service_pb2.ExecuteProjectJobResponse | None,
+        output_dir: Path,
+        sink: EventSink,
+    ) -> list[Path]:
+        if response is not None:
+            for error in response.output_files_errors:
+                name = error.output_file_desc.path or error.log_file_name
+                sink(ConsoleLine(job_id=record.id, level="error",
+                                 text=f"output {name} was not uploaded: {error.description or 'error'}"))
+            files = list(response.output_files)
+        else:
+            job = await session.client.get(record.id)
+            files = await session.client.download_job_files(record.id, list(job.output_files))
+        return await self._download(files, output_dir, record.id, sink)
+
+    async def _download(
+        self, files: list[jobs_pb2.StorageFile], output_dir: Path, job_id: str, sink: EventSink
+    ) -> list[Path]:
+        limit = humanize_bytes_size(DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES)
+        chosen = within_download_limit(
+            files,
+            DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
+            lambda path, _size: sink(ConsoleLine(
+                job_id=job_id,
+                text=f"file `{path}` will not be downloaded due to exceeding the total size limit of "
+                     f"downloading files {limit}",
+            )),
+        )
+        if not chosen:
+            sink(ConsoleLine(job_id=job_id, text="no files to download"))
+            return []
+        total = sum(f.file.size_bytes for f in chosen)
+        sink(ConsoleLine(job_id=job_id, text=f"downloading {len(chosen)} files ({humanize_bytes_size(total)}) ..."))
+        paths = await download_files(
+            chosen,
+            dest_dir=output_dir,
+            on_progress=lambda done, all_: sink(Progress(job_id=job_id, stage="download", done=done, total=all_)),
+        )
+        sink(Progress(job_id=job_id, stage="download", done=total, total=total, finished=True))
+        sink(ConsoleLine(job_id=job_id, text="files are downloaded"))
+        return paths
+
+    @staticmethod
+    def _report_end(record: JobRecord, sink: EventSink) -> None:
+        if record.exit_code:
+            sink(ConsoleLine(job_id=record.id, level="error", text=f"program returned code {record.exit_code}"))
+        elif record.status == JobStatus.SUCCESS:
+            sink(ConsoleLine(job_id=record.id, text="job completed successfully"))
+        else:
+            details = f": {record.status_details}" if record.status_details else ""
+            sink(ConsoleLine(job_id=record.id, level="error",
+                             text=f"job ended with status {record.status.value}{details}"))
+
+    async def _save(self, record: JobRecord, sink: EventSink | None) -> JobRecord:
+        stored = await asyncio.shield(self.history.upsert(record))
+        if sink is not None:
+            sink(JobChanged(job=stored))
+        return stored
+
+    # -- fork ---------------------------------------------------------------------------------------------
+
+    async def fork(
+        self,
+        source_job_id: str,
+        overrides: ForkOverrides,
+        sink: EventSink,
+        *,
+        working_dir: Path,
+        wait: bool = True,
+    ) -> RunOutcome:
+        """Clone a job with overrides (new input paths uploaded), execute it and, unless `wait` is False, follow it."""
+        async with self.session() as session:
+            source = await session.client.get(source_job_id)
+            if source.HasField("data_expires_at"):
+                if source.data_cleared:
+                    raise ValueError("fork is unavailable – source job data is cleared")
+                sink(ConsoleLine(level="warning", text=(
+                    f"source job data will expire at {source.data_expires_at.ToDatetime().isoformat()}, use "
+                    "`set-data-ttl` command to increase data TTL to required number of days or to infinity"
+                )))
+            params, files = await fork_parameters(
+                source.job_parameters, overrides, working_dir=working_dir, hasher=self.hasher,
+                cache_dir=self.settings.cache_dir / "archives",
+            )
+            sink(ConsoleLine(text=f"cloning job `{source_job_id}` ..."))
+            created = await session.client.clone(
+                source_job_id, params, name=overrides.name or "", desc=overrides.desc or ""
+            )
+            record = await self._save(JobRecord(
+                id=created.job_id, backend=session.target.kind, project_id=source.project_id,
+                name=overrides.name or source.name or None, desc=overrides.desc or source.desc or None,
+                created_at=now(), working_dir=str(working_dir),
+            ), sink)
+            await self._upload(created.upload_files, files, record.id, sink)
+            sink(ConsoleLine(job_id=record.id, text=f"created job `{record.id}`"))
+            operation = await session.client.execute(record.id)
+            record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
+            if not wait:
+                return RunOutcome(job_id=record.id, operation_id=operation.id, status=record.status, record=record)
+            sink(ConsoleLine(job_id=record.id, text="executing job ..."))
+            record = await self._announce_link(session, record, sink)
+            return await self._follow(session, record, operation, working_dir, sink)
+
+    # -- attach, cancel, queries --------------------------------------------------------------------------
+
+    async def attach(self, job_id: str, sink: EventSink, *, output_dir: Path | None = None) -> RunOutcome:
+        """Follow a job from the last log offset seen (never executing it); download outputs if not done yet."""
+        async with self.session() as session:
+            job = await session.client.get(job_id)
+            known = await self.history.get(job_id)
+            record = refresh(known, job) if known else record_from_job(job, backend=session.target.kind)
+            record = await self._save(record, sink)
+            sink(ConsoleLine(job_id=job_id, text=f"attaching to job `{job_id}` ..."))
+            if record.status in (JobStatus.CREATING, JobStatus.UNSPECIFIED) and record.operation_id is None:
+                sink(ConsoleLine(job_id=job_id, level="warning",
+                                 text="the job was created but never executed; nothing to follow"))
+                return RunOutcome(job_id=job_id, status=record.status, record=record)
+            record = await self._announce_link(session, record, sink)
+            operation = operation_pb2.Operation(id=record.operation_id) if record.operation_id else None
+            target_dir = output_dir or Path(record.working_dir or ".")
+            return await self._follow(session, record, operation, target_dir, sink)
+
+    async def cancel(self, job_id: str, graceful: bool = False) -> JobRecord | None:
+        """Ask the backend to stop the job; returns its refreshed record (None if it is not in history)."""
+        async with self.session() as session:
+            await session.client.cancel(job_id, graceful=graceful, reason="cancelled by the user")
+            return await self._refresh(session, job_id)
+
+    async def get(self, job_id: str) -> jobs_pb2.Job:
+        """The backend's view of the job (history is refreshed if the job is known)."""
+        async with self.session() as session:
+            job = await session.client.get(job_id)
+            known = await self.history.get(job_id)
+            if known is not None:
+                await self.history.upsert(refresh(known, job))
+            return job
+
+    async def _refresh(self, session: BackendSession, job_id: str) -> JobRecord | None:
+        known = await self.history.get(job_id)
+        if known is None:
+            return None
+        return await self.history.upsert(refresh(known, await session.client.get(job_id)))
+
+    async def list_remote(self, project_id: str | None = None) -> list[jobs_pb2.Job]:
+        """The backend's jobs of the project (merged into history on the way)."""
+        target = await self.target()
+        project = target.project(project_id)
+        async with open_session(target) as session:
+            found = [job async for job in session.client.list_jobs(project)]
+        await self.history.merge_remote(record_from_job(job, backend=target.kind) for job in found)
+        return found
+
+    async def list(self, project_id: str | None = None, limit: int = 200) -> Records:
+        """History of this backend merged with the backend's List, newest first."""
+        target = await self.target()
+        project = project_id or target.default_project_id
+        if project:
+            await self.list_remote(project)
+        records = await self.history.list(project, limit=limit)
+        return [r for r in records if r.backend == target.kind]
+
+    async def history_of(self, project_id: str | None = None) -> Records:
+        """Alias of `list` (the name the architecture uses)."""
+        return await self.list(project_id)
+
+    async def download_files(
+        self,
+        job_id: str,
+        output_dir: Path,
+        sink: EventSink,
+        *,
+        with_logs: bool = False,
+        with_diagnostics: bool = False,
+    ) -> Paths:
+        """Download a finished job's outputs (and optionally logs / diagnostics) into `output_dir`."""
+        async with self.session() as session:
+            job = await session.client.get(job_id)
+            status = JobStatus(jobs_pb2.JobStatus.Name(job.status))
+            if not status.finished:
+                sink(ConsoleLine(job_id=job_id, level="warning",
+                                 text=f"job {job_id} is still running ({status.value}), nothing to download yet."))
+                return []
+            if status != JobStatus.SUCCESS:
+                sink(ConsoleLine(job_id=job_id, level="warning",
+                                 text=f"job {job_id} was completed with error ({status.value}). "
+                                      "Not all files can be downloaded."))
+            wanted = list(job.output_files)
+            wanted += list(job.log_files) if with_logs else []
+            wanted += list(job.diagnostic_files) if with_diagnostics else []
+            files = await session.client.download_job_files(job_id, wanted)
+            return await self._download(files, output_dir, job_id, sink)
+
+    async def set_data_ttl(self, job_id: str, days: int | None) -> None:
+        """Keep the job's data `days` days (None: forever, as the reference's `infinity`)."""
+        async with self.session() as session:
+            await session.client.set_data_ttl(job_id, days)
+
+    async def delete(self, job_id: str) -> None:
+        """Delete the job in the backend and forget it."""
+        async with self.session() as session:
+            await session.client.delete(job_id)
+        await self.history.delete(job_id)
+
+
+def _unknown_file_error(file: jobs_pb2.StorageFile) -> Exception:
+    """The server asked for a file we did not offer (a protocol error on its side)."""
+    return RuntimeError(f"the backend asked for a file we did not send: {file.file.desc.path} ({file.file.sha256})")

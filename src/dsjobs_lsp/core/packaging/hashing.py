@@ -1,0 +1,130 @@
+"""sha256 of files, read once in 1 MiB chunks in worker threads, cached in SQLite by (path, size, mtime)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK_SIZE = 1 << 20
+DEFAULT_CONCURRENCY = 4
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS digests (
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (path, size, mtime_ns)
+)
+"""
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """The sha256 (hex) and size in bytes of a file's contents."""
+
+    sha256: str
+    size: int
+
+
+@dataclass
+class HasherStats:
+    """How many digests came from the cache and how many files were actually read."""
+
+    hits: int = 0
+    misses: int = 0
+    bytes_read: int = 0
+
+
+def sha256_of_file(path: Path) -> FileDigest:
+    """Hash a file in 1 MiB chunks (blocking; run it in a worker thread)."""
+    digest = hashlib.sha256()
+    size = 0
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as stream:
+        while count := stream.readinto(buffer):
+            digest.update(view[:count])
+            size += count
+    return FileDigest(digest.hexdigest(), size)
+
+
+class FileHasher:
+    """Hashes files concurrently (bounded), remembering digests across runs and processes.
+
+    The cache is an SQLite database (WAL mode, busy timeout), so two processes may share it. A file whose
+    absolute path, size and mtime_ns are unchanged is never read again.
+    """
+
+    def __init__(self, cache_path: Path, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self.cache_path = cache_path
+        self.stats = HasherStats()
+        self._limit = asyncio.Semaphore(concurrency)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"FileHasher({str(self.cache_path)!r}, stats={self.stats})"
+
+    async def hash(self, path: Path) -> FileDigest:
+        """The digest of ``path``'s contents, from the cache when the file is unchanged."""
+        async with self._limit:
+            return await asyncio.to_thread(self._hash_blocking, path)
+
+    async def hash_many(self, paths: list[Path]) -> list[FileDigest]:
+        """Digests of several files, computed concurrently, in the order given."""
+        return list(await asyncio.gather(*(self.hash(p) for p in paths)))
+
+    def close(self) -> None:
+        """Close the cache database (it reopens on the next use)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _hash_blocking(self, path: Path) -> FileDigest:
+        absolute = os.path.abspath(path)
+        stat = os.stat(absolute)
+        key = (absolute, stat.st_size, stat.st_mtime_ns)
+        cached = self._lookup(key)
+        if cached is not None:
+            self.stats.hits += 1
+            return FileDigest(cached, stat.st_size)
+        digest = sha256_of_file(Path(absolute))
+        self.stats.misses += 1
+        self.stats.bytes_read += digest.size
+        if digest.size == stat.st_size:  # not modified while we read it
+            self._store(key, digest.sha256)
+        return digest
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.cache_path, timeout=30, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+            self._db = db
+        return self._db
+
+    def _lookup(self, key: tuple[str, int, int]) -> str | None:
+        with self._lock:
+            row = self._connection().execute(
+                "SELECT sha256 FROM digests WHERE path = ? AND size = ? AND mtime_ns = ?", key
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _store(self, key: tuple[str, int, int], sha256: str) -> None:
+        with self._lock:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM digests WHERE path = ?", (key[0],))
+                db.execute("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?)", (*key, sha256))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")

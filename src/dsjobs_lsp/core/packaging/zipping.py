@@ -1,0 +1,133 @@
+"""Deterministic zip archives of files and folders, cached by a signature of the tree.
+
+Rules (documented for users in the README of packaging):
+- entries are the files under ``src`` (recursively), named relative to ``root`` (default ``src.parent``, like
+  the reference CLI's ``_zip_path``), POSIX separators, sorted by name; folders get no entries of their own;
+- folders named ``__pycache__``, ``.git``, ``.venv``, ``node_modules`` and files named ``.DS_Store`` are
+  skipped;
+  symlinked folders are not followed (as ``os.walk`` does), symlinked files are stored by content;
+- every entry has the timestamp 1980-01-01 00:00:00 and permissions 0644, so an unchanged tree gives a
+  byte-identical archive (same sha256), which makes a re-run upload nothing;
+- files that do not compress (known compressed formats, or a sample that deflates by less than 10 %) are
+  stored; the rest are deflated (level 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "node_modules"})
+SKIPPED_FILES = frozenset({".DS_Store"})
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644
+DEFLATE_LEVEL = 6
+SAMPLE_SIZE = 256 * 1024
+MIN_SAVING = 0.10
+STORED_SUFFIXES = frozenset({
+    ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".whl", ".jar", ".png", ".jpg", ".jpeg",
+    ".gif", ".webp", ".mp3", ".mp4", ".avi", ".mkv", ".mov", ".ogg", ".flac", ".pdf", ".npz", ".pt", ".pth",
+    ".safetensors", ".ckpt", ".h5", ".parquet", ".onnx", ".tflite", ".pkl.gz", ".docx", ".xlsx", ".pptx",
+})
+_FORMAT_VERSION = 1
+_COPY_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file going into an archive."""
+
+    path: Path
+    arcname: str
+    size: int
+    mtime_ns: int
+
+
+def collect_entries(src: Path, root: Path) -> list[TreeEntry]:
+    """The files an archive of ``src`` holds, sorted by entry name (blocking)."""
+    if src.is_file():
+        files = [src]
+    else:
+        files = []
+        for folder, dirnames, filenames in os.walk(src):
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+            files.extend(Path(folder) / f for f in filenames if f not in SKIPPED_FILES)
+    entries = []
+    for file in files:
+        stat = file.stat()
+        arcname = file.relative_to(root).as_posix()
+        entries.append(TreeEntry(file, arcname, stat.st_size, stat.st_mtime_ns))
+    return sorted(entries, key=lambda e: e.arcname)
+
+
+def tree_signature(entries: list[TreeEntry]) -> str:
+    """A sha256 over entry names, sizes and mtimes: equal signatures mean the same archive."""
+    payload = [_FORMAT_VERSION, *[(e.arcname, e.size, e.mtime_ns) for e in entries]]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def should_store(path: Path) -> bool:
+    """True when deflating ``path`` is not worth it (compressed format, or a sample saves < 10 %)."""
+    name = path.name.lower()
+    if any(name.endswith(suffix) for suffix in STORED_SUFFIXES):
+        return True
+    with path.open("rb") as stream:
+        sample = stream.read(SAMPLE_SIZE)
+    if len(sample) < 64:
+        return False
+    return len(zlib.compress(sample, 1)) > len(sample) * (1 - MIN_SAVING)
+
+
+def write_archive(entries: list[TreeEntry], target: Path) -> None:
+    """Write a deterministic zip of ``entries`` to ``target`` (blocking)."""
+    with zipfile.ZipFile(target, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive:
+        for entry in entries:
+            info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_DATE_TIME)
+            info.create_system = 3
+            info.external_attr = FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_STORED if should_store(entry.path) else zipfile.ZIP_DEFLATED
+            large = entry.size >= zipfile.ZIP64_LIMIT
+            with entry.path.open("rb") as source, archive.open(info, "w", force_zip64=large) as sink:
+                while chunk := source.read(_COPY_CHUNK):
+                    sink.write(chunk)
+
+
+def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:
+    entries = collect_entries(src, root)
+    signature = tree_signature(entries)
+    target = cache_dir / f"{signature}.zip"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    try:
+        write_archive(entries, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _zip_checked(src: Path, root: Path | None, cache_dir: Path) -> Path:
+    src = Path(os.path.abspath(src))
+    base = Path(os.path.abspath(root or src.parent))
+    if not src.exists():
+        raise FileNotFoundError(f"cannot zip {src}: it does not exist")
+    if not src.is_relative_to(base):
+        raise ValueError(f"cannot zip {src}: it is not inside the archive root {base}")
+    return _zip_blocking(src, base, cache_dir)
+
+
+async def zip_path(src: Path, *, cache_dir: Path, root: Path | None = None) -> Path:
+    """A deterministic zip of ``src`` (file or folder), entries relative to ``root`` (default: its parent).
+
+    The archive lives in ``cache_dir`` under the tree's signature, so an unchanged tree is neither re-zipped
+    nor (the archive's mtime being unchanged) re-hashed by a ``FileHasher``.
+    """
+    return await asyncio.to_thread(_zip_checked, src, root, cache_dir)

@@ -1,0 +1,6 @@
+def run() -> None:
+    print('hello')
+
+
+if __name__ == '__main__':
+    run()

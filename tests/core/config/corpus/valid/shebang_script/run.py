@@ -1,0 +1,3 @@
+#!/usr/bin/env python3
+if __name__ == '__main__':
+    pass

@@ -1,0 +1,91 @@
+"""Launch history in SQLite: persistence, ordering, merging with the backend's list, concurrent processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dsjobs_lsp.core.jobs.history import History
+from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def record(job_id: str, minutes: int = 0, project: str = "p1", **fields: object) -> JobRecord:
+    return JobRecord(id=job_id, backend="local", project_id=project, created_at=T0 + timedelta(minutes=minutes),
+                     **fields)  # type: ignore[arg-type]
+
+
+async def test_records_survive_reopening_and_list_newest_first(tmp_path: Path) -> None:
+    db = tmp_path / "h" / "history.sqlite3"
+    history = History(db)
+    await history.upsert(record("a", 1, working_dir="/w"))
+    await history.upsert(record("b", 3))
+    await history.upsert(record("c", 2, project="p2"))
+
+    reopened = History(db)
+    assert [r.id for r in await reopened.list()] == ["b", "c", "a"]
+    assert [r.id for r in await reopened.list("p1")] == ["b", "a"]
+    assert [r.id for r in await reopened.list(limit=1)] == ["b"]
+    got = await reopened.get("a")
+    assert got is not None and got.working_dir == "/w"
+    assert await reopened.get("missing") is None
+
+
+async def test_offset_never_goes_back_and_downloads_stay_done(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.sqlite3")
+    await history.upsert(record("a", log_offset=500, outputs_downloaded=True))
+    stored = await history.upsert(record("a", log_offset=100, status=JobStatus.SUCCESS))
+    assert (stored.log_offset, stored.outputs_downloaded, stored.status) == (500, True, JobStatus.SUCCESS)
+    updated = await history.update("a", log_offset=900)
+    assert updated is not None and updated.log_offset == 900
+    assert await history.update("unknown", log_offset=1) is None
+
+
+async def test_merge_remote_adds_unknown_jobs_and_refreshes_known_ones(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.sqlite3")
+    await history.upsert(record("mine", 1, working_dir="/proj", log_offset=42, status=JobStatus.EXECUTING))
+    await history.merge_remote([
+        record("mine", 1, status=JobStatus.SUCCESS, status_details="done"),
+        record("other", 5, name="from the web UI", status=JobStatus.ERROR),
+    ])
+    mine = await history.get("mine")
+    assert mine is not None
+    assert (mine.status, mine.status_details, mine.working_dir, mine.log_offset) == (
+        JobStatus.SUCCESS, "done", "/proj", 42)
+    assert [r.id for r in await history.list()] == ["other", "mine"]
+
+    await history.merge_remote([record("mine", 1, status=JobStatus.EXECUTING)])
+    again = await history.get("mine")
+    assert again is not None and again.status == JobStatus.SUCCESS, "a finished job never goes back to running"
+
+
+async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    writer = textwrap.dedent(f"""
+        import asyncio, sys
+        from datetime import UTC, datetime
+        from pathlib import Path
+        from dsjobs_lsp.core.jobs.history import History
+        from dsjobs_lsp.core.jobs.models import JobRecord
+
+        async def main(prefix):
+            history = History(Path({str(db)!r}))
+            for i in range(40):
+                await history.upsert(JobRecord(id=f"{{prefix}}{{i}}", backend="local", project_id="p",
+                                               created_at=datetime.now(UTC)))
+                await history.update("shared", log_offset=i) if i else await history.upsert(
+                    JobRecord(id="shared", backend="local", project_id="p"))
+        asyncio.run(main(sys.argv[1]))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", writer, prefix]) for prefix in ("x", "y", "z")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+
+    records = await History(db).list(limit=1000)
+    ids = {r.id for r in records}
+    assert {f"{p}{i}" for p in "xyz" for i in range(40)} <= ids
+    shared = await History(db).get("shared")
+    assert shared is not None and shared.log_offset == 39

@@ -1,0 +1,92 @@
+"""prepare_files, to_proto_file and check_limits as the run pipeline uses them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from dsjobs_lsp.core.packaging import (
+    FileHasher,
+    LimitError,
+    PackItem,
+    PreparedFile,
+    check_limits,
+    humanize_bytes_size,
+    prepare_files,
+    to_proto_file,
+)
+
+
+async def test_files_and_folders_are_prepared_in_order(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "main.py").write_text("print(1)\n")
+    progress: list[tuple[int, int]] = []
+    hasher = FileHasher(tmp_path / "state" / "hashes.db")
+    items = [
+        PackItem(tmp_path / "main.py", "main.py"),
+        PackItem(tmp_path / "data", "data", var="DATA"),
+    ]
+    prepared = await prepare_files(items, hasher=hasher, cache_dir=tmp_path / "state" / "zips",
+                                   on_progress=lambda done, total: progress.append((done, total)))
+    script, folder = prepared
+    assert (script.desc_path, script.compression) == ("main.py", "NONE")
+    assert script.local_path == tmp_path / "main.py"
+    assert (folder.desc_path, folder.var, folder.compression) == ("data", "DATA", "ZIP")
+    assert folder.local_path.suffix == ".zip" and folder.size == folder.local_path.stat().st_size
+    assert sorted(progress) == [(1, 2), (2, 2)]
+
+    again = await prepare_files(items, hasher=hasher, cache_dir=tmp_path / "state" / "zips")
+    assert again == prepared
+    assert hasher.stats.misses == 2  # the second run read nothing
+
+
+async def test_bad_desc_path_and_missing_file_are_named(tmp_path: Path) -> None:
+    hasher = FileHasher(tmp_path / "h.db")
+    with pytest.raises(ValueError, match=r"'\.\./up\.txt'"):
+        await prepare_files([PackItem(tmp_path / "up.txt", "../up.txt")], hasher=hasher, cache_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"input gone\.txt"):
+        await prepare_files([PackItem(tmp_path / "gone.txt", "gone.txt")], hasher=hasher, cache_dir=tmp_path)
+
+
+def test_to_proto_file_carries_everything() -> None:
+    proto = to_proto_file(PreparedFile("data", "DATA", Path("/x.zip"), "ab" * 32, 123, "ZIP"))
+    assert proto.desc.path == "data" and proto.desc.var == "DATA"
+    assert (proto.sha256, proto.size_bytes) == ("ab" * 32, 123)
+    assert proto.compression_type == jobs_pb2.FileCompressionType.ZIP
+    plain = to_proto_file(PreparedFile("m.py", None, Path("/m.py"), "cd" * 32, 1, "NONE"))
+    assert plain.desc.var == "" and plain.compression_type == jobs_pb2.FileCompressionType.NONE
+
+
+def _sparse(path: Path, size: int) -> PreparedFile:
+    with path.open("wb") as stream:
+        stream.truncate(size)
+    return PreparedFile(path.name, None, path, "0" * 64, os.stat(path).st_size, "NONE")
+
+
+def test_limits_name_the_file_and_sizes(tmp_path: Path) -> None:
+    big = _sparse(tmp_path / "big.bin", 5 * (1 << 30) + 1)
+    with pytest.raises(LimitError, match=r"size of file big\.bin .* = 5\.0GB, while limit = 5\.0GB"):
+        check_limits([big])
+    parts = [_sparse(tmp_path / f"p{i}.bin", 4 * (1 << 30)) for i in range(3)]
+    with pytest.raises(LimitError, match=r"total size of input files = 12\.0GB, while limit = 10\.0GB"):
+        check_limits(parts)
+    check_limits(parts[:2])
+
+
+def test_list_limits() -> None:
+    small = [PreparedFile(f"f{i}", None, Path(f"/f{i}"), "0" * 64, 1, "NONE") for i in range(101)]
+    with pytest.raises(LimitError, match=r"number of input files \(101\) must be not greater than 100"):
+        check_limits(small)
+    check_limits(small[:100], outputs=100, s3_mounts=100, datasets=100)
+    with pytest.raises(LimitError, match="number of datasets"):
+        check_limits([], datasets=101)
+
+
+def test_humanize_matches_reference() -> None:
+    assert humanize_bytes_size(0) == "0.0B"
+    assert humanize_bytes_size(1536) == "1.5KB"
+    assert humanize_bytes_size(129.7 * (1 << 20)) == "129.7MB"

@@ -1,0 +1,257 @@
+/** The DataSphere Job Configuration webview: the form for one Python file, backed by the server's LaunchConfig. */
+
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { ServerCommand, type FieldError, type LaunchConfig, type ResolvedConfig } from "../protocol";
+import { commandFailure } from "../server/commandError";
+import { debugConfigFromLaunch } from "../debug/launchArgs";
+import { formHtml, makeNonce } from "./formHtml";
+import {
+  fromFormValues,
+  groupErrors,
+  hasBlockingErrors,
+  INSTANCE_TYPES,
+  parseWebviewMessage,
+  toFormValues,
+  type ExtensionToWebview,
+  type FormAction,
+  type FormValues,
+} from "./formModel";
+
+export interface FormServices {
+  execute<T>(command: string, argument: object): Promise<T>;
+  toolkit: vscode.OutputChannel;
+}
+
+const VIEW_TYPE = "datasphere.jobConfiguration";
+
+export class FormPanel implements vscode.Disposable {
+  private static readonly open = new Map<string, FormPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private validation = 0;
+
+  /** Opens (or reveals) the form for a Python file. */
+  static show(extensionUri: vscode.Uri, services: FormServices, program: vscode.Uri): FormPanel {
+    const existing = FormPanel.open.get(program.fsPath);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      `DataSphere Job Configuration: ${path.basename(program.fsPath)}`,
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist"), vscode.Uri.joinPath(extensionUri, "media")],
+      },
+    );
+    const form = new FormPanel(panel, extensionUri, services, program.fsPath);
+    FormPanel.open.set(program.fsPath, form);
+    return form;
+  }
+
+  /** Shows server findings for a run of this program in its form, if the form is open. */
+  static showRunErrors(program: string, errors: FieldError[]): void {
+    FormPanel.open.get(program)?.post({ type: "errors", errors: groupErrors(errors) });
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly services: FormServices,
+    private readonly program: string,
+  ) {
+    const webview = panel.webview;
+    const asset = (...parts: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...parts)).toString();
+    webview.html = formHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: asset("dist", "webview.js"),
+      codiconsUri: asset("dist", "codicons", "codicon.css"),
+      styleUri: asset("media", "form.css"),
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((message: unknown) => void this.onMessage(message)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private post(message: ExtensionToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      return;
+    }
+    switch (message.type) {
+      case "ready":
+        await this.loadFromServer(ServerCommand.resolveConfig, { file: this.program });
+        break;
+      case "changed":
+        await this.validate(fromFormValues(message.values));
+        break;
+      case "action":
+        await this.runAction(message.action, message.values);
+        break;
+      case "load":
+        await this.load();
+        break;
+    }
+  }
+
+  private async loadFromServer(command: string, argument: object): Promise<void> {
+    try {
+      const resolved = await this.services.execute<ResolvedConfig>(command, argument);
+      this.post({
+        type: "init",
+        values: toFormValues(resolved.config),
+        errors: groupErrors(resolved.errors),
+        instanceTypes: INSTANCE_TYPES,
+        source: resolved.source,
+        launchEntries: resolved.launchEntries,
+      });
+    } catch (error) {
+      this.reportFailure("Loading the configuration failed", error);
+    }
+  }
+
+  private async validate(config: LaunchConfig): Promise<FieldError[]> {
+    const ticket = ++this.validation;
+    try {
+      const { errors } = await this.services.execute<{ errors: FieldError[] }>(ServerCommand.validateConfig, { config });
+      if (ticket === this.validation) {
+        this.post({ type: "errors", errors: groupErrors(errors) });
+      }
+      return errors;
+    } catch (error) {
+      this.reportFailure("Validation failed", error);
+      return [];
+    }
+  }
+
+  private async runAction(action: FormAction, values: FormValues): Promise<void> {
+    const config = fromFormValues(values);
+    this.post({ type: "busy", busy: true });
+    try {
+      if (action === "save") {
+        await this.save(config);
+      } else if (action === "export") {
+        await this.export(config);
+      } else {
+        await this.invoke(config);
+      }
+    } catch (error) {
+      this.reportFailure(`${action[0]?.toUpperCase()}${action.slice(1)} failed`, error);
+    } finally {
+      this.post({ type: "busy", busy: false });
+    }
+  }
+
+  private workspaceFolder(): string {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.program)) ?? vscode.workspace.workspaceFolders?.[0];
+    return folder?.uri.fsPath ?? path.dirname(this.program);
+  }
+
+  private async save(config: LaunchConfig): Promise<void> {
+    const answer = await this.services.execute<{ path: string; created: boolean }>(ServerCommand.saveLaunchConfig, {
+      config,
+      workspaceFolder: this.workspaceFolder(),
+    });
+    this.status(`${answer.created ? "Added to" : "Updated"} ${answer.path}`);
+  }
+
+  private async export(config: LaunchConfig): Promise<void> {
+    const base = config.workingDirectory || path.dirname(this.program);
+    const target = await vscode.window.showSaveDialog({
+      title: "Export config.yaml",
+      defaultUri: vscode.Uri.file(path.join(base, "config.yaml")),
+      filters: { "YAML": ["yaml", "yml"] },
+    });
+    if (!target) {
+      return;
+    }
+    const answer = await this.services.execute<{ path: string }>(ServerCommand.exportConfig, { config, path: target.fsPath });
+    this.status(`Exported to ${answer.path}`);
+  }
+
+  private async load(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      title: "Load a launch.json entry or a config.yaml",
+      canSelectMany: false,
+      defaultUri: vscode.Uri.file(this.workspaceFolder()),
+      filters: { "Configurations": ["json", "yaml", "yml"] },
+    });
+    const file = picked?.[0]?.fsPath;
+    if (!file) {
+      return;
+    }
+    if (!file.endsWith(".json")) {
+      await this.loadFromServer(ServerCommand.loadConfig, { path: file });
+      return;
+    }
+    await this.loadLaunchEntry(file);
+  }
+
+  private async loadLaunchEntry(file: string): Promise<void> {
+    let resolved: ResolvedConfig;
+    try {
+      resolved = await this.services.execute<ResolvedConfig>(ServerCommand.loadConfig, { path: file });
+    } catch (error) {
+      this.reportFailure("Loading failed", error);
+      return;
+    }
+    let name = resolved.launchEntries[0];
+    if (resolved.launchEntries.length > 1) {
+      name = await vscode.window.showQuickPick(resolved.launchEntries, { title: "Which launch configuration?" });
+      if (!name) {
+        return;
+      }
+    }
+    await this.loadFromServer(ServerCommand.loadConfig, { path: file, name });
+  }
+
+  private async invoke(config: LaunchConfig): Promise<void> {
+    const errors = await this.validate(config);
+    if (hasBlockingErrors(errors)) {
+      this.status("Fix the errors before invoking.", "error");
+      return;
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.program));
+    const started = await vscode.debug.startDebugging(
+      folder,
+      debugConfigFromLaunch(config, `DataSphere: ${path.basename(this.program)}`) as vscode.DebugConfiguration,
+    );
+    this.status(started ? "Job started — see the Debug Console." : "The run did not start.", started ? "info" : "error");
+  }
+
+  private status(text: string, level: "info" | "error" = "info"): void {
+    this.post({ type: "status", text, level });
+  }
+
+  private reportFailure(what: string, error: unknown): void {
+    const failure = commandFailure(error);
+    this.services.toolkit.appendLine(`${what}: ${failure.message}`);
+    if (failure.errors.length > 0) {
+      this.post({ type: "errors", errors: groupErrors(failure.errors) });
+    }
+    this.status(`${what}: ${failure.message}`, "error");
+  }
+
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) {
+      return;
+    }
+    this.disposed = true;
+    FormPanel.open.delete(this.program);
+    this.panel.dispose();
+    while (this.disposables.length) {
+      this.disposables.pop()?.dispose();
+    }
+  }
+}

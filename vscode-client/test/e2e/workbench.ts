@@ -1,0 +1,86 @@
+/** Playwright helpers that drive the VS Code workbench the way a user does (menus, palette, views, webviews). */
+
+import { join } from "node:path";
+import type { FrameLocator, Locator, Page } from "playwright-core";
+import { SCREENSHOT_DIR } from "./harness";
+
+/** Runs a command from the command palette by its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
+  await input.press("Enter");
+}
+
+/** Right-clicks a file in the Explorer and picks a context-menu entry. */
+export async function explorerContextMenu(page: Page, fileName: string, entry: string): Promise<void> {
+  await page.locator(".explorer-folders-view .monaco-list-row", { hasText: fileName }).first().click({ button: "right" });
+  await clickMenuEntry(page, entry);
+}
+
+export async function clickMenuEntry(page: Page, entry: string): Promise<void> {
+  const item = page.locator(".monaco-menu .action-item:not(.disabled) .action-label", { hasText: new RegExp(`^${entry}$`) });
+  await item.first().click();
+}
+
+/** The document of the most recently shown webview (code-server nests it in two iframes). */
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator("iframe.webview.ready").last().frameLocator("#active-frame");
+}
+
+/** Opens the DataSphere Jobs activity-bar container. */
+export async function openDatasphereContainer(page: Page): Promise<void> {
+  const tab = page.locator('.activitybar .action-item a[aria-label^="DataSphere Jobs"]');
+  if (!(await page.locator(".pane-header", { hasText: "Launch History" }).isVisible())) {
+    await tab.click();
+  }
+  await page.locator(".pane-header", { hasText: "Launch History" }).waitFor();
+}
+
+/** A row of the Launch History tree. */
+export function historyRow(page: Page, text: string | RegExp): Locator {
+  return page.locator('.pane:has(.pane-header:has-text("Launch History")) .monaco-list-row', { hasText: text });
+}
+
+/** Text of the Debug Console. */
+export async function debugConsoleText(page: Page): Promise<string> {
+  return (await page.locator(".repl").first().innerText().catch(() => "")) ?? "";
+}
+
+/** Shows an output channel in the panel and returns its visible text. */
+export async function outputChannelText(page: Page, channel: string): Promise<string> {
+  await runCommand(page, "Output: Show Output Channels...");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.fill(channel);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: channel }).first().click();
+  const view = page.locator(".panel .output-view .view-lines, .panel .monaco-editor .view-lines").first();
+  await view.waitFor();
+  await page.waitForTimeout(300);
+  return view.innerText();
+}
+
+/** Polls until `read()` satisfies `ok`, or fails with the last value seen. */
+export async function waitUntil<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last seen:\n${String(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    last = await read();
+  }
+  return last;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+/** Closes every editor (forms included). */
+export async function closeAllEditors(page: Page): Promise<void> {
+  await runCommand(page, "View: Close All Editors");
+  await page.waitForTimeout(300);
+}

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { installArgs, pickInterpreter, SERVER_ARGS } from "../../src/server/interpreter";
+import { RestartPolicy } from "../../src/server/restartPolicy";
+import { commandFailure } from "../../src/server/commandError";
+
+describe("interpreter choice", () => {
+  it("prefers the Python extension's interpreter, then the setting, then python3", () => {
+    assert.equal(pickInterpreter({ fromPythonExtension: "/venv/bin/python", setting: "/usr/bin/python3.12" }), "/venv/bin/python");
+    assert.equal(pickInterpreter({ fromPythonExtension: undefined, setting: "/usr/bin/python3.12" }), "/usr/bin/python3.12");
+    assert.equal(pickInterpreter({ fromPythonExtension: " ", setting: "" }), "python3");
+  });
+
+  it("starts the server as a module over stdio", () => {
+    assert.deepEqual(SERVER_ARGS, ["-m", "dsjobs_lsp"]);
+  });
+
+  it("installs the configured source with pip, and refuses an empty one", () => {
+    assert.deepEqual(installArgs(" /work/repo "), ["-m", "pip", "install", "--disable-pip-version-check", "/work/repo"]);
+    assert.throws(() => installArgs("  "), /serverInstallSource is empty/);
+  });
+});
+
+describe("crash restarts", () => {
+  it("restarts up to the limit within the window, then gives up", () => {
+    const policy = new RestartPolicy({ maxRestarts: 2, windowMs: 1000 });
+    assert.equal(policy.shouldRestart(0), true);
+    assert.equal(policy.shouldRestart(10), true);
+    assert.equal(policy.shouldRestart(20), false);
+  });
+
+  it("forgets crashes older than the window", () => {
+    const policy = new RestartPolicy({ maxRestarts: 1, windowMs: 1000 });
+    assert.equal(policy.shouldRestart(0), true);
+    assert.equal(policy.shouldRestart(5000), true);
+  });
+});
+
+describe("command errors", () => {
+  it("reads the message, kind and field errors of a JSON-RPC error", () => {
+    const failure = commandFailure({
+      code: -32001,
+      message: "config.yaml line 4: key 'env.python.type': must be 'auto' or 'manual'",
+      data: { kind: "config", errors: [{ field: "env.python.type", message: "must be 'auto' or 'manual'", severity: "error" }] },
+    });
+    assert.equal(failure.kind, "config");
+    assert.equal(failure.errors.length, 1);
+    assert.match(failure.message, /line 4/);
+  });
+
+  it("copes with plain errors", () => {
+    assert.deepEqual(commandFailure(new Error("boom")), { message: "boom", kind: "unknown", errors: [] });
+    assert.equal(commandFailure("text").message, "text");
+  });
+});

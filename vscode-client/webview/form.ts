@@ -1,0 +1,148 @@
+/**
+ * The configuration form's script (runs inside the webview). It only shows values and errors the extension
+ * sends and posts the user's edits and button presses back; all logic lives in the extension and the server.
+ */
+
+import "@vscode-elements/elements/dist/main.js";
+import {
+  LIST_FIELDS,
+  OPTIONAL_TEXT_FIELDS,
+  TEXT_FIELDS,
+  GENERAL_ERROR_KEY,
+  type ExtensionToWebview,
+  type FormAction,
+  type FormErrors,
+  type FormValues,
+  type WebviewToExtension,
+} from "../src/form/formModel";
+
+interface VsCodeApi {
+  postMessage(message: WebviewToExtension): void;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const TEXT_KEYS = [...LIST_FIELDS, ...OPTIONAL_TEXT_FIELDS, ...TEXT_FIELDS];
+const CHANGE_DEBOUNCE_MS = 300;
+
+type ValueElement = HTMLElement & { value: string; invalid?: boolean };
+type CheckboxElement = HTMLElement & { checked: boolean };
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) {
+    throw new Error(`form element #${id} is missing`);
+  }
+  return found as T;
+}
+
+function readPythonBuild(): "auto" | "manual" {
+  const radios = Array.from(document.querySelectorAll<HTMLElement & { checked: boolean; value: string }>("vscode-radio"));
+  return radios.find((radio) => radio.checked)?.value === "manual" ? "manual" : "auto";
+}
+
+function readValues(): FormValues {
+  const values: Partial<FormValues> = {};
+  for (const key of TEXT_KEYS) {
+    values[key] = element<ValueElement>(key).value ?? "";
+  }
+  values.pythonBuild = readPythonBuild();
+  values.noDependencies = element<CheckboxElement>("noDependencies").checked;
+  return values as FormValues;
+}
+
+function writeValues(values: FormValues): void {
+  for (const key of TEXT_KEYS) {
+    element<ValueElement>(key).value = values[key];
+  }
+  for (const radio of Array.from(document.querySelectorAll<HTMLElement & { checked: boolean; value: string }>("vscode-radio"))) {
+    radio.checked = radio.value === values.pythonBuild;
+  }
+  element<CheckboxElement>("noDependencies").checked = values.noDependencies;
+}
+
+function showErrors(errors: FormErrors): void {
+  for (const box of Array.from(document.querySelectorAll<HTMLElement>(".field-error"))) {
+    const fieldId = box.id.replace(/-error$/, "");
+    const messages = errors[fieldId] ?? [];
+    box.textContent = messages.join("\n");
+    const control = document.getElementById(fieldId) as ValueElement | null;
+    if (control && "invalid" in control) {
+      control.invalid = messages.length > 0;
+    }
+  }
+  element("form-errors").textContent = (errors[GENERAL_ERROR_KEY] ?? []).join("\n");
+  markTabsWithErrors(errors);
+}
+
+function markTabsWithErrors(errors: FormErrors): void {
+  const panels = Array.from(document.querySelectorAll("vscode-tab-panel"));
+  const headers = Array.from(document.querySelectorAll<HTMLElement>("vscode-tab-header"));
+  panels.forEach((panel, index) => {
+    const hasError = Array.from(panel.querySelectorAll<HTMLElement>(".field-error")).some(
+      (box) => (errors[box.id.replace(/-error$/, "")] ?? []).length > 0,
+    );
+    headers[index]?.classList.toggle("has-error", hasError);
+  });
+}
+
+function showStatus(text: string, level: "info" | "error"): void {
+  const status = element("status");
+  status.textContent = text;
+  status.classList.toggle("error", level === "error");
+}
+
+function setBusy(busy: boolean): void {
+  for (const id of ["save", "export", "load", "invoke"]) {
+    element<HTMLElement & { disabled: boolean }>(id).disabled = busy;
+  }
+}
+
+function onMessage(message: ExtensionToWebview): void {
+  switch (message.type) {
+    case "init":
+      writeValues(message.values);
+      showErrors(message.errors);
+      element("source").textContent = `Configuration: ${message.source}`;
+      break;
+    case "errors":
+      showErrors(message.errors);
+      break;
+    case "status":
+      showStatus(message.text, message.level);
+      break;
+    case "busy":
+      setBusy(message.busy);
+      break;
+  }
+}
+
+let changeTimer: ReturnType<typeof setTimeout> | undefined;
+
+function scheduleChanged(): void {
+  clearTimeout(changeTimer);
+  changeTimer = setTimeout(() => vscode.postMessage({ type: "changed", values: readValues() }), CHANGE_DEBOUNCE_MS);
+}
+
+function wireButtons(): void {
+  const actions: FormAction[] = ["save", "export", "invoke"];
+  for (const action of actions) {
+    element(action).addEventListener("click", () => {
+      clearTimeout(changeTimer);
+      vscode.postMessage({ type: "action", action, values: readValues() });
+    });
+  }
+  element("load").addEventListener("click", () => vscode.postMessage({ type: "load" }));
+}
+
+function main(): void {
+  window.addEventListener("message", (event: MessageEvent<ExtensionToWebview>) => onMessage(event.data));
+  document.body.addEventListener("input", scheduleChanged);
+  document.body.addEventListener("change", scheduleChanged);
+  wireButtons();
+  vscode.postMessage({ type: "ready" });
+}
+
+main();
