@@ -1,4 +1,4 @@
-"""Sample projects and real environments for the Python environment analysis tests.
+"""Sample projects and real environments for the Python environment analysis tests (helpers).
 
 The sample project is written into a temporary folder. The second environment is a real venv made with
 `uv venv`; its packages are real wheels built offline from tiny projects (`uv build`, uv's own build
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from textwrap import dedent
-
-import pytest
 
 UV = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
 UV_ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"}
@@ -91,12 +89,6 @@ def pinned(*names: str) -> list[str]:
     return sorted((f"{n}=={version(n)}" for n in names), key=str.lower)
 
 
-@pytest.fixture
-def sample_project(tmp_path: Path) -> Path:
-    """The sample project of the task: aliases, namespaces, relative, lazy, optional and dynamic imports."""
-    return write_files(tmp_path / "project", SAMPLE_FILES)
-
-
 @dataclass(frozen=True)
 class Wheelhouse:
     """Wheels built offline, and source folders for path and editable installs."""
@@ -128,11 +120,9 @@ def _uv_project(root: Path, name: str, version_: str, module: str, code: str = "
     return folder
 
 
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
+def build_wheelhouse(root: Path) -> Wheelhouse:
     """acme-core / acme-extras (sharing the `acme` namespace), torchlike 2.1.0+cpu, an editable and a path
     project."""
-    root = tmp_path_factory.mktemp("wheelhouse")
     wheels = root / "wheels"
     for name, version_, module in (("acme-core", "1.2.0", "acme.core"),
                                    ("acme-extras", "0.5.0", "acme.extras"),
@@ -159,10 +149,3 @@ def make_venv(folder: Path, wheelhouse: Wheelhouse, *packages: str, editable: bo
     if path_install:
         _uv(*install, str(wheelhouse.path_source))
     return python
-
-
-@pytest.fixture(scope="session")
-def other_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheelhouse) -> Path:
-    """Interpreter of a venv holding only the wheelhouse's packages (no PyYAML, no attrs)."""
-    return make_venv(tmp_path_factory.mktemp("venv") / "env", wheelhouse, "acme-core", "acme-extras",
-                     "torchlike", editable=True, path_install=True)

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Wheelhouse, main_line, make_venv, pinned, write_files
+from pyenv_samples import (  # type: ignore[import-not-found]
+    Wheelhouse,
+    main_line,
+    make_venv,
+    pinned,
+    write_files,
+)
 
 from dsjobs_lsp.core.pyenv import (
     LocalModule,
@@ -18,8 +24,9 @@ from dsjobs_lsp.core.pyenv import (
     analyze_python_env,
 )
 
-SAMPLE_REQUIREMENTS = ("PyYAML", "protobuf", "googleapis-common-protos", "attrs", "httpx", "PyJWT", "pydantic",
-                       "grpcio", "cattrs", "lsprotocol")
+SAMPLE_REQUIREMENTS = ("PyYAML", "protobuf", "googleapis-common-protos", "attrs", "httpx", "PyJWT",
+                       "pydantic", "grpcio", "cattrs", "lsprotocol")
+MAIN = [Path("main.py")]
 HERE_PYTHON = Path(sys.executable)
 
 
@@ -32,7 +39,7 @@ def _has(warnings: list[str], *fragments: str) -> bool:
 
 
 async def test_sample_project_requirements_local_modules_and_warnings(sample_project: Path) -> None:
-    analysis = await analyze_python_env([Path("main.py")], working_dir=sample_project, interpreter=HERE_PYTHON)
+    analysis = await analyze_python_env(MAIN, working_dir=sample_project, interpreter=HERE_PYTHON)
 
     assert analysis.requirements == pinned(*SAMPLE_REQUIREMENTS)
     assert analysis.optional_requirements == pinned("PyJWT")
@@ -55,7 +62,7 @@ async def test_user_code_never_runs(sample_project: Path) -> None:
 
 async def test_root_paths_add_a_script_run_in_a_subprocess(sample_project: Path) -> None:
     settings = PythonSettings(root_paths=("worker.py",))
-    analysis = await analyze_python_env([Path("main.py")], working_dir=sample_project, interpreter=HERE_PYTHON,
+    analysis = await analyze_python_env(MAIN, working_dir=sample_project, interpreter=HERE_PYTHON,
                                         python=settings)
     assert analysis.requirements == pinned(*SAMPLE_REQUIREMENTS, "Deprecated")
     assert not _has(analysis.warnings, "root-paths")  # the hint disappears once the script is a root
@@ -71,7 +78,8 @@ async def test_other_interpreter_gives_its_own_answer(tmp_path: Path, other_venv
     there = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=other_venv)
 
     assert here.requirements == pinned("PyYAML")
-    assert there.requirements == ["acme-core==1.2.0", "acme-extras==0.5.0", "pathtool==0.1.0", "torchlike==2.1.0"]
+    assert there.requirements == ["acme-core==1.2.0", "acme-extras==0.5.0", "pathtool==0.1.0",
+                                  "torchlike==2.1.0"]
     assert there.interpreter == other_venv
     assert _has(there.warnings, "main.py:1", "'yaml'", "neither local code nor installed")
     assert _has(there.warnings, "torchlike==2.1.0+cpu", "local version label '+cpu'")
@@ -150,7 +158,8 @@ async def test_manual_mode_reads_the_requirements_file(tmp_path: Path) -> None:
 
 async def test_fully_manual_mode_runs_nothing(tmp_path: Path) -> None:
     project = write_files(tmp_path, {"main.py": "import yaml\n", "reqs.txt": "pyyaml\n", "lib/util.py": ""})
-    settings = PythonSettings(type="manual", version="3.9", requirements_file="reqs.txt", local_paths=("lib",))
+    settings = PythonSettings(type="manual", version="3.9", requirements_file="reqs.txt",
+                              local_paths=("lib",))
     analysis = await analyze_python_env([Path("main.py")], working_dir=project,
                                         interpreter=tmp_path / "no-such-python", python=settings)
     assert analysis.requirements == ["pyyaml"]
@@ -165,7 +174,8 @@ async def test_stdlib_module_gone_on_the_target_python(tmp_path: Path) -> None:
     analysis = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON,
                                         python=settings)
     assert analysis.python_version == "3.12"
-    assert _has(analysis.warnings, "main.py:1", "'asyncore'", "removed from the standard library in Python 3.12")
+    assert _has(analysis.warnings, "main.py:1", "'asyncore'",
+                "removed from the standard library in Python 3.12")
     assert not _has(analysis.warnings, "tomllib")
 
 
@@ -184,7 +194,7 @@ async def test_bad_settings_name_the_key(tmp_path: Path, settings: PythonSetting
 
 async def test_missing_entry_and_missing_interpreter_are_clear_errors(tmp_path: Path) -> None:
     write_files(tmp_path, {"main.py": ""})
-    with pytest.raises(PythonEnvError, match="entry file other.py not found"):
+    with pytest.raises(PythonEnvError, match=r"entry file other\.py not found"):
         await analyze_python_env([Path("other.py")], working_dir=tmp_path, interpreter=HERE_PYTHON)
     with pytest.raises(PythonEnvError, match="cannot start the Python interpreter"):
         await analyze_python_env([Path("main.py")], working_dir=tmp_path, interpreter=tmp_path / "nopython")

@@ -1,0 +1,175 @@
+/**
+ * End to end in real VS Code (code-server + headless Chromium) against the real language server and the
+ * embedded local backend: the packaged .vsix is installed, a file is run from the explorer through the form,
+ * its output, console sequence and history entry are checked, a long job is cancelled from the history panel,
+ * and an OAuth token is set and removed.
+ */
+
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { CLIENT_DIR, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
+import {
+  clickMenuEntry,
+  closeAllEditors,
+  debugConsoleText,
+  explorerContextMenu,
+  historyRow,
+  openDatasphereContainer,
+  outputChannelText,
+  runCommand,
+  screenshot,
+  waitUntil,
+  webview,
+} from "./workbench";
+
+const HELLO = `import pathlib
+import sys
+
+text = pathlib.Path("data.txt").read_text().strip()
+print("hello from dsjobs:", text)
+print("a warning on stderr", file=sys.stderr)
+pathlib.Path("result.txt").write_text(text.upper() + "\\n")
+`;
+
+const LONG = `import time
+
+for step in range(600):
+    print("long job step", step, flush=True)
+    time.sleep(1)
+`;
+
+const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
+
+async function openForm(page: Page, file: string): Promise<ReturnType<typeof webview>> {
+  await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+  await explorerContextMenu(page, file, "Run File in DataSphere Jobs");
+  const form = webview(page);
+  await form.locator("#program").waitFor({ timeout: 60_000 });
+  await waitUntil(
+    "the form to be filled by the server",
+    () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
+    (value) => value.endsWith(file),
+  );
+  return form;
+}
+
+async function fillTextarea(form: ReturnType<typeof webview>, id: string, text: string): Promise<void> {
+  const area = form.locator(`#${id} textarea`);
+  await area.fill(text);
+}
+
+describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
+  let harness: Harness;
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync(VSIX), `package the extension first (${VSIX})`);
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    harness = await startHarness({
+      vsix: VSIX,
+      files: { "hello.py": HELLO, "data.txt": "some input data\n", "long.py": LONG },
+    });
+    page = harness.page;
+    await page.locator(".statusbar-item", { hasText: "DataSphere" }).first().waitFor({ timeout: 60_000 });
+  });
+
+  after(async () => {
+    if (process.env.DSJOBS_E2E_DEBUG) {
+      console.log(harness?.logs.join("").slice(-4000));
+    }
+    await harness?.stop();
+  });
+
+  it("runs a file from the explorer menu through the configuration form", async () => {
+    const form = await openForm(page, "hello.py");
+    await fillTextarea(form, "inputs", "data.txt");
+    await fillTextarea(form, "outputs", "result.txt");
+    await form.locator("#tab-advanced").click();
+    await form.locator("#jobName textarea, #jobName input").first().fill("hello-e2e");
+    await form.locator("#tab-basic").click();
+    await page.waitForTimeout(800);
+    await screenshot(page, "form");
+    await form.locator("#invoke").click();
+
+    const console = await waitUntil(
+      "the job's console sequence in the Debug Console",
+      () => debugConsoleText(page),
+      (text) => /job link: \S+/.test(text) && /created job \S+/.test(text),
+      120_000,
+    );
+    assert.match(console, /creating job/);
+    assert.match(console, /executing job/);
+    await waitUntil("the program's output in the Debug Console", () => debugConsoleText(page), (t) => t.includes("hello from dsjobs: some input data"), 120_000);
+    await waitUntil(
+      "the debug session to end with the job",
+      () => page.locator(".debug-toolbar").isVisible(),
+      (visible) => !visible,
+      120_000,
+    );
+    await screenshot(page, "debug-console");
+  });
+
+  it("shows the program's output in the Invocation channel and downloads the outputs", async () => {
+    const text = await waitUntil(
+      "the Invocation channel",
+      () => outputChannelText(page, "DataSphere Jobs Invocation"),
+      (t) => t.includes("hello from dsjobs: some input data"),
+      30_000,
+    );
+    assert.match(text, /a warning on stderr/);
+    const result = join(harness.workspace, "result.txt");
+    await waitUntil("result.txt to be downloaded", async () => existsSync(result), (present) => present, 30_000);
+    assert.equal(readFileSync(result, "utf8"), "SOME INPUT DATA\n");
+    const toolkit = await outputChannelText(page, "DataSphere Jobs Toolkit");
+    assert.match(toolkit, /finished: Succeeded, exit code 0/);
+  });
+
+  it("lists the job in Launch History as succeeded", async () => {
+    await openDatasphereContainer(page);
+    const row = historyRow(page, "hello-e2e");
+    await row.waitFor({ timeout: 30_000 });
+    await waitUntil("the row to say Succeeded", () => row.innerText(), (t) => t.includes("Succeeded"), 30_000);
+    assert.ok(await row.locator(".codicon-pass").count(), "a succeeded job has the pass icon");
+    await screenshot(page, "history");
+  });
+
+  it("cancels a long job from the history panel", async () => {
+    await closeAllEditors(page);
+    const form = await openForm(page, "long.py");
+    await form.locator("#tab-advanced").click();
+    await form.locator("#jobName input").fill("long-e2e");
+    await form.locator("#invoke").click();
+    await openDatasphereContainer(page);
+    const row = historyRow(page, "long-e2e");
+    await row.waitFor({ timeout: 60_000 });
+    await waitUntil("the long job to execute", () => debugConsoleText(page), (t) => t.includes("long job step 1"), 120_000);
+    assert.ok(await row.locator(".codicon-loading").count(), "a running job has a spinning icon");
+    await screenshot(page, "history-running");
+    await row.click({ button: "right" });
+    await clickMenuEntry(page, "Cancel");
+    await waitUntil("the row to say Cancelled", () => row.innerText(), (t) => t.includes("Cancelled"), 60_000);
+    await waitUntil("the debug session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
+  });
+
+  it("sets and removes the OAuth token", async () => {
+    await runCommand(page, "DataSphere Jobs: Set OAuth token");
+    const dialog = page.locator(".monaco-dialog-box");
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /OAuth-token page/);
+    await dialog.locator(".monaco-button", { hasText: "Cancel" }).click();
+    const title = page.locator(".quick-input-widget .quick-input-title");
+    await waitUntil("the input box title", () => title.innerText(), (t) => t.includes("Input OAuth-token"), 10_000);
+    const input = page.locator(".quick-input-widget input.input");
+    assert.equal(await input.getAttribute("type"), "password");
+    await input.fill("y0_e2eTestToken0123456789");
+    await input.press("Enter");
+    await page.locator(".notifications-toasts", { hasText: "OAuth token saved" }).waitFor({ timeout: 15_000 });
+    await runCommand(page, "DataSphere Jobs: Remove OAuth token");
+    await page.locator(".notifications-toasts", { hasText: "OAuth token removed" }).waitFor({ timeout: 15_000 });
+    const logs = await outputChannelText(page, "DataSphere Jobs Toolkit Logs");
+    assert.doesNotMatch(logs, /y0_e2eTestToken0123456789/, "the token never reaches a log");
+  });
+});
