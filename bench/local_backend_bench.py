@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
 import grpc
 import httpx
@@ -38,8 +40,11 @@ for i in range(200):
 
 
 def _file(path: str, content: bytes, var: str = "") -> jobs_pb2.File:
-    return jobs_pb2.File(desc=jobs_pb2.FileDesc(path=path, var=var), sha256=hashlib.sha256(content).hexdigest(),
-                         size_bytes=len(content))
+    return jobs_pb2.File(
+        desc=jobs_pb2.FileDesc(path=path, var=var),
+        sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content),
+    )
 
 
 class Bench:
@@ -49,8 +54,10 @@ class Bench:
         self.md = (("authorization", f"Bearer {server.token}"),)
 
     async def create(self, params: jobs_pb2.JobParameters, contents: dict[str, bytes]) -> str:
-        operation = await self.stub.Create(service_pb2.CreateProjectJobRequest(
-            project_id=LOCAL_PROJECT_ID, job_parameters=params), metadata=self.md)
+        operation = await self.stub.Create(
+            service_pb2.CreateProjectJobRequest(project_id=LOCAL_PROJECT_ID, job_parameters=params),
+            metadata=self.md,
+        )
         response = service_pb2.CreateProjectJobResponse()
         operation.response.Unpack(response)
         async with httpx.AsyncClient() as http:
@@ -60,16 +67,18 @@ class Bench:
 
     async def stream(self, job_id: str) -> list[tuple[float, bytes]]:
         received = []
-        async for response in self.stub.ReadLogs(service_pb2.ReadProjectJobLogsRequest(job_id=job_id),
-                                                 metadata=self.md):
+        async for response in self.stub.ReadLogs(
+            service_pb2.ReadProjectJobLogsRequest(job_id=job_id), metadata=self.md
+        ):
             now = time.time()
             received += [(now, m.content) for m in response.logs if m.HasField("standard_stream")]
         return received
 
     async def log_latency(self) -> tuple[float, float]:
         script = _file("lat.py", LATENCY_SCRIPT)
-        job_id = await self.create(jobs_pb2.JobParameters(cmd="python lat.py", input_files=[script]),
-                                   {script.sha256: LATENCY_SCRIPT})
+        job_id = await self.create(
+            jobs_pb2.JobParameters(cmd="python lat.py", input_files=[script]), {script.sha256: LATENCY_SCRIPT}
+        )
         reader = asyncio.create_task(self.stream(job_id))
         await self.stub.Execute(service_pb2.ExecuteProjectJobRequest(job_id=job_id), metadata=self.md)
         lines = await reader
@@ -78,35 +87,44 @@ class Bench:
 
     async def upload_ratio(self, megabytes: int, scratch: Path) -> tuple[float, float]:
         source = scratch / "payload.bin"
-        with open(source, "wb") as out:
-            for _ in range(megabytes):
-                out.write(os.urandom(1 << 20))
+        await asyncio.to_thread(_write_random, source, megabytes)
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
         size = source.stat().st_size
         started = time.perf_counter()
         shutil.copyfile(source, scratch / "copy.bin")
         copy_seconds = time.perf_counter() - started
         item = jobs_pb2.File(desc=jobs_pb2.FileDesc(path="payload.bin"), sha256=digest, size_bytes=size)
-        operation = await self.stub.Create(service_pb2.CreateProjectJobRequest(
-            project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[item])),
-            metadata=self.md)
+        operation = await self.stub.Create(
+            service_pb2.CreateProjectJobRequest(
+                project_id=LOCAL_PROJECT_ID,
+                job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[item]),
+            ),
+            metadata=self.md,
+        )
         response = service_pb2.CreateProjectJobResponse()
         operation.response.Unpack(response)
         [upload] = response.upload_files
         async with httpx.AsyncClient(timeout=120) as http:
-            with open(source, "rb") as payload:
+            with await asyncio.to_thread(source.open, "rb") as payload:
                 started = time.perf_counter()
-                (await http.put(upload.url, content=_chunks(payload),
-                                headers={"Content-Length": str(size)})).raise_for_status()
+                (
+                    await http.put(
+                        upload.url, content=_chunks(payload), headers={"Content-Length": str(size)}
+                    )
+                ).raise_for_status()
                 upload_seconds = time.perf_counter() - started
         return size / copy_seconds / 1e6, size / upload_seconds / 1e6
 
     async def first_line_with_cached_env(self, wheels: Path) -> float:
         script_bytes = b"import dsjobs_probe\nprint('first line', flush=True)\n"
         script = _file("first.py", script_bytes)
-        env = jobs_pb2.Environment(python_env=jobs_pb2.PythonEnv(
-            python_version=f"{sys.version_info.major}.{sys.version_info.minor}", requirements=["dsjobs-probe==1.0"],
-            pip_options=jobs_pb2.PipOptions(extra_index_urls=[wheels.as_uri()])))
+        env = jobs_pb2.Environment(
+            python_env=jobs_pb2.PythonEnv(
+                python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+                requirements=["dsjobs-probe==1.0"],
+                pip_options=jobs_pb2.PipOptions(extra_index_urls=[wheels.as_uri()]),
+            )
+        )
         params = jobs_pb2.JobParameters(cmd="python first.py", input_files=[script], env=env)
         warmup = await self.create(params, {script.sha256: script_bytes})
         await self.stub.Execute(service_pb2.ExecuteProjectJobRequest(job_id=warmup), metadata=self.md)
@@ -114,15 +132,22 @@ class Bench:
         job_id = await self.create(params, {script.sha256: script_bytes})
         started = time.perf_counter()
         await self.stub.Execute(service_pb2.ExecuteProjectJobRequest(job_id=job_id), metadata=self.md)
-        async for response in self.stub.ReadLogs(service_pb2.ReadProjectJobLogsRequest(job_id=job_id),
-                                                 metadata=self.md):
+        async for response in self.stub.ReadLogs(
+            service_pb2.ReadProjectJobLogsRequest(job_id=job_id), metadata=self.md
+        ):
             if any(m.HasField("standard_stream") for m in response.logs):
                 return time.perf_counter() - started
         raise RuntimeError("no output")
 
 
-async def _chunks(payload: object) -> object:
-    while chunk := await asyncio.to_thread(payload.read, 1 << 20):  # type: ignore[attr-defined]
+def _write_random(path: Path, megabytes: int) -> None:
+    with open(path, "wb") as out:
+        for _ in range(megabytes):
+            out.write(os.urandom(1 << 20))
+
+
+async def _chunks(payload: BinaryIO) -> AsyncIterator[bytes]:
+    while chunk := await asyncio.to_thread(payload.read, 1 << 20):
         yield chunk
 
 
@@ -130,9 +155,13 @@ def _write_probe_wheel(directory: Path) -> None:
     dist = "dsjobs_probe-1.0"
     with zipfile.ZipFile(directory / f"{dist}-py3-none-any.whl", "w") as archive:
         archive.writestr("dsjobs_probe.py", "VALUE = 1\n")
-        archive.writestr(f"{dist}.dist-info/METADATA", "Metadata-Version: 2.1\nName: dsjobs-probe\nVersion: 1.0\n")
-        archive.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\n"
-                                                    "Tag: py3-none-any\n")
+        archive.writestr(
+            f"{dist}.dist-info/METADATA", "Metadata-Version: 2.1\nName: dsjobs-probe\nVersion: 1.0\n"
+        )
+        archive.writestr(
+            f"{dist}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         archive.writestr(f"{dist}.dist-info/RECORD", "")
 
 
@@ -145,17 +174,24 @@ async def main(upload_mb: int) -> None:
             async with grpc.aio.insecure_channel(server.endpoints.jobs) as channel:
                 bench = Bench(server, channel)
                 p50, p99 = await bench.log_latency()
-                print(f"ReadLogs latency: p50 {p50:.1f} ms (target <= 100, {p50 / 100:.2f}x of budget), "
-                      f"p99 {p99:.1f} ms (target <= 500, {p99 / 500:.2f}x of budget)")
+                print(
+                    f"ReadLogs latency: p50 {p50:.1f} ms (target <= 100, {p50 / 100:.2f}x of budget), "
+                    f"p99 {p99:.1f} ms (target <= 500, {p99 / 500:.2f}x of budget)"
+                )
                 copy_mbps, upload_mbps = await bench.upload_ratio(upload_mb, scratch)
-                print(f"upload {upload_mb} MB: presigned PUT {upload_mbps:.0f} MB/s vs file copy {copy_mbps:.0f} MB/s "
-                      f"= {upload_mbps / copy_mbps:.0%} (target >= 50%)")
+                print(
+                    f"upload {upload_mb} MB: presigned PUT {upload_mbps:.0f} MB/s "
+                    f"vs file copy {copy_mbps:.0f} MB/s "
+                    f"= {upload_mbps / copy_mbps:.0%} (target >= 50%)"
+                )
                 wheels = scratch / "wheels"
                 wheels.mkdir()
                 _write_probe_wheel(wheels)
                 first = await bench.first_line_with_cached_env(wheels)
-                print(f"Execute -> first log line with a cached environment: {first * 1000:.0f} ms "
-                      f"(target <= 1000 ms, {first:.2f}x of budget)")
+                print(
+                    f"Execute -> first log line with a cached environment: {first * 1000:.0f} ms "
+                    f"(target <= 1000 ms, {first:.2f}x of budget)"
+                )
         finally:
             await server.stop(0)
 

@@ -5,8 +5,8 @@
 # ///
 """Fits a linear model y = w1*x1 + w2*x2 + b on data/train.csv by gradient descent.
 
-Run it as a job: `dsjobs run train.py -- --epochs 3` (the `[tool.dsjobs]` block above ships the data and brings
-`model.json` and `outputs/` back), or `dsjobs project job execute -p <project> -c config.yaml`.
+Run it as a job: `dsjobs run train.py -- --epochs 3` (the `[tool.dsjobs]` block above ships the data
+and brings `model.json` and `outputs/` back), or `dsjobs project job execute -p <project> -c config.yaml`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from utils.metrics import mean_squared_error, r2_score
 
 

@@ -28,23 +28,34 @@ class Cli:
 
     def run(self, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run to completion, capturing stdout and stderr."""
-        return subprocess.run([*DSJOBS, *args], cwd=cwd, env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        return subprocess.run(
+            [*DSJOBS, *args],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def start(self, *args: str, cwd: Path) -> subprocess.Popen[str]:
         """Start in the background with pipes."""
-        return subprocess.Popen([*DSJOBS, *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [*DSJOBS, *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
 
 def _build_job_venv(root: Path) -> Path:
-    """A venv holding PyYAML from uv's cache, so the analysis pins a version the offline backend can install."""
+    """A venv with PyYAML from uv's cache: the analysis pins a version the offline backend can install."""
     venv = root / "job-venv"
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
-    subprocess.run([uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"), "pyyaml"],
-                   check=True, env=env)
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"), "pyyaml"],
+        check=True,
+        env=env,
+    )
     return venv
 
 

@@ -24,7 +24,9 @@ def job_id_of(stderr: str) -> str:
     return found.group(1)
 
 
-def test_run_streams_the_log_brings_outputs_back_and_exits_with_the_programs_code(cli: Cli, project: Path) -> None:
+def test_run_streams_the_log_brings_outputs_back_and_exits_with_the_programs_code(
+    cli: Cli, project: Path
+) -> None:
     done = cli.run("run", "train.py", "--", "--epochs", "2", "--pause", "0.1", cwd=project)
 
     assert done.returncode == 0, done.stderr
@@ -56,8 +58,17 @@ def test_execute_with_config_then_list_get_and_attach(cli: Cli, project: Path) -
     assert got.returncode == 0, got.stderr
     job = json.loads(got.stdout)
     assert (job["id"], job["name"], job["status"]) == (job_id, "train-example", "SUCCESS")
-    assert set(job) == {"id", "name", "desc", "created_at", "finished_at", "status", "created_by",
-                        "data_cleared", "data_expired_at"}
+    assert set(job) == {
+        "id",
+        "name",
+        "desc",
+        "created_at",
+        "finished_at",
+        "status",
+        "created_by",
+        "data_cleared",
+        "data_expired_at",
+    }
 
     listed = cli.run("project", "job", "list", "--format", "table", cwd=project)
     assert listed.returncode == 0, listed.stderr
@@ -83,7 +94,9 @@ def test_cancel_and_ctrl_c_detaches_without_cancelling(cli: Cli, project: Path) 
     assert f"dsjobs project job attach --id {job_id}" in stderr
     assert "Traceback" not in stderr
 
-    status = json.loads(cli.run("project", "job", "get", "--id", job_id, "--format", "json", cwd=project).stdout)
+    status = json.loads(
+        cli.run("project", "job", "get", "--id", job_id, "--format", "json", cwd=project).stdout
+    )
     assert status["status"] == "EXECUTING", "Ctrl-C must not cancel the job"
 
     cancelled = cli.run("project", "job", "cancel", "--id", job_id, cwd=project)
@@ -91,7 +104,9 @@ def test_cancel_and_ctrl_c_detaches_without_cancelling(cli: Cli, project: Path) 
     assert console(cancelled.stderr) == ["job is canceled"]
     deadline = time.monotonic() + 30
     while True:
-        got = json.loads(cli.run("project", "job", "get", "--id", job_id, "--format", "json", cwd=project).stdout)
+        got = json.loads(
+            cli.run("project", "job", "get", "--id", job_id, "--format", "json", cwd=project).stdout
+        )
         if got["status"] == "CANCELLED" or time.monotonic() > deadline:
             break
         time.sleep(0.3)

@@ -21,8 +21,10 @@ def test_defaults_without_anything(tmp_path: Path) -> None:
 
 
 def test_sources_in_order(tmp_path: Path) -> None:
-    config = write(tmp_path / "config.yaml",
-                   "backend: cloud\nproject: fromfile000000000000\nstate-dir: ~/st\nyc-path: /opt/yc\n")
+    config = write(
+        tmp_path / "config.yaml",
+        "backend: cloud\nproject: fromfile000000000000\nstate-dir: ~/st\nyc-path: /opt/yc\n",
+    )
     env = {"DSJOBS_PROJECT": "fromenv0000000000000", "DSJOBS_STATE_DIR": str(tmp_path / "state")}
     settings = load_settings(env=env, config_file=config, backend="local")
     assert settings.backend == "local"  # explicit beats file

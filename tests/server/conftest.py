@@ -92,6 +92,7 @@ class Server:
 
     client: LanguageClient
     notes: Notifications
+    capabilities: types.ServerCapabilities
 
     async def command(self, command: str, argument: dict[str, Any] | None = None) -> Any:
         """`workspace/executeCommand` with one object argument."""
@@ -116,14 +117,14 @@ class ServerFactory:
         notes = Notifications()
         _collect(client, notes)
         options = {"storagePath": str(self.state_dir), **(initialization_options or {})}
-        await client.initialize_session(
+        initialized = await client.initialize_session(
             types.InitializeParams(
                 capabilities=client_capabilities("visual-studio-code"),
                 initialization_options=options,
                 root_uri=None,
             )
         )
-        server = Server(client, notes)
+        server = Server(client, notes, initialized.capabilities)
         self.servers.append(server)
         return server
 

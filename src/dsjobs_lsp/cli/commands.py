@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, TextIO
 from contextlib import contextmanager
 from pathlib import Path
-
+from typing import Any, TextIO
 
 from dsjobs_lsp.cli.console import ConsolePrinter
 from dsjobs_lsp.cli.output import EXECUTION_FIELDS, JOB_FIELDS, ExecutionData, Field, write_entities
@@ -56,13 +55,13 @@ def exit_code_of(outcome: RunOutcome) -> int:
     return 0 if outcome.succeeded else 1
 
 
-async def _started(
-    outcome: RunOutcome, args: argparse.Namespace, tracker: JobTracker
-) -> int:
+async def _started(outcome: RunOutcome, args: argparse.Namespace, tracker: JobTracker) -> int:
     if getattr(args, "async_", False):
         if args.output and outcome.job_id and outcome.operation_id:
             with open_output(args.output) as out:
-                write_entities([ExecutionData(outcome.job_id, outcome.operation_id)], EXECUTION_FIELDS, out, "json")
+                write_entities(
+                    [ExecutionData(outcome.job_id, outcome.operation_id)], EXECUTION_FIELDS, out, "json"
+                )
         return 0
     return exit_code_of(outcome)
 
@@ -70,7 +69,9 @@ async def _started(
 async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`project job execute -c config.yaml` (paths relative to the current folder, as in the reference)."""
     request = RunRequest(
-        working_dir=Path.cwd(), config_path=Path(args.config).resolve(), project_id=args.project_id,
+        working_dir=Path.cwd(),
+        config_path=Path(args.config).resolve(),
+        project_id=args.project_id,
         wait=not args.async_,
     )
     return await _started(await runner.run(request, tracker), args, tracker)
@@ -79,20 +80,29 @@ async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobT
 async def cmd_run(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`run FILE [ARGS...]`: the file as a job, from its folder."""
     options = RunFileOptions(
-        file=Path(args.file), args=program_args(args.args), inputs=args.input, outputs=args.output,
-        env=args.env, instance_type=args.instance_type,
-        config_file=Path(args.config) if args.config else None, project_id=args.project_id,
+        file=Path(args.file),
+        args=program_args(args.args),
+        inputs=args.input,
+        outputs=args.output,
+        env=args.env,
+        instance_type=args.instance_type,
+        config_file=Path(args.config) if args.config else None,
+        project_id=args.project_id,
     )
     launch = build_launch(options)
     program = Path(args.file).resolve()
     request = RunRequest(
-        working_dir=program.parent, launch=launch, entry_file=program, project_id=args.project_id,
+        working_dir=program.parent,
+        launch=launch,
+        entry_file=program,
+        project_id=args.project_id,
         wait=not args.async_,
     )
     outcome = await runner.run(request, tracker)
     if args.async_ and outcome.job_id:
-        tracker.printer.console(f"job `{outcome.job_id}` runs; follow it with: dsjobs project job attach "
-                                f"--id {outcome.job_id}")
+        tracker.printer.console(
+            f"job `{outcome.job_id}` runs; follow it with: dsjobs project job attach --id {outcome.job_id}"
+        )
     return await _started(outcome, argparse.Namespace(async_=args.async_, output=None), tracker)
 
 
@@ -102,11 +112,14 @@ async def cmd_fork(runner: JobRunner, args: argparse.Namespace, tracker: JobTrac
         args=parse_name_values(args.arg, "--arg"),
         vars=parse_name_values(args.var, "--var"),
         env_vars=parse_name_values(args.env_var, "--env-var"),
-        name=args.name, desc=args.desc,
-        docker_image_id=args.docker_image_id, docker_image_url=args.docker_image_url,
+        name=args.name,
+        desc=args.desc,
+        docker_image_id=args.docker_image_id,
+        docker_image_url=args.docker_image_url,
         docker_image_username=args.docker_image_username,
         docker_image_password_secret_id=args.docker_image_password_secret_id,
-        working_storage_type=args.working_storage_type, working_storage_size=args.working_storage_size,
+        working_storage_type=args.working_storage_type,
+        working_storage_size=args.working_storage_size,
         cloud_instance_types=args.cloud_instance_type,
     )
     outcome = await runner.fork(args.id, overrides, tracker, working_dir=Path.cwd(), wait=not args.async_)

@@ -1,7 +1,7 @@
-"""Prints core events on a terminal: the run's narrative like the reference's log, program output as it arrives.
+"""Prints core events on a terminal: the run's narrative like the reference's log, program output live.
 
-Narrative lines (`creating job ...`) go to stderr as `<time> - [INFO] - <text>`; the program's stdout/stderr lines
-go to our stdout/stderr unchanged; upload/download progress is a bar on a TTY and nothing otherwise (the
+Narrative lines (`creating job ...`) go to stderr as `<time> - [INFO] - <text>`; the program's stdout/stderr
+lines go to our stdout/stderr unchanged; upload/download progress is a bar on a TTY and nothing otherwise (the
 narrative already says what is happening).
 """
 

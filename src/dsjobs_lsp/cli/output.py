@@ -53,7 +53,9 @@ EXECUTION_FIELDS: tuple[Field, ...] = (
 )
 
 
-def write_entities(entities: Sequence[Any], fields: Sequence[Field], target: TextIO, fmt: OutputFormat) -> None:
+def write_entities(
+    entities: Sequence[Any], fields: Sequence[Field], target: TextIO, fmt: OutputFormat
+) -> None:
     """Print entities as a table or as JSON (one entity: an object, several: a list)."""
     rows = [[_plain(field.fetch(entity)) for field in fields] for entity in entities]
     text = format_table(rows, fields) if fmt == "table" else format_json(rows, fields)

@@ -1,4 +1,4 @@
-"""`dsjobs` command line: the reference CLI's job commands with the same flags, plus `run`, `local-server`, `serve`."""
+"""`dsjobs` command line: the reference CLI's job commands (same flags), `run`, `local-server`, `serve`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command tree; each leaf sets `command` to the name of its handler."""
     parser = argparse.ArgumentParser(
         prog="dsjobs",
-        description="DataSphere Jobs: run Python files as jobs on Yandex Cloud DataSphere or the local backend.",
-        epilog="Ctrl-C while following a job detaches (the job keeps running); `dsjobs project job attach --id ID` "
+        description="DataSphere Jobs: run Python files as jobs on Yandex Cloud DataSphere or locally.",
+        epilog="Ctrl-C while following a job detaches (the job keeps running); "
+        "`dsjobs project job attach --id ID` "
         "follows it again and `dsjobs project job cancel --id ID` stops it.",
     )
     parser.add_argument("-t", "--token", default=_env_token(), help="YC OAuth token (default: $YC_TOKEN)")
@@ -24,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="`yc` utility profile")
     parser.add_argument("--user-agent", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--backend", choices=("local", "cloud"), help="Where jobs run (default: $DSJOBS_BACKEND, config, local)"
+        "--backend",
+        choices=("local", "cloud"),
+        help="Where jobs run (default: $DSJOBS_BACKEND, config, local)",
     )
     sub = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
 
@@ -57,7 +60,9 @@ def _add_id(parser: argparse.ArgumentParser, help_text: str = "Job ID") -> None:
 
 def _add_project(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     parser.add_argument(
-        "-p", "--project-id", required=required,
+        "-p",
+        "--project-id",
+        required=required,
         help="DataSphere project ID (default: $DSJOBS_PROJECT; the local backend has its own default)",
     )
 
@@ -89,7 +94,9 @@ def _add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     fork.add_argument("--var", action="append", default=[], metavar="NAME=PATH", help="New path for variable")
     fork.add_argument("--name", help="New job name")
     fork.add_argument("--desc", help="New job description")
-    fork.add_argument("--env-var", action="append", default=[], metavar="NAME=VALUE", help="Environment variable")
+    fork.add_argument(
+        "--env-var", action="append", default=[], metavar="NAME=VALUE", help="Environment variable"
+    )
     fork.add_argument("--docker-image-id", help="ID of Docker image resource")
     fork.add_argument("--docker-image-url", help="URL of Docker image")
     fork.add_argument("--docker-image-username", help="Username for Docker image")
@@ -141,7 +148,9 @@ def _add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _add_generate_requirements(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("generate-requirements", help="Generate requirements for specified root module(s)")
+    parser = sub.add_parser(
+        "generate-requirements", help="Generate requirements for specified root module(s)"
+    )
     parser.add_argument("-o", "--output", default="requirements.txt", help="Output file (requirements.txt)")
     parser.add_argument("files", metavar="FILE", nargs="+", help="Root module(s)")
     parser.set_defaults(command="generate_requirements")
@@ -156,10 +165,16 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="The Python file to run")
     parser.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="Program arguments (after --)")
-    parser.add_argument("--input", action="append", default=[], metavar="PATH[=VAR]", help="Input file/folder")
-    parser.add_argument("--output", action="append", default=[], metavar="PATH[=VAR]", help="Output file/folder")
+    parser.add_argument(
+        "--input", action="append", default=[], metavar="PATH[=VAR]", help="Input file/folder"
+    )
+    parser.add_argument(
+        "--output", action="append", default=[], metavar="PATH[=VAR]", help="Output file/folder"
+    )
     parser.add_argument("--instance-type", help="Instance type (default c1.4)")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="Environment variable")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="Environment variable"
+    )
     parser.add_argument("-c", "--config", help="Start from this config.yaml")
     _add_project(parser)
     _add_async(parser)
@@ -170,11 +185,12 @@ def _add_local_server(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = sub.add_parser("local-server", help="Run the embedded local backend in the foreground")
     parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="gRPC port (default: any free port)")
-    parser.add_argument("--data-dir", help="Data folder (default: $DSJOBS_LOCAL_DATA_DIR or the user data dir)")
+    parser.add_argument(
+        "--data-dir", help="Data folder (default: $DSJOBS_LOCAL_DATA_DIR or the user data dir)"
+    )
     parser.set_defaults(command="local_server")
 
 
 def program_args(args: list[str]) -> list[str]:
     """`run`'s trailing arguments without the leading `--` separator."""
     return args[1:] if args[:1] == ["--"] else args
-

@@ -1,4 +1,4 @@
-"""`dsjobs run FILE [ARGS...]`: the job form (a `LaunchConfig`) built from a Python file and command-line options.
+"""`dsjobs run FILE [ARGS...]`: the job form (a `LaunchConfig`) from a Python file and command-line options.
 
 Defaults: working directory = the file's folder, Python environment detected automatically, instance `c1.4`.
 A file may carry its own defaults in a PEP 723 inline metadata block (command-line options add to them):
@@ -61,7 +61,9 @@ def inline_defaults(source: str, *, origin: str) -> dict[str, Any]:
         raise RunFileError(f"{origin}: bad `# /// script` block: {exc}") from None
     unknown = set(table) - _KNOWN_KEYS
     if unknown:
-        raise RunFileError(f"{origin}: unknown key `tool.dsjobs.{sorted(unknown)[0]}` (known: {sorted(_KNOWN_KEYS)})")
+        raise RunFileError(
+            f"{origin}: unknown key `tool.dsjobs.{sorted(unknown)[0]}` (known: {sorted(_KNOWN_KEYS)})"
+        )
     for key in ("inputs", "outputs", "env"):
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

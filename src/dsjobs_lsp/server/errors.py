@@ -36,10 +36,12 @@ class CommandError(JsonRpcException):
     """A command failed in a way the user should read; `kind` and `errors` travel in `data`."""
 
     def __init__(self, kind: ErrorKind, message: str, errors: list[FieldError] | None = None) -> None:
+        from dsjobs_lsp.core.auth.redaction import redact  # lazy: only failures pay for the import
+
         data: dict[str, Any] = {"kind": kind}
         if errors:
             data["errors"] = [error.wire() for error in errors]
-        super().__init__(message=message, code=ERROR_CODES[kind], data=data)
+        super().__init__(message=redact(message), code=ERROR_CODES[kind], data=data)
         self.kind: ErrorKind = kind
         self.errors = errors or []
 

@@ -113,7 +113,8 @@ def _next_member_edit(
     for member in node.members:
         if member.key in entry and member.node.value() != entry[member.key]:
             indent = _indent_at(text, member.key_start)
-            return _splice(text, member.node.start, member.node.end, _dump(entry[member.key], indent))
+            rendered = _dump(entry[member.key], indent, _indent_unit(text))
+            return _splice(text, member.node.start, member.node.end, rendered)
         if member.key not in entry and member.key in managed_keys:
             return _remove_member(text, node, member)
     for key, value in entry.items():
@@ -131,13 +132,13 @@ def _append_entry(text: str, entry: Mapping[str, Any]) -> str:
     if configurations.items:
         last = configurations.items[-1]
         indent = _indent_at(text, last.node.start)
-        rendered = _dump(dict(entry), indent)
+        rendered = _dump(dict(entry), indent, unit)
         if last.comma is not None:
             return _splice(text, last.comma + 1, last.comma + 1, f"\n{indent}{rendered},")
         return _splice(text, last.node.end, last.node.end, f",\n{indent}{rendered}")
     outer = _indent_at(text, root.member("configurations").key_start)  # type: ignore[union-attr]
     indent = outer + unit
-    rendered = _dump(dict(entry), indent)
+    rendered = _dump(dict(entry), indent, unit)
     inner = text[configurations.start + 1 : configurations.end - 1]
     if inner.strip():  # only comments inside: keep them, add after `[`
         return _splice(text, configurations.start + 1, configurations.start + 1, f"\n{indent}{rendered},")
@@ -149,13 +150,13 @@ def _append_member(text: str, node: JsonObject, key: str, value: Any) -> str:
     if node.members:
         last = node.members[-1]
         indent = _indent_at(text, last.key_start)
-        rendered = f"{json.dumps(key)}: {_dump(value, indent)}"
+        rendered = f"{json.dumps(key)}: {_dump(value, indent, unit)}"
         if last.comma is not None:
             return _splice(text, last.comma + 1, last.comma + 1, f"\n{indent}{rendered},")
         return _splice(text, last.node.end, last.node.end, f",\n{indent}{rendered}")
     outer = _indent_at(text, node.start)
     indent = outer + unit
-    rendered = f"{json.dumps(key)}: {_dump(value, indent)}"
+    rendered = f"{json.dumps(key)}: {_dump(value, indent, unit)}"
     return _splice(text, node.start + 1, node.end - 1, f"\n{indent}{rendered}\n{outer}")
 
 
@@ -200,19 +201,18 @@ def _indent_unit(text: str) -> str:
     return "    "
 
 
-def _dump(value: Any, indent: str) -> str:
-    """JSON for `value` placed at a line indented by `indent`: short values on one line, objects expanded."""
+def _dump(value: Any, indent: str, unit: str = "    ") -> str:
+    """JSON for `value` at a line indented by `indent` (nesting by `unit`): short lists inline, objects expanded."""
     one_line = json.dumps(value, ensure_ascii=False)
     if not isinstance(value, dict | list) or (_flat_list(value) and len(one_line) <= _ONE_LINE_LIMIT):
         return one_line
-    unit = "\t" if indent.startswith("\t") else "    "
     inner = indent + unit
     if isinstance(value, list):
-        items = [_dump(item, inner) for item in value]
+        items = [_dump(item, inner, unit) for item in value]
         return "[\n" + ",\n".join(inner + item for item in items) + f"\n{indent}]"
     if not value:
         return "{}"
-    members = [f"{inner}{json.dumps(key)}: {_dump(item, inner)}" for key, item in value.items()]
+    members = [f"{inner}{json.dumps(key)}: {_dump(item, inner, unit)}" for key, item in value.items()]
     return "{\n" + ",\n".join(members) + f"\n{indent}}}"
 
 

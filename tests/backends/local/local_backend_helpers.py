@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import io
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,17 @@ from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 FINAL = {jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED}
 
 
-def file_entry(path: str, content: bytes, var: str = "", *, zip_: bool = False) -> tuple[jobs_pb2.File, bytes]:
+def file_entry(
+    path: str, content: bytes, var: str = "", *, zip_: bool = False
+) -> tuple[jobs_pb2.File, bytes]:
     """A ``File`` message and its bytes."""
     compression = jobs_pb2.ZIP if zip_ else jobs_pb2.NONE
-    return jobs_pb2.File(desc=jobs_pb2.FileDesc(path=path, var=var), sha256=hashlib.sha256(content).hexdigest(),
-                         size_bytes=len(content), compression_type=compression), content
+    return jobs_pb2.File(
+        desc=jobs_pb2.FileDesc(path=path, var=var),
+        sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content),
+        compression_type=compression,
+    ), content
 
 
 def zip_bytes(entries: dict[str, str]) -> bytes:
@@ -60,16 +66,28 @@ class Client:
     def md(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token}"),)
 
-    async def create(self, cmd: str, files: list[tuple[jobs_pb2.File, bytes]] = (),  # type: ignore[assignment]
-                     *, outputs: list[jobs_pb2.FileDesc] = (), modules: list[tuple[jobs_pb2.File, bytes]] = (),  # type: ignore[assignment]
-                     upload: bool = True, **params: Any) -> tuple[str, list[jobs_pb2.StorageFile]]:
+    async def create(
+        self,
+        cmd: str,
+        files: Sequence[tuple[jobs_pb2.File, bytes]] = (),
+        *,
+        outputs: Sequence[jobs_pb2.FileDesc] = (),
+        modules: Sequence[tuple[jobs_pb2.File, bytes]] = (),
+        upload: bool = True,
+        **params: Any,
+    ) -> tuple[str, list[jobs_pb2.StorageFile]]:
         """Create a job and (unless told not to) upload what the server asks for."""
-        parameters = jobs_pb2.JobParameters(cmd=cmd, input_files=[f for f, _ in files], output_files=outputs,
-                                            **params)
+        parameters = jobs_pb2.JobParameters(
+            cmd=cmd, input_files=[f for f, _ in files], output_files=outputs, **params
+        )
         for module, _ in modules:
             parameters.env.python_env.local_modules.append(module)
-        operation = await self.jobs.Create(service_pb2.CreateProjectJobRequest(
-            project_id=LOCAL_PROJECT_ID, job_parameters=parameters, name="test"), metadata=self.md)
+        operation = await self.jobs.Create(
+            service_pb2.CreateProjectJobRequest(
+                project_id=LOCAL_PROJECT_ID, job_parameters=parameters, name="test"
+            ),
+            metadata=self.md,
+        )
         assert operation.done
         response = service_pb2.CreateProjectJobResponse()
         operation.response.Unpack(response)
@@ -81,29 +99,40 @@ class Client:
         return response.job_id, list(response.upload_files)
 
     async def execute(self, job_id: str) -> operation_pb2.Operation:
-        return await self.jobs.Execute(service_pb2.ExecuteProjectJobRequest(job_id=job_id), metadata=self.md)
+        operation: operation_pb2.Operation = await self.jobs.Execute(
+            service_pb2.ExecuteProjectJobRequest(job_id=job_id), metadata=self.md
+        )
+        return operation
 
-    async def wait(self, operation: operation_pb2.Operation, timeout: float = 60) -> operation_pb2.Operation:
+    async def wait(self, operation: operation_pb2.Operation, within: float = 60) -> operation_pb2.Operation:
         """Poll the operation until done."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while not operation.done:
             assert asyncio.get_running_loop().time() < deadline, "operation did not finish in time"
             await asyncio.sleep(0.05)
             operation = await self.operations.Get(
-                operation_service_pb2.GetOperationRequest(operation_id=operation.id), metadata=self.md)
+                operation_service_pb2.GetOperationRequest(operation_id=operation.id), metadata=self.md
+            )
         return operation
 
-    async def run(self, cmd: str, files: list[tuple[jobs_pb2.File, bytes]] = (),  # type: ignore[assignment]
-                  **kwargs: Any) -> tuple[str, operation_pb2.Operation]:
+    async def run(
+        self,
+        cmd: str,
+        files: Sequence[tuple[jobs_pb2.File, bytes]] = (),
+        **kwargs: Any,
+    ) -> tuple[str, operation_pb2.Operation]:
         """Create, upload, execute and wait."""
         job_id, _ = await self.create(cmd, files, **kwargs)
         return job_id, await self.wait(await self.execute(job_id))
 
     async def get(self, job_id: str) -> jobs_pb2.Job:
-        return await self.jobs.Get(service_pb2.GetProjectJobRequest(job_id=job_id), metadata=self.md)
+        job: jobs_pb2.Job = await self.jobs.Get(
+            service_pb2.GetProjectJobRequest(job_id=job_id), metadata=self.md
+        )
+        return job
 
-    async def wait_status(self, job_id: str, statuses: set[int], timeout: float = 30) -> jobs_pb2.Job:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_status(self, job_id: str, statuses: set[int], within: float = 30) -> jobs_pb2.Job:
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             job = await self.get(job_id)
             if job.status in statuses:
@@ -111,9 +140,12 @@ class Client:
             assert asyncio.get_running_loop().time() < deadline, f"job stuck in {job.status}"
             await asyncio.sleep(0.03)
 
-    async def logs(self, job_id: str, offset: int = 0) -> AsyncIterator[service_pb2.ReadProjectJobLogsResponse]:
+    async def logs(
+        self, job_id: str, offset: int = 0
+    ) -> AsyncGenerator[service_pb2.ReadProjectJobLogsResponse, None]:
         async for response in self.jobs.ReadLogs(
-                service_pb2.ReadProjectJobLogsRequest(job_id=job_id, offset=offset), metadata=self.md):
+            service_pb2.ReadProjectJobLogsRequest(job_id=job_id, offset=offset), metadata=self.md
+        ):
             yield response
 
     async def all_logs(self, job_id: str, offset: int = 0) -> list[service_pb2.LogMessage]:
@@ -127,8 +159,9 @@ def execute_response(operation: operation_pb2.Operation) -> service_pb2.ExecuteP
 
 
 def std_text(messages: list[service_pb2.LogMessage], stream: int = service_pb2.OUT) -> str:
-    return "".join(m.content.decode() for m in messages if m.HasField("standard_stream")
-                   and m.standard_stream == stream)
+    return "".join(
+        m.content.decode() for m in messages if m.HasField("standard_stream") and m.standard_stream == stream
+    )
 
 
 def system_text(messages: list[service_pb2.LogMessage]) -> str:
@@ -150,7 +183,9 @@ def write_wheel(directory: Path, name: str, version: str, module_source: str) ->
     files = {
         f"{name.replace('-', '_')}.py": module_source,
         f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = "".join(f"{n},,\n" for n in files) + f"{dist}.dist-info/RECORD,,\n"
     with zipfile.ZipFile(path, "w") as archive:

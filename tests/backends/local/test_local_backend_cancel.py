@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import grpc
 import pytest
@@ -21,10 +22,10 @@ def _alive(pid: int) -> bool:
     return not open(f"/proc/{pid}/stat").read().split(") ")[1].startswith("Z")
 
 
-async def _wait_for_file(path: os.PathLike[str] | str, timeout: float = 10) -> str:
-    for _ in range(int(timeout / 0.02)):
-        if os.path.exists(path):
-            return open(path).read()
+async def _wait_for_file(path: Path, within: float = 10) -> str:
+    for _ in range(int(within / 0.02)):
+        if await asyncio.to_thread(path.exists):
+            return await asyncio.to_thread(path.read_text)
         await asyncio.sleep(0.02)
     raise AssertionError(f"{path} never appeared")
 
@@ -34,8 +35,10 @@ async def test_cancel_kills_the_process_tree(client: Client) -> None:
     operation = await client.execute(job_id)
     work = client.server.layout.job_dir(job_id) / "work"
     child = int((await _wait_for_file(work / "child.pid")).strip())
-    await client.jobs.Cancel(service_pb2.CancelProjectJobRequest(job_id=job_id, reason="test"), metadata=client.md)
-    operation = await client.wait(operation, timeout=10)
+    await client.jobs.Cancel(
+        service_pb2.CancelProjectJobRequest(job_id=job_id, reason="test"), metadata=client.md
+    )
+    operation = await client.wait(operation, within=10)
     job = await client.get(job_id)
     assert job.status == jobs_pb2.CANCELLED
     assert operation.error.code == grpc.StatusCode.CANCELLED.value[0]
@@ -47,32 +50,42 @@ async def test_cancel_kills_the_process_tree(client: Client) -> None:
 
 
 async def test_graceful_cancel_lets_the_job_handle_its_signal(client: Client) -> None:
-    trap = file_entry("trap.py", b"import signal, sys, time\n"
-                      b"def stop(*_):\n    open('marker', 'w').write('graceful')\n    sys.exit(0)\n"
-                      b"signal.signal(signal.SIGUSR1, stop)\nopen('ready', 'w').close()\n"
-                      b"while True:\n    time.sleep(0.05)\n")
+    trap = file_entry(
+        "trap.py",
+        b"import signal, sys, time\n"
+        b"def stop(*_):\n    open('marker', 'w').write('graceful')\n    sys.exit(0)\n"
+        b"signal.signal(signal.SIGUSR1, stop)\nopen('ready', 'w').close()\n"
+        b"while True:\n    time.sleep(0.05)\n",
+    )
     shutdown = jobs_pb2.GracefulShutdownParameters(signal=10, timeout=duration_pb2.Duration(seconds=5))
     job_id, _ = await client.create("python trap.py", [trap], graceful_shutdown_parameters=shutdown)
     operation = await client.execute(job_id)
     work = client.server.layout.job_dir(job_id) / "work"
     await _wait_for_file(work / "ready")
-    await client.jobs.Cancel(service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md)
+    await client.jobs.Cancel(
+        service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md
+    )
     assert (await client.get(job_id)).status in (jobs_pb2.CANCELLING, jobs_pb2.CANCELLED)
-    await client.wait(operation, timeout=10)
+    await client.wait(operation, within=10)
     assert (work / "marker").read_text() == "graceful"
     assert (await client.get(job_id)).status == jobs_pb2.CANCELLED
 
 
 async def test_graceful_cancel_kills_after_the_timeout(client: Client) -> None:
-    stubborn = file_entry("stubborn.py", b"import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-                          b"open('ready', 'w').close()\ntime.sleep(60)\n")
+    stubborn = file_entry(
+        "stubborn.py",
+        b"import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        b"open('ready', 'w').close()\ntime.sleep(60)\n",
+    )
     shutdown = jobs_pb2.GracefulShutdownParameters(timeout=duration_pb2.Duration(nanos=300_000_000))
     job_id, _ = await client.create("python stubborn.py", [stubborn], graceful_shutdown_parameters=shutdown)
     operation = await client.execute(job_id)
     await _wait_for_file(client.server.layout.job_dir(job_id) / "work" / "ready")
     started = asyncio.get_running_loop().time()
-    await client.jobs.Cancel(service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md)
-    await client.wait(operation, timeout=10)
+    await client.jobs.Cancel(
+        service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md
+    )
+    await client.wait(operation, within=10)
     assert asyncio.get_running_loop().time() - started < 5
     assert (await client.get(job_id)).status == jobs_pb2.CANCELLED
 

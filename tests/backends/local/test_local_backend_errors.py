@@ -19,13 +19,19 @@ from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from dsjobs_lsp.backends.local.blobs import UrlSigner
 
 
-@pytest.mark.parametrize("metadata", [(), (("authorization", "Bearer wrong"),), (("authorization", "token"),)])
-async def test_calls_without_the_token_are_unauthenticated(client: Client, metadata: tuple) -> None:
+@pytest.mark.parametrize(
+    "metadata", [(), (("authorization", "Bearer wrong"),), (("authorization", "token"),)]
+)
+async def test_calls_without_the_token_are_unauthenticated(
+    client: Client, metadata: tuple[tuple[str, str], ...]
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as unary:
         await client.jobs.Get(service_pb2.GetProjectJobRequest(job_id="x"), metadata=metadata)
     assert unary.value.code() == grpc.StatusCode.UNAUTHENTICATED
     with pytest.raises(grpc.aio.AioRpcError) as streaming:
-        async for _ in client.jobs.ReadLogs(service_pb2.ReadProjectJobLogsRequest(job_id="x"), metadata=metadata):
+        async for _ in client.jobs.ReadLogs(
+            service_pb2.ReadProjectJobLogsRequest(job_id="x"), metadata=metadata
+        ):
             pass
     assert streaming.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert client.token not in (unary.value.details() or "")
@@ -51,43 +57,102 @@ async def test_malformed_requests_get_specific_codes(client: Client) -> None:
     jobs = client.jobs
     invalid, not_found = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
     assert await _code(jobs.Get(service_pb2.GetProjectJobRequest(job_id=""), metadata=md)) == invalid
-    assert await _code(jobs.Get(service_pb2.GetProjectJobRequest(job_id="nosuchjob"), metadata=md)) == not_found
-    assert await _code(jobs.Execute(service_pb2.ExecuteProjectJobRequest(job_id="nosuchjob"), metadata=md)) \
+    assert (
+        await _code(jobs.Get(service_pb2.GetProjectJobRequest(job_id="nosuchjob"), metadata=md)) == not_found
+    )
+    assert (
+        await _code(jobs.Execute(service_pb2.ExecuteProjectJobRequest(job_id="nosuchjob"), metadata=md))
         == not_found
-    assert await _code(jobs.List(service_pb2.ListProjectJobRequest(project_id="Bad Project"), metadata=md)) \
+    )
+    assert (
+        await _code(jobs.List(service_pb2.ListProjectJobRequest(project_id="Bad Project"), metadata=md))
         == invalid
-    assert await _code(jobs.List(service_pb2.ListProjectJobRequest(
-        project_id=LOCAL_PROJECT_ID, page_token="%%%garbage"), metadata=md)) == invalid
-    assert await _code(jobs.List(service_pb2.ListProjectJobRequest(
-        project_id=LOCAL_PROJECT_ID, page_size=-1), metadata=md)) == invalid
-    assert await _code(jobs.Create(service_pb2.CreateProjectJobRequest(
-        project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="")), metadata=md)) == invalid
+    )
+    assert (
+        await _code(
+            jobs.List(
+                service_pb2.ListProjectJobRequest(project_id=LOCAL_PROJECT_ID, page_token="%%%garbage"),
+                metadata=md,
+            )
+        )
+        == invalid
+    )
+    assert (
+        await _code(
+            jobs.List(
+                service_pb2.ListProjectJobRequest(project_id=LOCAL_PROJECT_ID, page_size=-1), metadata=md
+            )
+        )
+        == invalid
+    )
+    assert (
+        await _code(
+            jobs.Create(
+                service_pb2.CreateProjectJobRequest(
+                    project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="")
+                ),
+                metadata=md,
+            )
+        )
+        == invalid
+    )
     bad_hash = jobs_pb2.File(desc=jobs_pb2.FileDesc(path="a.txt"), sha256="nothex")
-    assert await _code(jobs.Create(service_pb2.CreateProjectJobRequest(
-        project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[bad_hash])),
-        metadata=md)) == invalid
+    assert (
+        await _code(
+            jobs.Create(
+                service_pb2.CreateProjectJobRequest(
+                    project_id=LOCAL_PROJECT_ID,
+                    job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[bad_hash]),
+                ),
+                metadata=md,
+            )
+        )
+        == invalid
+    )
     escaping = file_entry("../outside.txt", b"x")[0]
-    assert await _code(jobs.Create(service_pb2.CreateProjectJobRequest(
-        project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[escaping])),
-        metadata=md)) == invalid
-    assert await _code(client.operations.Get(operation_service_pb2.GetOperationRequest(operation_id="nope"),
-                                             metadata=md)) == not_found
-    assert await _code(client.projects.Get(project_service_pb2.GetProjectRequest(project_id="short"),
-                                           metadata=md)) == invalid
+    assert (
+        await _code(
+            jobs.Create(
+                service_pb2.CreateProjectJobRequest(
+                    project_id=LOCAL_PROJECT_ID,
+                    job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[escaping]),
+                ),
+                metadata=md,
+            )
+        )
+        == invalid
+    )
+    assert (
+        await _code(
+            client.operations.Get(operation_service_pb2.GetOperationRequest(operation_id="nope"), metadata=md)
+        )
+        == not_found
+    )
+    assert (
+        await _code(
+            client.projects.Get(project_service_pb2.GetProjectRequest(project_id="short"), metadata=md)
+        )
+        == invalid
+    )
     finished, _ = await client.run("true")
-    assert await _code(jobs.Execute(service_pb2.ExecuteProjectJobRequest(job_id=finished), metadata=md)) \
+    assert (
+        await _code(jobs.Execute(service_pb2.ExecuteProjectJobRequest(job_id=finished), metadata=md))
         == grpc.StatusCode.FAILED_PRECONDITION
+    )
 
 
 async def test_project_get_returns_a_community_for_job_links(client: Client) -> None:
-    project = await client.projects.Get(project_service_pb2.GetProjectRequest(project_id=LOCAL_PROJECT_ID),
-                                        metadata=client.md)
+    project = await client.projects.Get(
+        project_service_pb2.GetProjectRequest(project_id=LOCAL_PROJECT_ID), metadata=client.md
+    )
     assert project.id == LOCAL_PROJECT_ID and project.community_id
 
 
 async def test_delete_removes_a_finished_job(client: Client) -> None:
     job_id, _ = await client.run("true")
-    operation = await client.jobs.Delete(service_pb2.DeleteProjectJobRequest(job_id=job_id), metadata=client.md)
+    operation = await client.jobs.Delete(
+        service_pb2.DeleteProjectJobRequest(job_id=job_id), metadata=client.md
+    )
     assert operation.done and operation.response.Is(empty_pb2.Empty.DESCRIPTOR)
     assert await _code(client.get(job_id)) == grpc.StatusCode.NOT_FOUND
 
@@ -105,13 +170,16 @@ async def test_presigned_urls_refuse_tampering_expiry_and_wrong_bytes(client: Cl
     async with httpx.AsyncClient() as http:
         forged_path = upload.url.replace(upload.file.sha256, other_sha)
         assert (await http.put(forged_path, content=b"other")).status_code == 403
-        assert (await http.put(_replace_query(upload.url, signature="0" * 64), content=content)).status_code == 403
+        assert (
+            await http.put(_replace_query(upload.url, signature="0" * 64), content=content)
+        ).status_code == 403
         later = str(int(parse_qs(urlsplit(upload.url).query)["expires"][0]) + 3600)
         assert (await http.put(_replace_query(upload.url, expires=later), content=content)).status_code == 403
         assert (await http.get(upload.url)).status_code == 403  # signed for PUT, not GET
         key = client.server.layout.signing_key_file.read_text().strip().encode()
         expired = UrlSigner(key, client.server.endpoints.ui_base_url).url(
-            "PUT", f"/blobs/{upload.file.sha256}", ttl=-1)
+            "PUT", f"/blobs/{upload.file.sha256}", ttl=-1
+        )
         refused = await http.put(expired, content=content)
         assert refused.status_code == 403 and "expired" in refused.text
         wrong = await http.put(upload.url, content=b"not the payload")

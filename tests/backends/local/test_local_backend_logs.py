@@ -10,15 +10,21 @@ from local_backend_helpers import Client, file_entry, std_text
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
-COUNTER = file_entry("count.py", b"import sys, time\n"
-                     b"for i in range(int(sys.argv[1])):\n"
-                     b"    print(f'line {i}')\n"
-                     b"    time.sleep(float(sys.argv[2]))\n")
+COUNTER = file_entry(
+    "count.py",
+    b"import sys, time\n"
+    b"for i in range(int(sys.argv[1])):\n"
+    b"    print(f'line {i}')\n"
+    b"    time.sleep(float(sys.argv[2]))\n",
+)
 
 
 async def test_lines_arrive_while_the_job_runs(client: Client) -> None:
-    gate = file_entry("gate.py", b"import os, time\nprint('before gate')\n"
-                      b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('after gate')\n")
+    gate = file_entry(
+        "gate.py",
+        b"import os, time\nprint('before gate')\n"
+        b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('after gate')\n",
+    )
     job_id, _ = await client.create("python gate.py", [gate])
     await client.execute(job_id)
     stream = client.logs(job_id)
@@ -55,8 +61,11 @@ async def test_resume_from_any_offset_loses_and_doubles_nothing(client: Client) 
 
 
 async def test_offset_minus_one_reads_from_now(client: Client) -> None:
-    gate = file_entry("gate.py", b"import os, time\nprint('old line', flush=True)\n"
-                      b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('new line')\n")
+    gate = file_entry(
+        "gate.py",
+        b"import os, time\nprint('old line', flush=True)\n"
+        b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('new line')\n",
+    )
     job_id, _ = await client.create("python gate.py", [gate])
     await client.execute(job_id)
     async for response in client.logs(job_id):
@@ -70,16 +79,27 @@ async def test_offset_minus_one_reads_from_now(client: Client) -> None:
 
 async def test_std_logs_carry_only_program_output(client: Client) -> None:
     job_id, _ = await client.run("echo out; echo err >&2")
-    logs = [log async for r in client.jobs.ReadStdLogs(
-        service_pb2.ReadProjectJobStdLogsRequest(job_id=job_id, offset=0), metadata=client.md) for log in r.logs]
+    logs = [
+        log
+        async for r in client.jobs.ReadStdLogs(
+            service_pb2.ReadProjectJobStdLogsRequest(job_id=job_id, offset=0), metadata=client.md
+        )
+        for log in r.logs
+    ]
     assert [(log.type, log.content) for log in logs] in (
         [(service_pb2.StdLog.OUT, b"out\n"), (service_pb2.StdLog.ERR, b"err\n")],
-        [(service_pb2.StdLog.ERR, b"err\n"), (service_pb2.StdLog.OUT, b"out\n")])
+        [(service_pb2.StdLog.ERR, b"err\n"), (service_pb2.StdLog.OUT, b"out\n")],
+    )
 
 
-@pytest.mark.parametrize(("offset", "code"), [(-5, grpc.StatusCode.INVALID_ARGUMENT),
-                                               (10**9, grpc.StatusCode.INVALID_ARGUMENT),
-                                               (3, grpc.StatusCode.INVALID_ARGUMENT)])
+@pytest.mark.parametrize(
+    ("offset", "code"),
+    [
+        (-5, grpc.StatusCode.INVALID_ARGUMENT),
+        (10**9, grpc.StatusCode.INVALID_ARGUMENT),
+        (3, grpc.StatusCode.INVALID_ARGUMENT),
+    ],
+)
 async def test_bad_offsets_are_refused(client: Client, offset: int, code: grpc.StatusCode) -> None:
     job_id, _ = await client.run("echo one; echo two")
     with pytest.raises(grpc.aio.AioRpcError) as caught:

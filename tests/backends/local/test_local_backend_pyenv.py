@@ -24,9 +24,13 @@ def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _python_env(wheel_dir: Path, requirement: str = "dsjobs-probe==1.0") -> jobs_pb2.Environment:
-    return jobs_pb2.Environment(python_env=jobs_pb2.PythonEnv(
-        python_version=PYTHON_VERSION, requirements=[requirement],
-        pip_options=jobs_pb2.PipOptions(extra_index_urls=[wheel_dir.as_uri()])))
+    return jobs_pb2.Environment(
+        python_env=jobs_pb2.PythonEnv(
+            python_version=PYTHON_VERSION,
+            requirements=[requirement],
+            pip_options=jobs_pb2.PipOptions(extra_index_urls=[wheel_dir.as_uri()]),
+        )
+    )
 
 
 async def test_environment_is_built_once_and_reused(client: Client, wheel_dir: Path) -> None:

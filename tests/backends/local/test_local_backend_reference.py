@@ -17,7 +17,7 @@ import pytest
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
-from reference import reference_python  # noqa: E402
+from reference import reference_python
 
 pytestmark = pytest.mark.reference
 
@@ -77,13 +77,14 @@ MAIN = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def reference() -> Path:
     try:
-        return reference_python()
+        return Path(reference_python())
     except Exception as error:  # the venv is built from the registry on first use
         pytest.skip(f"reference datasphere venv unavailable: {error}")
 
 
-async def test_reference_cli_executes_a_job_end_to_end(server: LocalServer, reference: Path,
-                                                       tmp_path: Path) -> None:
+async def test_reference_cli_executes_a_job_end_to_end(
+    server: LocalServer, reference: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
     (project / "data").mkdir(parents=True)
     (project / "data" / "input.txt").write_text("compatible\n")
@@ -95,9 +96,21 @@ async def test_reference_cli_executes_a_job_end_to_end(server: LocalServer, refe
     env = {**os.environ, "YC_IAM_TOKEN": server.token}
     env.pop("PYTHONPATH", None)
     process = await asyncio.create_subprocess_exec(
-        str(reference), str(tmp_path / "launcher.py"), server.endpoints.jobs,
-        "project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml",
-        cwd=project, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        str(reference),
+        str(tmp_path / "launcher.py"),
+        server.endpoints.jobs,
+        "project",
+        "job",
+        "execute",
+        "-p",
+        LOCAL_PROJECT_ID,
+        "-c",
+        "config.yaml",
+        cwd=project,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=240)
     text = output.decode()
     assert process.returncode == 0, text

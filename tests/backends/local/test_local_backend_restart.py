@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
@@ -16,9 +16,12 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.backends.local import LocalServer, ensure_local_backend
 
-GATE = file_entry("gate.py", b"import os, time\nprint('before', flush=True)\n"
-                  b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('after')\n"
-                  b"open('result.txt', 'w').write('done')\n")
+GATE = file_entry(
+    "gate.py",
+    b"import os, time\nprint('before', flush=True)\n"
+    b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('after')\n"
+    b"open('result.txt', 'w').write('done')\n",
+)
 OUTPUTS = [jobs_pb2.FileDesc(path="result.txt")]
 
 
@@ -32,7 +35,7 @@ async def _start_gated_job(client: Client) -> str:
     await client.execute(job_id)
     async for response in client.logs(job_id):
         if "before" in std_text(list(response.logs)):
-            return job_id
+            return str(job_id)
     raise AssertionError("the job never printed")
 
 
@@ -87,7 +90,7 @@ async def test_job_whose_process_died_during_restart_ends_with_error(tmp_path: P
 
 
 @pytest.fixture
-def daemon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def daemon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("DSJOBS_LOCAL_OFFLINE", "1")
     monkeypatch.delenv("DSJOBS_LOCAL_TOKEN", raising=False)
     data = tmp_path / "daemon"

@@ -1,4 +1,4 @@
-"""Fixtures: an in-process local backend (127.0.0.1, tmp data dir, offline), a runner on it, a train project."""
+"""Fixtures: an in-process local backend (127.0.0.1, tmp data dir, offline), a runner, a train project."""
 
 from __future__ import annotations
 
@@ -30,8 +30,11 @@ def build_job_venv(root: Path) -> Path:
         uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
-        subprocess.run([uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"),
-                        "pyyaml"], check=True, env=env)
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"), "pyyaml"],
+            check=True,
+            env=env,
+        )
     return venv / "bin" / "python"
 
 

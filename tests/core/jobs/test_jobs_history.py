@@ -15,8 +15,9 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 def record(job_id: str, minutes: int = 0, project: str = "p1", **fields: object) -> JobRecord:
-    return JobRecord(id=job_id, backend="local", project_id=project, created_at=T0 + timedelta(minutes=minutes),
-                     **fields)  # type: ignore[arg-type]
+    return JobRecord(
+        id=job_id, backend="local", project_id=project, created_at=T0 + timedelta(minutes=minutes), **fields
+    )  # type: ignore[arg-type]
 
 
 async def test_records_survive_reopening_and_list_newest_first(tmp_path: Path) -> None:
@@ -48,19 +49,27 @@ async def test_offset_never_goes_back_and_downloads_stay_done(tmp_path: Path) ->
 async def test_merge_remote_adds_unknown_jobs_and_refreshes_known_ones(tmp_path: Path) -> None:
     history = History(tmp_path / "history.sqlite3")
     await history.upsert(record("mine", 1, working_dir="/proj", log_offset=42, status=JobStatus.EXECUTING))
-    await history.merge_remote([
-        record("mine", 1, status=JobStatus.SUCCESS, status_details="done"),
-        record("other", 5, name="from the web UI", status=JobStatus.ERROR),
-    ])
+    await history.merge_remote(
+        [
+            record("mine", 1, status=JobStatus.SUCCESS, status_details="done"),
+            record("other", 5, name="from the web UI", status=JobStatus.ERROR),
+        ]
+    )
     mine = await history.get("mine")
     assert mine is not None
     assert (mine.status, mine.status_details, mine.working_dir, mine.log_offset) == (
-        JobStatus.SUCCESS, "done", "/proj", 42)
+        JobStatus.SUCCESS,
+        "done",
+        "/proj",
+        42,
+    )
     assert [r.id for r in await history.list()] == ["other", "mine"]
 
     await history.merge_remote([record("mine", 1, status=JobStatus.EXECUTING)])
     again = await history.get("mine")
-    assert again is not None and again.status == JobStatus.SUCCESS, "a finished job never goes back to running"
+    assert again is not None and again.status == JobStatus.SUCCESS, (
+        "a finished job never goes back to running"
+    )
 
 
 async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:

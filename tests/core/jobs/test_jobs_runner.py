@@ -37,10 +37,14 @@ class Recorder:
         return [e.text for e in self.events if isinstance(e, ConsoleLine)]
 
     def stdout(self) -> list[str]:
-        return [line for e in self.events if isinstance(e, LogLines) and e.stream == "stdout" for line in e.lines]
+        return [
+            line for e in self.events if isinstance(e, LogLines) and e.stream == "stdout" for line in e.lines
+        ]
 
     def uploaded_bytes(self) -> int:
-        return max((e.done for e in self.events if isinstance(e, Progress) and e.stage == "upload"), default=0)
+        return max(
+            (e.done for e in self.events if isinstance(e, Progress) and e.stage == "upload"), default=0
+        )
 
 
 def request_for(project: Path, python: Path, *args: str) -> RunRequest:
@@ -143,7 +147,9 @@ async def test_client_going_away_leaves_the_job_running_and_attach_picks_up(
     runner: JobRunner, project: Path, job_python: Path
 ) -> None:
     events = Recorder()
-    task = asyncio.create_task(runner.run(request_for(project, job_python, "--epochs", "6", "--pause", "0.4"), events))
+    task = asyncio.create_task(
+        runner.run(request_for(project, job_python, "--epochs", "6", "--pause", "0.4"), events)
+    )
     await asyncio.wait_for(events.first_line.wait(), 60)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -164,7 +170,9 @@ async def test_client_going_away_leaves_the_job_running_and_attach_picks_up(
 
 
 async def test_cancel_stops_the_job(runner: JobRunner, project: Path, job_python: Path) -> None:
-    request = request_for(project, job_python, "--epochs", "50", "--pause", "1").model_copy(update={"wait": False})
+    request = request_for(project, job_python, "--epochs", "50", "--pause", "1").model_copy(
+        update={"wait": False}
+    )
     started = await runner.run(request, Recorder())
     assert started.job_id is not None and started.operation_id is not None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import sys
@@ -115,8 +116,8 @@ async def test_local_modules_shadowing_installed_and_stdlib_names(tmp_path: Path
     analysis = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON)
     assert analysis.local_modules == _local(project, "logging.py", "yaml.py")
     assert analysis.requirements == pinned("attrs")  # a folder without __init__.py shadows nothing
-    assert _has(analysis.warnings, "main.py:1", "yaml.py shadows the installed distribution PyYAML")
-    assert _has(analysis.warnings, "main.py:2", "logging.py shadows the standard library module")
+    assert _has(analysis.warnings, "main.py:1", "yaml.py shadows 'yaml' of the installed distribution PyYAML")
+    assert _has(analysis.warnings, "main.py:2", "logging.py shadows 'logging' of the standard library")
     assert _has(analysis.warnings, "os.py is never imported")
 
 
@@ -226,3 +227,36 @@ async def test_cancelling_the_analysis_kills_the_interpreter(tmp_path: Path) -> 
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_relative_imports_of_attributes_and_missing_modules(tmp_path: Path) -> None:
+    project = write_files(tmp_path, {
+        "main.py": "from pkg import a\n",
+        "pkg/__init__.py": "VALUE = 1\n",
+        "pkg/a.py": "from . import VALUE\nfrom .b import helper\nfrom .gone import x\n",
+        "pkg/b.py": "import yaml\ndef helper():\n    pass\n",
+    })
+    analysis = await analyze_python_env(MAIN, working_dir=project, interpreter=HERE_PYTHON)
+    assert analysis.requirements == pinned("PyYAML")
+    assert analysis.local_modules == _local(project, "pkg")
+    assert analysis.warnings == ["pkg/a.py:3: relative import '.gone' does not match a local file"]
+
+
+async def test_local_portion_of_an_installed_namespace(tmp_path: Path, other_venv: Path) -> None:
+    project = write_files(tmp_path, {
+        "main.py": "import acme.core\nfrom acme import mine\n",
+        "acme/mine.py": "import torchlike\n",
+    })
+    analysis = await analyze_python_env(MAIN, working_dir=project, interpreter=other_venv)
+    assert analysis.requirements == ["acme-core==1.2.0", "torchlike==2.1.0"]
+    assert analysis.local_modules == _local(project, "acme")
+
+
+def test_probe_stays_python_38_compatible() -> None:
+    """The probe runs in the user's interpreter; the service supports Python 3.8, so must the probe."""
+    from dsjobs_lsp.core.pyenv.interpreter import PROBE_SCRIPT
+
+    source = PROBE_SCRIPT.read_text()
+    ast.parse(source, feature_version=(3, 8))
+    newer_apis = ("removeprefix", "removesuffix", "functools.cache", "strict=", "ast.unparse")
+    assert [api for api in newer_apis if api in source] == []

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
+import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
 import { CLIENT_DIR, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
 import {
@@ -40,6 +41,13 @@ for step in range(600):
     print("long job step", step, flush=True)
     time.sleep(1)
 `;
+
+/** Where each step's last screen is kept for diagnosis (outside the repo). */
+function harnessShotDir(): string {
+  const dir = join(tmpdir(), "dsjobs-e2e-shots");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 
@@ -74,6 +82,12 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     });
     page = harness.page;
     await page.locator(".statusbar-item", { hasText: "DataSphere" }).first().waitFor({ timeout: 60_000 });
+  });
+
+  afterEach(async (context) => {
+    if (page && !process.env.CI_NO_FAILSHOTS) {
+      await page.screenshot({ path: join(harnessShotDir(), `${context.name.replace(/\W+/g, "-")}.png`) }).catch(() => undefined);
+    }
   });
 
   after(async () => {

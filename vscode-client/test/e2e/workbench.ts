@@ -16,7 +16,8 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 
 /** Right-clicks a file in the Explorer and picks a context-menu entry. */
 export async function explorerContextMenu(page: Page, fileName: string, entry: string): Promise<void> {
-  await page.locator(".explorer-folders-view .monaco-list-row", { hasText: fileName }).first().click({ button: "right" });
+  const row = page.locator(`.explorer-viewlet .monaco-list-row[aria-label*="${fileName}"], .monaco-list-row[aria-label*="${fileName}"]`);
+  await row.first().click({ button: "right" });
   await clickMenuEntry(page, entry);
 }
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf import duration_pb2, empty_pb2, timestamp_pb2
+from google.protobuf.descriptor import FieldDescriptor
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 from yandex.cloud.operation import operation_pb2
@@ -36,7 +37,7 @@ from .journal import JobJournal
 from .layout import DataLayout
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
-from .state import FINAL_STATUSES, JobRow, StateStore
+from .state import JobRow, StateStore
 from .workspace import (
     WorkspaceError,
     collect_outputs,
@@ -55,8 +56,9 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 ADOPTED_POLL_SECONDS = 0.05
 RESTARTED = "server restarted while the job was running"
-ACTIVE_STATUSES = frozenset({jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT,
-                             jobs_pb2.CANCELLING})
+ACTIVE_STATUSES = frozenset(
+    {jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT, jobs_pb2.CANCELLING}
+)
 
 
 @dataclass
@@ -74,11 +76,21 @@ class _WrapperProcess:
 
 async def _spawn_wrapper(argv: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> _WrapperProcess:
     read_fd, write_fd = os.pipe()
-    try:
+
+    def start() -> subprocess.Popen[bytes]:
         with open(log_path, "ab") as log_file:
-            popen = await asyncio.to_thread(
-                subprocess.Popen, argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd,
-                stderr=log_file, start_new_session=True)
+            return subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=log_file,
+                start_new_session=True,
+            )
+
+    try:
+        popen = await asyncio.to_thread(start)
     except BaseException:
         os.close(read_fd)
         raise
@@ -86,8 +98,9 @@ async def _spawn_wrapper(argv: list[str], cwd: Path, env: dict[str, str], log_pa
         os.close(write_fd)
     loop = asyncio.get_running_loop()
     ticks = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(ticks),
-                                                os.fdopen(read_fd, "rb", buffering=0))
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(ticks), os.fdopen(read_fd, "rb", buffering=0)
+    )
     return _WrapperProcess(popen, ticks, transport)
 
 
@@ -108,8 +121,10 @@ def require_job_id(job_id: str) -> None:
 def require_project_id(project_id: str) -> None:
     """INVALID_ARGUMENT unless the project id has the DataSphere format (20 chars of [0-9a-z])."""
     if not PROJECT_ID_PATTERN.match(project_id):
-        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT,
-                       f"project_id {project_id!r} is not a valid project id (20 characters of [0-9a-z])")
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"project_id {project_id!r} is not a valid project id (20 characters of [0-9a-z])",
+        )
 
 
 def _timestamp_after(seconds: float) -> timestamp_pb2.Timestamp:
@@ -145,8 +160,10 @@ def _validate_parameters(params: jobs_pb2.JobParameters) -> None:
     for item in _job_files(params):
         label = item.desc.path or item.desc.var
         if not SHA256_PATTERN.match(item.sha256):
-            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT,
-                           f"file {label!r}: sha256 {item.sha256!r} is not 64 lower-case hex digits")
+            raise ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"file {label!r}: sha256 {item.sha256!r} is not 64 lower-case hex digits",
+            )
         if item.size_bytes < 0:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"file {label!r}: negative size_bytes")
     for item in params.input_files:
@@ -161,8 +178,9 @@ def _validate_parameters(params: jobs_pb2.JobParameters) -> None:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"output file: {error}") from None
 
 
-def _merge_parameters(source: jobs_pb2.JobParameters,
-                      overrides: jobs_pb2.JobParameters) -> jobs_pb2.JobParameters:
+def _merge_parameters(
+    source: jobs_pb2.JobParameters, overrides: jobs_pb2.JobParameters
+) -> jobs_pb2.JobParameters:
     """Clone semantics: set fields of ``overrides`` replace the source's; inputs are replaced by var/path."""
     merged = jobs_pb2.JobParameters()
     merged.CopyFrom(source)
@@ -174,7 +192,7 @@ def _merge_parameters(source: jobs_pb2.JobParameters,
             merged.input_files.extend([*kept, *value])
         elif descriptor.name == "env":
             merged.env.MergeFrom(value)
-        elif descriptor.label == descriptor.LABEL_REPEATED:
+        elif descriptor.label == FieldDescriptor.LABEL_REPEATED:  # type: ignore[attr-defined]
             field = getattr(merged, descriptor.name)
             del field[:]
             field.extend(value)
@@ -197,7 +215,9 @@ def _decode_page_token(token: str) -> tuple[int, str]:
             raise ValueError(token)
         return int(created), job_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"page_token {token!r} is not a valid page token") from None
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"page_token {token!r} is not a valid page token"
+        ) from None
 
 
 def _process_alive(pid: int | None, expected_arg: str) -> bool:
@@ -229,8 +249,14 @@ def _describe_exit(code: int) -> str:
 class JobEngine:
     """Owns jobs: their state, their processes and their data."""
 
-    def __init__(self, layout: DataLayout, state: StateStore, store: BlobStore, envs: EnvironmentCache,
-                 signer: Callable[[], UrlSigner]) -> None:
+    def __init__(
+        self,
+        layout: DataLayout,
+        state: StateStore,
+        store: BlobStore,
+        envs: EnvironmentCache,
+        signer: Callable[[], UrlSigner],
+    ) -> None:
         self.layout = layout
         self.state = state
         self.store = store
@@ -241,7 +267,6 @@ class JobEngine:
         self._processes: dict[str, _WrapperProcess] = {}
         self._tasks: set[asyncio.Future[None]] = set()
 
-    # ----- lookups -------------------------------------------------------------------------------------------
     def row(self, job_id: str) -> JobRow:
         """The job, or INVALID_ARGUMENT / NOT_FOUND."""
         require_job_id(job_id)
@@ -263,8 +288,11 @@ class JobEngine:
         if page_size < 0:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        ordered = sorted((r.job for r in self.state.jobs.values() if r.job.project_id == project_id),
-                         key=lambda j: (j.created_at.ToNanoseconds(), j.id), reverse=True)
+        ordered = sorted(
+            (r.job for r in self.state.jobs.values() if r.job.project_id == project_id),
+            key=lambda j: (j.created_at.ToNanoseconds(), j.id),
+            reverse=True,
+        )
         if page_token:
             after = _decode_page_token(page_token)
             ordered = [j for j in ordered if (j.created_at.ToNanoseconds(), j.id) < after]
@@ -272,17 +300,23 @@ class JobEngine:
         next_token = _encode_page_token(page[-1]) if len(ordered) > size else ""
         return page, next_token
 
-    # ----- create / clone ------------------------------------------------------------------------------------
     async def create(self, request: service_pb2.CreateProjectJobRequest) -> operation_pb2.Operation:
         """Register a job; the response asks for uploads of the files the store lacks."""
         require_project_id(request.project_id)
         _validate_parameters(request.job_parameters)
         ttl = _ttl_seconds(request.data_ttl if request.HasField("data_ttl") else None)
         job = jobs_pb2.Job(
-            id=new_id("lj"), name=request.name, desc=request.desc, created_at=now_timestamp(),
-            status=jobs_pb2.CREATING, config=request.config, created_by_id="local-user",
-            project_id=request.project_id, job_parameters=request.job_parameters,
-            data_expires_at=_timestamp_after(ttl))
+            id=new_id("lj"),
+            name=request.name,
+            desc=request.desc,
+            created_at=now_timestamp(),
+            status=jobs_pb2.CREATING,
+            config=request.config,
+            created_by_id="local-user",
+            project_id=request.project_id,
+            job_parameters=request.job_parameters,
+            data_expires_at=_timestamp_after(ttl),
+        )
         job.data_size_bytes = sum(f.size_bytes for f in _job_files(job.job_parameters))
         await self.state.save_job(JobRow(job))
         uploads = await self._upload_urls(_job_files(job.job_parameters))
@@ -296,18 +330,26 @@ class JobEngine:
         """A new job from a source job's parameters with overrides applied."""
         source = self.row(request.source_job_id).job
         params = _merge_parameters(source.job_parameters, request.job_parameters_overrides)
-        created = await self.create(service_pb2.CreateProjectJobRequest(
-            project_id=source.project_id, job_parameters=params, config=source.config,
-            name=request.name or source.name, desc=request.desc or source.desc,
-            data_ttl=request.data_ttl if request.HasField("data_ttl") else None))
+        created = await self.create(
+            service_pb2.CreateProjectJobRequest(
+                project_id=source.project_id,
+                job_parameters=params,
+                config=source.config,
+                name=request.name or source.name,
+                desc=request.desc or source.desc,
+                data_ttl=request.data_ttl if request.HasField("data_ttl") else None,
+            )
+        )
         created_response = service_pb2.CreateProjectJobResponse()
         created.response.Unpack(created_response)
         self.state.jobs[created_response.job_id].job.parent_job_id = source.id
         await self.state.save_job(self.state.jobs[created_response.job_id])
-        response = service_pb2.CloneProjectJobResponse(job_id=created_response.job_id,
-                                                        upload_files=created_response.upload_files)
-        metadata = service_pb2.CloneProjectJobMetadata(project_id=source.project_id,
-                                                       job_id=created_response.job_id)
+        response = service_pb2.CloneProjectJobResponse(
+            job_id=created_response.job_id, upload_files=created_response.upload_files
+        )
+        metadata = service_pb2.CloneProjectJobMetadata(
+            project_id=source.project_id, job_id=created_response.job_id
+        )
         operation = new_operation("Clone job", metadata, response=response)
         await self.state.save_operation(operation, created_response.job_id)
         return operation
@@ -322,16 +364,19 @@ class JobEngine:
         signer = self._signer()
         return [jobs_pb2.StorageFile(file=f, url=signer.url("GET", blob_url_path(f.sha256))) for f in files]
 
-    # ----- execute -------------------------------------------------------------------------------------------
     async def execute(self, job_id: str) -> operation_pb2.Operation:
         """Start a created job (or return the running job's operation)."""
         row = self.row(job_id)
         if row.execute_operation_id and not row.finished:
             return self.state.operations[row.execute_operation_id]
         if row.job.status != jobs_pb2.CREATING:
-            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION,
-                           f"job {job_id} was already executed (status {jobs_pb2.JobStatus.Name(row.job.status)})")
-        missing = await asyncio.to_thread(_files_needing_upload, self.store, _job_files(row.job.job_parameters))
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"job {job_id} was already executed (status {jobs_pb2.JobStatus.Name(row.job.status)})",
+            )
+        missing = await asyncio.to_thread(
+            _files_needing_upload, self.store, _job_files(row.job.job_parameters)
+        )
         if missing:
             names = ", ".join(f"{f.desc.path or f.desc.var} ({f.sha256[:12]})" for f in missing)
             raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"files are not uploaded: {names}")
@@ -348,14 +393,18 @@ class JobEngine:
         params = row.job.job_parameters
         job_dir = self.layout.job_dir(row.job.id)
         try:
-            project_home = (self.layout.projects / row.job.project_id / "home"
-                            if params.attach_project_disk else None)
-            workspace = await asyncio.to_thread(prepare_workspace, self.store, params, job_dir / "work",
-                                                project_home)
+            project_home = (
+                self.layout.projects / row.job.project_id / "home" if params.attach_project_disk else None
+            )
+            workspace = await asyncio.to_thread(
+                prepare_workspace, self.store, params, job_dir / "work", project_home
+            )
             command = resolve_command(params, workspace.variables)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
             if python_env is not None and python_env.requirements:
-                await self._set_status(row, jobs_pb2.PREPARING, "building the python environment", progress=10)
+                await self._set_status(
+                    row, jobs_pb2.PREPARING, "building the python environment", progress=10
+                )
             bin_dir = await self.envs.bin_dir(python_env, journal.append_system)
             env = job_environment(params, bin_dir, workspace.variables)
             await self._start_process(row, journal, command, env, workspace.work_dir)
@@ -374,11 +423,21 @@ class JobEngine:
             return
         await self._follow(row, execution)
 
-    async def _start_process(self, row: JobRow, journal: JobJournal, command: str, env: dict[str, str],
-                             work_dir: Path) -> None:
+    async def _start_process(
+        self, row: JobRow, journal: JobJournal, command: str, env: dict[str, str], work_dir: Path
+    ) -> None:
         job_dir = self.layout.job_dir(row.job.id)
-        argv = [sys.executable, wrapper.__file__, str(journal.path), str(job_dir / "exit_code"),
-                str(job_dir / "job.pid"), "--", "/bin/sh", "-c", command]
+        argv = [
+            sys.executable,
+            wrapper.__file__,
+            str(journal.path),
+            str(job_dir / "exit_code"),
+            str(job_dir / "job.pid"),
+            "--",
+            "/bin/sh",
+            "-c",
+            command,
+        ]
         process = await _spawn_wrapper(argv, work_dir, env, job_dir / "wrapper.log")
         self._processes[row.job.id] = process
         row.runner_pid = process.popen.pid
@@ -404,7 +463,11 @@ class JobEngine:
             await journal.append_system("the job's wrapper ended without recording an exit code")
         else:
             await journal.append_system(f"the job process exited: {_describe_exit(code)}")
-        await self._finish(row, execution, code)
+        try:
+            await self._finish(row, execution, code)
+        except Exception as error:  # never leave a job stuck in UPLOADING_OUTPUT
+            logger.exception("collecting the outputs of job %s failed", row.job.id)
+            await self._fail(row, f"internal error of the local backend while collecting outputs: {error}")
 
     async def _poll_adopted(self, row: JobRow, journal: JobJournal) -> None:
         exit_file = self.layout.job_dir(row.job.id) / "exit_code"
@@ -421,8 +484,9 @@ class JobEngine:
         await self._set_status(row, jobs_pb2.UPLOADING_OUTPUT, "collecting output files", progress=90)
         job_dir = self.layout.job_dir(row.job.id)
         params = row.job.job_parameters
-        collected = await asyncio.to_thread(collect_outputs, self.store, params, job_dir / "work",
-                                            job_dir / "outputs")
+        collected = await asyncio.to_thread(
+            collect_outputs, self.store, params, job_dir / "work", job_dir / "outputs"
+        )
         for item in collected.files:
             await self.state.record_blob(item.sha256, item.size_bytes, time.time())
         del row.job.output_files[:]
@@ -431,11 +495,18 @@ class JobEngine:
         row.job.file_errors.extend(collected.errors)
         row.job.data_size_bytes += sum(f.size_bytes for f in collected.files)
         response = service_pb2.ExecuteProjectJobResponse(
-            output_files=self.download_urls(list(collected.files)), output_files_errors=collected.errors,
-            result=jobs_pb2.JobResult(return_code=code if code is not None else -1))
+            output_files=self.download_urls(list(collected.files)),
+            output_files_errors=collected.errors,
+            result=jobs_pb2.JobResult(return_code=code if code is not None else -1),
+        )
         if execution.cancel_requested:
-            await self._complete(row, jobs_pb2.CANCELLED, "the job was cancelled", response,
-                                 error=(grpc.StatusCode.CANCELLED, "the job was cancelled"))
+            await self._complete(
+                row,
+                jobs_pb2.CANCELLED,
+                "the job was cancelled",
+                response,
+                error=(grpc.StatusCode.CANCELLED, "the job was cancelled"),
+            )
         elif code == 0:
             await self._complete(row, jobs_pb2.SUCCESS, "", response)
         else:
@@ -444,15 +515,27 @@ class JobEngine:
 
     async def _finish_cancelled_before_start(self, row: JobRow) -> None:
         await self.journal(row.job.id).append_system("the job was cancelled before it started")
-        await self._complete(row, jobs_pb2.CANCELLED, "the job was cancelled before it started", None,
-                             error=(grpc.StatusCode.CANCELLED, "the job was cancelled"))
+        await self._complete(
+            row,
+            jobs_pb2.CANCELLED,
+            "the job was cancelled before it started",
+            None,
+            error=(grpc.StatusCode.CANCELLED, "the job was cancelled"),
+        )
 
     async def _fail(self, row: JobRow, reason: str) -> None:
-        await self._complete(row, jobs_pb2.ERROR, reason, None, error=(grpc.StatusCode.FAILED_PRECONDITION, reason))
+        await self._complete(
+            row, jobs_pb2.ERROR, reason, None, error=(grpc.StatusCode.FAILED_PRECONDITION, reason)
+        )
 
-    async def _complete(self, row: JobRow, status: int, details: str,
-                        response: service_pb2.ExecuteProjectJobResponse | None,
-                        error: tuple[grpc.StatusCode, str] | None = None) -> None:
+    async def _complete(
+        self,
+        row: JobRow,
+        status: int,
+        details: str,
+        response: service_pb2.ExecuteProjectJobResponse | None,
+        error: tuple[grpc.StatusCode, str] | None = None,
+    ) -> None:
         row.job.finished_at.CopyFrom(now_timestamp())
         self._executions.pop(row.job.id, None)
         operation = self.state.operations.get(row.execute_operation_id or "")
@@ -467,26 +550,32 @@ class JobEngine:
         operation = self.state.operations.get(row.execute_operation_id or "")
         if operation is not None:
             metadata = service_pb2.ExecuteProjectJobMetadata(
-                job=row.job, progress=jobs_pb2.JobProgress(message=details, progress=progress,
-                                                           create_time=now_timestamp()))
+                job=row.job,
+                progress=jobs_pb2.JobProgress(
+                    message=details, progress=progress, create_time=now_timestamp()
+                ),
+            )
             operation.metadata.Pack(metadata)
             operation.modified_at.CopyFrom(now_timestamp())
             await self.state.save_operation(operation, row.job.id)
         self.journal(row.job.id).notify()
 
-    # ----- cancel --------------------------------------------------------------------------------------------
     async def cancel(self, job_id: str, *, graceful: bool, reason: str) -> None:
         """Stop a job: its whole process tree; gracefully with the job's signal and timeout if asked."""
         row = self.row(job_id)
         if row.job.status == jobs_pb2.CANCELLED:
             return
         if row.finished:
-            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION,
-                           f"job {job_id} has already finished ({jobs_pb2.JobStatus.Name(row.job.status)})")
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"job {job_id} has already finished ({jobs_pb2.JobStatus.Name(row.job.status)})",
+            )
         journal = self.journal(job_id)
         await journal.append_system("cancel requested" + (f": {reason}" if reason else ""))
         if row.job.status == jobs_pb2.CREATING:
-            await self._complete(row, jobs_pb2.CANCELLED, "the job was cancelled before it was executed", None)
+            await self._complete(
+                row, jobs_pb2.CANCELLED, "the job was cancelled before it was executed", None
+            )
             return
         execution = self._executions.setdefault(job_id, _Execution())
         execution.cancel_requested = True
@@ -521,7 +610,8 @@ class JobEngine:
         await journal.append_system(f"sending signal {signal_number} to the job; killing it in {timeout:g} s")
         _kill_group(job_pid, signal_number)
         deadline = time.monotonic() + timeout
-        while not row.finished and time.monotonic() < deadline and _group_alive(job_pid):
+        # No event tells when a process group (grandchildren included) is gone: poll briefly.
+        while not row.finished and time.monotonic() < deadline and _group_alive(job_pid):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if not row.finished and _group_alive(job_pid):
             await journal.append_system("graceful shutdown timed out; killing the job")
@@ -532,7 +622,6 @@ class JobEngine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # ----- data lifecycle ------------------------------------------------------------------------------------
     async def delete(self, job_id: str) -> operation_pb2.Operation:
         """Remove a finished job and its data."""
         row = self.row(job_id)
@@ -542,8 +631,9 @@ class JobEngine:
         await self.state.delete_job(job_id)
         self._journals.pop(job_id, None)
         await self.collect_garbage()
-        operation = new_operation("Delete job", service_pb2.DeleteProjectJobMetadata(job_id=job_id),
-                                  response=empty_pb2.Empty())
+        operation = new_operation(
+            "Delete job", service_pb2.DeleteProjectJobMetadata(job_id=job_id), response=empty_pb2.Empty()
+        )
         await self.state.save_operation(operation, None)
         return operation
 
@@ -554,8 +644,11 @@ class JobEngine:
             raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"job {job_id} has not finished")
         await self._clear_data(row)
         await self.collect_garbage()
-        operation = new_operation("Delete job data", service_pb2.DeleteProjectJobDataMetadata(job_id=job_id),
-                                  response=service_pb2.DeleteProjectJobDataResponse())
+        operation = new_operation(
+            "Delete job data",
+            service_pb2.DeleteProjectJobDataMetadata(job_id=job_id),
+            response=service_pb2.DeleteProjectJobDataResponse(),
+        )
         await self.state.save_operation(operation, job_id)
         return operation
 
@@ -567,8 +660,10 @@ class JobEngine:
                 await self._clear_data(row)
         await self.collect_garbage()
         operation = new_operation(
-            "Delete all job data", service_pb2.DeleteAllProjectJobDataMetadata(project_id=project_id),
-            response=service_pb2.DeleteAllProjectJobDataResponse())
+            "Delete all job data",
+            service_pb2.DeleteAllProjectJobDataMetadata(project_id=project_id),
+            response=service_pb2.DeleteAllProjectJobDataResponse(),
+        )
         await self.state.save_operation(operation, None)
         return operation
 
@@ -581,8 +676,11 @@ class JobEngine:
     async def sweep_expired(self) -> int:
         """Clear the data of finished jobs whose TTL passed; returns how many were cleared."""
         now = time.time_ns()
-        expired = [r for r in self.state.jobs.values()
-                   if r.finished and not r.job.data_cleared and r.job.data_expires_at.ToNanoseconds() <= now]
+        expired = [
+            r
+            for r in self.state.jobs.values()
+            if r.finished and not r.job.data_cleared and r.job.data_expires_at.ToNanoseconds() <= now
+        ]
         for row in expired:
             await self._clear_data(row)
         if expired:
@@ -598,15 +696,18 @@ class JobEngine:
 
     async def collect_garbage(self) -> None:
         """Delete stored files no job with data refers to."""
-        referenced = {f.sha256 for r in self.state.jobs.values() if not r.job.data_cleared
-                      for f in [*_job_files(r.job.job_parameters), *r.job.output_files]}
+        referenced = {
+            f.sha256
+            for r in self.state.jobs.values()
+            if not r.job.data_cleared
+            for f in [*_job_files(r.job.job_parameters), *r.job.output_files]
+        }
         stored = await self.state.blob_digests()
         orphans = [d for d in stored if d not in referenced]
         for digest in orphans:
             await asyncio.to_thread(self.store.remove, digest)
         await self.state.forget_blobs(orphans)
 
-    # ----- restart -------------------------------------------------------------------------------------------
     async def recover(self) -> None:
         """After a restart: re-adopt jobs whose process still lives, end the others with ERROR."""
         for row in list(self.state.jobs.values()):
@@ -616,16 +717,20 @@ class JobEngine:
             alive = _process_alive(row.runner_pid, str(exit_file))
             if row.job.status != jobs_pb2.PREPARING and (alive or exit_file.exists()):
                 execution = self._executions[row.job.id] = _Execution(
-                    cancel_requested=row.job.status == jobs_pb2.CANCELLING)
-                await self.journal(row.job.id).append_system("server restarted; following the running job again")
+                    cancel_requested=row.job.status == jobs_pb2.CANCELLING
+                )
+                await self.journal(row.job.id).append_system(
+                    "server restarted; following the running job again"
+                )
                 execution.task = asyncio.create_task(self._follow(row, execution))
                 continue
             job_pid = _read_int(self.layout.job_dir(row.job.id) / "job.pid")
             if job_pid is not None and _group_alive(job_pid):
                 _kill_group(job_pid, signal.SIGKILL)
             await self.journal(row.job.id).append_system(RESTARTED)
-            await self._complete(row, jobs_pb2.ERROR, RESTARTED, None,
-                                 error=(grpc.StatusCode.ABORTED, RESTARTED))
+            await self._complete(
+                row, jobs_pb2.ERROR, RESTARTED, None, error=(grpc.StatusCode.ABORTED, RESTARTED)
+            )
 
     async def close(self) -> None:
         """Stop following jobs (their processes keep running and are re-adopted on the next start)."""

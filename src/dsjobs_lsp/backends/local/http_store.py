@@ -26,7 +26,6 @@ FLUSH_SIZE = 4 << 20
 JOB_PAGE = re.compile(r"^/communities/[^/]+/projects/[^/]+/job/([^/]+)$")
 
 
-
 class _HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -41,7 +40,7 @@ class _Sink:
         self.path = path
         self.digest = hashlib.sha256()
         self.size = 0
-        self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._file: BinaryIO | None = None
         self._pending: list[bytes] = []
         self._pending_size = 0
 
@@ -51,8 +50,8 @@ class _Sink:
         if self._pending_size >= FLUSH_SIZE:
             await self.flush()
 
-    async def flush(self) -> None:
-        if not self._pending:
+    async def flush(self, *, final: bool = False) -> None:
+        if not self._pending and not final:
             return
         batch = b"".join(self._pending)
         self._pending.clear()
@@ -61,18 +60,27 @@ class _Sink:
         await asyncio.to_thread(self._write, batch)
 
     def _write(self, batch: bytes) -> None:
+        if self._file is None:
+            self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
         self.digest.update(batch)
         self._file.write(batch)
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 class HttpStore:
     """Serves presigned URLs of a ``BlobStore`` and job pages on 127.0.0.1."""
 
-    def __init__(self, store: BlobStore, signer_key: bytes, *, host: str = "127.0.0.1",
-                 on_stored: Callable[[str, int], object] | None = None) -> None:
+    def __init__(
+        self,
+        store: BlobStore,
+        signer_key: bytes,
+        *,
+        host: str = "127.0.0.1",
+        on_stored: Callable[[str, int], object] | None = None,
+    ) -> None:
         self._store = store
         self._key = signer_key
         self._host = host
@@ -128,8 +136,9 @@ class HttpStore:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _serve_request(self, conn: h11.Connection, reader: asyncio.StreamReader,
-                             writer: asyncio.StreamWriter) -> bool:
+    async def _serve_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
         request = await self._next_event(conn, reader)
         if not isinstance(request, h11.Request):
             return False
@@ -151,8 +160,15 @@ class HttpStore:
             return False
         return True
 
-    async def _serve_blob(self, conn: h11.Connection, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter, method: str, path: str, query: str) -> None:
+    async def _serve_blob(
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        method: str,
+        path: str,
+        query: str,
+    ) -> None:
         sha256 = path.removeprefix("/blobs/")
         if not SHA256_PATTERN.match(sha256):
             raise _HttpError(404, "no such file")
@@ -181,7 +197,7 @@ class HttpStore:
                     break
                 else:
                     raise _HttpError(400, "incomplete upload")
-            await sink.flush()
+            await sink.flush(final=True)
             sink.close()
             if sink.digest.hexdigest() != sha256:
                 raise _HttpError(400, f"uploaded bytes do not match sha256 {sha256}")
@@ -222,8 +238,16 @@ class HttpStore:
             raise _HttpError(404, f"no job {job_id}")
         await self._send_simple(conn, writer, 200, html, content_type="text/html; charset=utf-8")
 
-    async def _send_simple(self, conn: h11.Connection, writer: asyncio.StreamWriter, status: int, text: str,
-                           *, content_type: str = "text/plain; charset=utf-8", close: bool = False) -> None:
+    async def _send_simple(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        status: int,
+        text: str,
+        *,
+        content_type: str = "text/plain; charset=utf-8",
+        close: bool = False,
+    ) -> None:
         body = text.encode()
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         if close:

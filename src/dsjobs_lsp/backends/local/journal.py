@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class LogRecord:
 
 
 def read_records(path: Path, offset: int, max_bytes: int = READ_CHUNK) -> tuple[list[LogRecord], int]:
-    """Complete records from ``offset`` (blocking; run in a thread); returns them and the offset after them."""
+    """Complete records from ``offset`` (blocking: run it in a thread) and the offset after them."""
     try:
         with open(path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
@@ -53,7 +54,7 @@ def read_records(path: Path, offset: int, max_bytes: int = READ_CHUNK) -> tuple[
                 # A single record larger than the read window: read exactly that record.
                 return read_records(path, offset, length + RECORD_HEADER.size)
             break
-        records.append(LogRecord(kind, created_at, data[position + RECORD_HEADER.size:end]))
+        records.append(LogRecord(kind, created_at, data[position + RECORD_HEADER.size : end]))
         position = end
     return records, offset + position
 
@@ -94,14 +95,12 @@ class JobJournal:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def wait(self, seen_version: int, timeout: float) -> None:
-        """Wait for a change after ``seen_version`` (returns at once if one happened) or ``timeout`` seconds."""
+    async def wait(self, seen_version: int, at_most: float) -> None:
+        """Wait for a change after ``seen_version`` (at once if one happened), at most ``at_most`` seconds."""
         if self.version != seen_version:
             return
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), at_most)
 
     async def read(self, offset: int) -> tuple[list[LogRecord], int]:
         """Records from ``offset``; raises ``JournalError`` on a bad offset."""

@@ -61,18 +61,27 @@ def read_server_info(layout: DataLayout) -> dict[str, Any] | None:
 def _backend_from(info: dict[str, Any], token: str) -> LocalBackend:
     host = str(info.get("host", "127.0.0.1"))
     address = f"{host}:{info['grpc_port']}"
-    endpoints = Endpoints(kind="local", jobs=address, operations=address, projects=address, secure=False,
-                          ui_base_url=f"http://{host}:{info['http_port']}")
+    endpoints = Endpoints(
+        kind="local",
+        jobs=address,
+        operations=address,
+        projects=address,
+        secure=False,
+        ui_base_url=f"http://{host}:{info['http_port']}",
+    )
     return LocalBackend(endpoints, token)
 
 
-async def probe(backend: LocalBackend, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
+async def probe(backend: LocalBackend, deadline_seconds: float = PROBE_TIMEOUT_SECONDS) -> bool:
     """Whether the backend answers a real authenticated call."""
     async with grpc.aio.insecure_channel(backend.endpoints.projects) as channel:
         stub = project_service_pb2_grpc.ProjectServiceStub(channel)
         try:
-            await stub.Get(project_service_pb2.GetProjectRequest(project_id=LOCAL_PROJECT_ID),
-                           metadata=(("authorization", f"Bearer {backend.token}"),), timeout=timeout)
+            await stub.Get(
+                project_service_pb2.GetProjectRequest(project_id=LOCAL_PROJECT_ID),
+                metadata=(("authorization", f"Bearer {backend.token}"),),
+                timeout=deadline_seconds,
+            )
         except grpc.aio.AioRpcError:
             return False
     return True
@@ -106,7 +115,12 @@ def _spawn_daemon(layout: DataLayout) -> subprocess.Popen[bytes]:
     with open(layout.server_log, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "dsjobs_lsp.backends.local", "--data-dir", str(layout.root)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
 
 
 async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
@@ -131,11 +145,14 @@ async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
                 if await probe(backend):
                     return backend
             if daemon.poll() is not None:
-                raise RuntimeError(f"the local backend exited with code {daemon.returncode} while starting; "
-                                   f"see {layout.server_log}")
+                raise RuntimeError(
+                    f"the local backend exited with code {daemon.returncode} while starting; "
+                    f"see {layout.server_log}"
+                )
         daemon.terminate()
-        raise TimeoutError(f"the local backend did not answer within {START_TIMEOUT_SECONDS:g} s; "
-                           f"see {layout.server_log}")
+        raise TimeoutError(
+            f"the local backend did not answer within {START_TIMEOUT_SECONDS:g} s; see {layout.server_log}"
+        )
     finally:
         lock.close()
 
@@ -149,8 +166,11 @@ async def serve(data_dir: Path, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"dsjobs local backend: gRPC {server.endpoints.jobs}, files {server.endpoints.ui_base_url}, "
-          f"data {server.layout.root}", flush=True)
+    print(
+        f"dsjobs local backend: gRPC {server.endpoints.jobs}, files {server.endpoints.ui_base_url}, "
+        f"data {server.layout.root}",
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:
@@ -163,12 +183,17 @@ async def serve(data_dir: Path, host: str, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m dsjobs_lsp.backends.local [--host H] [--port N] [--data-dir DIR]``."""
-    parser = argparse.ArgumentParser(prog="dsjobs local-server",
-                                     description="Run the dsjobs local DataSphere backend in the foreground.")
+    parser = argparse.ArgumentParser(
+        prog="dsjobs local-server", description="Run the dsjobs local DataSphere backend in the foreground."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="gRPC port (default: a free port)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="state directory "
-                        "(default: $DSJOBS_LOCAL_DATA_DIR or ~/.local/share/dsjobs/local-backend)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="state directory (default: $DSJOBS_LOCAL_DATA_DIR or ~/.local/share/dsjobs/local-backend)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(serve(args.data_dir or default_data_dir(), args.host, args.port))

@@ -14,15 +14,18 @@ SYSTEM_LOG = ".system.log"
 IDLE_WAKE_SECONDS = 1.0
 
 
-async def stream_records(engine: JobEngine, job_id: str,
-                         offset: int) -> AsyncIterator[tuple[list[LogRecord], int]]:
+async def stream_records(
+    engine: JobEngine, job_id: str, offset: int
+) -> AsyncIterator[tuple[list[LogRecord], int]]:
     """Batches of records from ``offset`` (-1: from now) with the offset after each batch.
 
     Runs while the job has not finished; ends once it finished and every record was sent.
     """
     row = engine.row(job_id)
     if offset < -1:
-        raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"offset {offset} is negative (only -1 means 'from now')")
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT, f"offset {offset} is negative (only -1 means 'from now')"
+        )
     if row.job.data_cleared:
         raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"the data of job {job_id} was cleared")
     journal = engine.journal(job_id)

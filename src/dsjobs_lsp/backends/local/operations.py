@@ -42,18 +42,30 @@ def now_timestamp() -> timestamp_pb2.Timestamp:
     return stamp
 
 
-def new_operation(description: str, metadata: Message, *, response: Message | None = None) -> operation_pb2.Operation:
+def new_operation(
+    description: str, metadata: Message, *, response: Message | None = None
+) -> operation_pb2.Operation:
     """An operation, already done when ``response`` is given."""
     operation = operation_pb2.Operation(
-        id=new_id("lo"), description=description, created_at=now_timestamp(), created_by="local",
-        modified_at=now_timestamp(), done=response is not None, metadata=pack(metadata))
+        id=new_id("lo"),
+        description=description,
+        created_at=now_timestamp(),
+        created_by="local",
+        modified_at=now_timestamp(),
+        done=response is not None,
+        metadata=pack(metadata),
+    )
     if response is not None:
         operation.response.CopyFrom(pack(response))
     return operation
 
 
-def finish_operation(operation: operation_pb2.Operation, *, response: Message | None = None,
-                     error: tuple[grpc.StatusCode, str] | None = None) -> None:
+def finish_operation(
+    operation: operation_pb2.Operation,
+    *,
+    response: Message | None = None,
+    error: tuple[grpc.StatusCode, str] | None = None,
+) -> None:
     """Mark ``operation`` done with its response and/or error."""
     operation.done = True
     operation.modified_at.CopyFrom(now_timestamp())

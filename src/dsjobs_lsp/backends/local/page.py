@@ -23,17 +23,28 @@ def _time(stamp: timestamp_pb2.Timestamp) -> str:
 def render_job_page(job: jobs_pb2.Job, records: list[LogRecord], return_code: int | None) -> str:
     """A small self-contained HTML page: status, times, exit code, the last log lines."""
     status = jobs_pb2.JobStatus.Name(job.status)
-    rows = [("Job", job.id), ("Name", job.name or "—"), ("Project", job.project_id), ("Status", status),
-            ("Details", job.status_details or "—"), ("Created", _time(job.created_at)),
-            ("Started", _time(job.started_at)), ("Finished", _time(job.finished_at)),
-            ("Exit code", "—" if return_code is None else str(return_code)),
-            ("Data expires", "cleared" if job.data_cleared else _time(job.data_expires_at))]
+    rows = [
+        ("Job", job.id),
+        ("Name", job.name or "—"),
+        ("Project", job.project_id),
+        ("Status", status),
+        ("Details", job.status_details or "—"),
+        ("Created", _time(job.created_at)),
+        ("Started", _time(job.started_at)),
+        ("Finished", _time(job.finished_at)),
+        ("Exit code", "—" if return_code is None else str(return_code)),
+        ("Data expires", "cleared" if job.data_cleared else _time(job.data_expires_at)),
+    ]
     table = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     lines = "\n".join(
         f"[{_STREAM_NAMES.get(r.kind, 'sys')}] {html.escape(r.content.decode('utf-8', 'replace').rstrip())}"
-        for r in records[-LAST_LINES:])
-    refresh = "" if job.status in (jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED) else \
-        '<meta http-equiv="refresh" content="3">'
+        for r in records[-LAST_LINES:]
+    )
+    refresh = (
+        ""
+        if job.status in (jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED)
+        else '<meta http-equiv="refresh" content="3">'
+    )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8">{refresh}<title>{html.escape(job.name or job.id)} — {status}</title>
 <style>body{{font-family:sans-serif;margin:2em}}th{{text-align:left;padding-right:1em}}

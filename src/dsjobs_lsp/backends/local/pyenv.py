@@ -20,6 +20,7 @@ import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlparse
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
@@ -65,14 +66,16 @@ def pick_interpreter(python_version: str) -> Path:
     if found is None:
         raise EnvironmentError_(
             f"Python {major}.{minor} is not available on this machine (the local backend runs "
-            f"{sys.version_info.major}.{sys.version_info.minor}; install python{major}.{minor} on PATH)")
+            f"{sys.version_info.major}.{sys.version_info.minor}; install python{major}.{minor} on PATH)"
+        )
     return Path(found)
 
 
 def _pip_arguments(options: jobs_pb2.PipOptions) -> list[str]:
     args: list[str] = []
     urls = ([("--index-url", options.index_url)] if options.index_url else []) + [
-        ("--extra-index-url", url) for url in options.extra_index_urls]
+        ("--extra-index-url", url) for url in options.extra_index_urls
+    ]
     for flag, url in urls:
         parsed = urlparse(url)
         if parsed.scheme == "file" or (not parsed.scheme and Path(url).is_dir()):
@@ -95,16 +98,24 @@ class EnvironmentCache:
 
     async def bin_dir(self, python_env: jobs_pb2.PythonEnv | None, log: LogSink) -> Path:
         """The bin dir of the job's environment (building the venv when it is not cached yet)."""
-        requirements = sorted(normalise_requirement(r) for r in (python_env.requirements if python_env else [])
-                              if r.strip())
+        requirements = sorted(
+            normalise_requirement(r) for r in (python_env.requirements if python_env else []) if r.strip()
+        )
         interpreter = pick_interpreter(python_env.python_version if python_env else "")
         if not requirements:
             return await asyncio.to_thread(self._interpreter_shims, interpreter)
         assert python_env is not None
         pip_args = _pip_arguments(python_env.pip_options)
-        key = hashlib.sha256(json.dumps({
-            "interpreter": str(interpreter.resolve()), "version": python_env.python_version,
-            "requirements": requirements, "pip": pip_args}).encode()).hexdigest()[:24]
+        key = hashlib.sha256(
+            json.dumps(
+                {
+                    "interpreter": str(interpreter.resolve()),
+                    "version": python_env.python_version,
+                    "requirements": requirements,
+                    "pip": pip_args,
+                }
+            ).encode()
+        ).hexdigest()[:24]
         venv = self.root / f"venv-{key}"
         if (venv / READY_MARKER).exists():
             await log(f"reusing cached python environment {venv.name}")
@@ -119,7 +130,7 @@ class EnvironmentCache:
             lock.close()
         return venv / "bin"
 
-    def _lock(self, key: str) -> object:
+    def _lock(self, key: str) -> TextIO:
         self.root.mkdir(parents=True, exist_ok=True)
         handle = open(self.root / f"venv-{key}.lock", "w")  # noqa: SIM115 - the caller closes it
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -141,8 +152,9 @@ class EnvironmentCache:
                 shutil.rmtree(staging, ignore_errors=True)
         return shims
 
-    async def _build(self, venv: Path, interpreter: Path, requirements: list[str], pip_args: list[str],
-                     log: LogSink) -> None:
+    async def _build(
+        self, venv: Path, interpreter: Path, requirements: list[str], pip_args: list[str], log: LogSink
+    ) -> None:
         await asyncio.to_thread(shutil.rmtree, venv, True)
         await log(f"building python environment ({len(requirements)} requirements) with {interpreter}")
         uv = _uv_command()
@@ -152,7 +164,8 @@ class EnvironmentCache:
             if self.offline:
                 raise EnvironmentError_(
                     "cannot install the requirements offline (the local backend runs with "
-                    "DSJOBS_LOCAL_OFFLINE=1 and uv's cache lacks them): " + ", ".join(requirements))
+                    "DSJOBS_LOCAL_OFFLINE=1 and uv's cache lacks them): " + ", ".join(requirements)
+                )
             await log("not all requirements are in uv's cache; installing from the index")
             await self._run(install, log)
         await asyncio.to_thread((venv / READY_MARKER).write_text, "ok\n")
@@ -163,8 +176,12 @@ class EnvironmentCache:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
         env.pop("VIRTUAL_ENV", None)
         process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=env)
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+        )
         assert process.stdout is not None
         try:
             async for line in process.stdout:
@@ -175,6 +192,8 @@ class EnvironmentCache:
             await process.wait()
             raise
         if code != 0 and check:
-            raise EnvironmentError_(f"building the python environment failed: `{' '.join(argv[:3])}` "
-                                    f"exited with code {code} (see .system.log)")
+            raise EnvironmentError_(
+                f"building the python environment failed: `{' '.join(argv[:3])}` "
+                f"exited with code {code} (see .system.log)"
+            )
         return code == 0

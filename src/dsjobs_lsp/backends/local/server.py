@@ -11,7 +11,6 @@ from pathlib import Path
 
 import grpc
 from yandex.cloud.datasphere.v2 import project_service_pb2_grpc
-from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2_grpc as service_grpc
 from yandex.cloud.operation import operation_service_pb2_grpc as operation_service_grpc
@@ -21,7 +20,7 @@ from .auth import BearerAuthInterceptor, read_or_create_secret, server_token
 from .blobs import BlobStore
 from .engine import JobEngine
 from .http_store import HttpStore
-from .journal import read_records
+from .journal import LogRecord
 from .layout import OFFLINE_ENV, DataLayout
 from .page import render_job_page
 from .pyenv import EnvironmentCache
@@ -31,14 +30,22 @@ from .state import StateStore
 logger = logging.getLogger(__name__)
 
 DEFAULT_SWEEP_SECONDS = 600.0
-PAGE_LOG_BYTES = 256 * 1024
+PAGE_LINES = 100
 
 
 class LocalServer:
     """The local backend: start it, hand ``endpoints`` and ``token`` to a client, stop it."""
 
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0, *, http_port: int = 0,
-                 offline: bool | None = None, sweep_seconds: float = DEFAULT_SWEEP_SECONDS) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        http_port: int = 0,
+        offline: bool | None = None,
+        sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
+    ) -> None:
         self.layout = DataLayout(Path(data_dir))
         self.host = host
         self._port = port
@@ -69,8 +76,9 @@ class LocalServer:
         """Where clients reach this server."""
         address = f"{self.host}:{self.grpc_port}"
         ui = self._http.base_url if self._http is not None else ""
-        return Endpoints(kind="local", jobs=address, operations=address, projects=address, secure=False,
-                         ui_base_url=ui)
+        return Endpoints(
+            kind="local", jobs=address, operations=address, projects=address, secure=False, ui_base_url=ui
+        )
 
     async def start(self) -> None:
         """Open the state, re-adopt running jobs, and start serving."""
@@ -81,18 +89,30 @@ class LocalServer:
         await self._state.open()
         store = BlobStore(self.layout.blobs)
         state = self._state
-        self._http = HttpStore(store, key.encode(), host=self.host,
-                               on_stored=lambda sha, size: state.record_blob(sha, size, time.time()))
+        self._http = HttpStore(
+            store,
+            key.encode(),
+            host=self.host,
+            on_stored=lambda sha, size: state.record_blob(sha, size, time.time()),
+        )
         await self._http.start(self._http_port)
         http = self._http
-        self._engine = JobEngine(self.layout, self._state, store,
-                                 EnvironmentCache(self.layout.envs, offline=self._offline), lambda: http.signer)
+        self._engine = JobEngine(
+            self.layout,
+            self._state,
+            store,
+            EnvironmentCache(self.layout.envs, offline=self._offline),
+            lambda: http.signer,
+        )
         self._http.page_renderer = self._render_page
         await self._engine.recover()
         self._grpc = grpc.aio.server(interceptors=[BearerAuthInterceptor(self.token)])
         service_grpc.add_ProjectJobServiceServicer_to_server(ProjectJobService(self._engine), self._grpc)
-        operation_service_grpc.add_OperationServiceServicer_to_server(OperationService(self._engine), self._grpc)
-        project_service_pb2_grpc.add_ProjectServiceServicer_to_server(ProjectService(), self._grpc)
+        operation_service_grpc.add_OperationServiceServicer_to_server(
+            OperationService(self._engine), self._grpc
+        )
+        projects = ProjectService()  # type: ignore[abstract]
+        project_service_pb2_grpc.add_ProjectServiceServicer_to_server(projects, self._grpc)
         self.grpc_port = self._grpc.add_insecure_port(f"{self.host}:{self._port}")
         await self._grpc.start()
         self._sweeper = asyncio.create_task(self._sweep_forever())
@@ -132,31 +152,20 @@ class LocalServer:
         row = self.engine.state.jobs.get(job_id)
         if row is None:
             return None
-        journal = self.engine.journal(job_id)
-        size = await journal.size()
-        records: list = []
-        if not row.job.data_cleared:
-            start = 0 if size <= PAGE_LOG_BYTES else None
-            if start is not None:
-                records, _ = await asyncio.to_thread(read_records, journal.path, 0, PAGE_LOG_BYTES)
-            else:
-                records = await self._tail_records(job_id)
+        records = [] if row.job.data_cleared else await self._last_records(job_id)
         return_code = None
         operation = self.engine.state.operations.get(row.execute_operation_id or "")
         if operation is not None and operation.HasField("response"):
             response = service_pb2.ExecuteProjectJobResponse()
             operation.response.Unpack(response)
             return_code = response.result.return_code
-        if row.job.status == jobs_pb2.CREATING:
-            return_code = None
         return render_job_page(row.job, records, return_code)
 
-    async def _tail_records(self, job_id: str) -> list:
+    async def _last_records(self, job_id: str) -> list[LogRecord]:
         journal = self.engine.journal(job_id)
-        offset, records = 0, []
+        offset, records = 0, list[LogRecord]()
         while True:
-            batch, offset_after = await journal.read(offset)
+            batch, offset = await journal.read(offset)
             if not batch:
-                return records[-100:]
-            records = (records + batch)[-100:]
-            offset = offset_after
+                return records
+            records = (records + batch)[-PAGE_LINES:]

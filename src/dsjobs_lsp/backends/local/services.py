@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2
+from grpc.aio import ServicerContext as Context
 from yandex.cloud.datasphere.v2 import project_pb2, project_service_pb2, project_service_pb2_grpc
-from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2_grpc as service_grpc
 from yandex.cloud.operation import operation_pb2, operation_service_pb2
@@ -25,7 +25,6 @@ from .operations import ApiError
 logger = logging.getLogger(__name__)
 
 _R = TypeVar("_R")
-Context = grpc.aio.ServicerContext
 
 
 def _unary(method: Callable[..., Awaitable[_R]]) -> Callable[..., Awaitable[_R]]:
@@ -92,12 +91,15 @@ class ProjectJobService(service_grpc.ProjectJobServiceServicer):  # type: ignore
         return empty_pb2.Empty()
 
     @_streaming
-    async def ReadLogs(self, request: service_pb2.ReadProjectJobLogsRequest,
-                       context: Context) -> AsyncIterator[service_pb2.ReadProjectJobLogsResponse]:
+    async def ReadLogs(
+        self, request: service_pb2.ReadProjectJobLogsRequest, context: Context
+    ) -> AsyncIterator[service_pb2.ReadProjectJobLogsResponse]:
         async for records, offset in stream_records(self._engine, request.job_id, request.offset):
             messages = []
             for record in records:
-                message = service_pb2.LogMessage(content=record.content, created_at=_timestamp_of(record.created_at))
+                message = service_pb2.LogMessage(
+                    content=record.content, created_at=_timestamp_of(record.created_at)
+                )
                 if record.kind == KIND_OUT:
                     message.standard_stream = service_pb2.OUT
                 elif record.kind == KIND_ERR:
@@ -108,24 +110,36 @@ class ProjectJobService(service_grpc.ProjectJobServiceServicer):  # type: ignore
             yield service_pb2.ReadProjectJobLogsResponse(logs=messages, offset=offset)
 
     @_streaming
-    async def ReadStdLogs(self, request: service_pb2.ReadProjectJobStdLogsRequest,
-                          context: Context) -> AsyncIterator[service_pb2.ReadProjectJobStdLogsResponse]:
+    async def ReadStdLogs(
+        self, request: service_pb2.ReadProjectJobStdLogsRequest, context: Context
+    ) -> AsyncIterator[service_pb2.ReadProjectJobStdLogsResponse]:
         async for records, offset in stream_records(self._engine, request.job_id, request.offset):
-            logs = [service_pb2.StdLog(content=r.content,
-                                       type=service_pb2.StdLog.OUT if r.kind == KIND_OUT else service_pb2.StdLog.ERR)
-                    for r in records if is_std_stream(r)]
+            logs = [
+                service_pb2.StdLog(
+                    content=r.content,
+                    type=service_pb2.StdLog.OUT if r.kind == KIND_OUT else service_pb2.StdLog.ERR,
+                )
+                for r in records
+                if is_std_stream(r)
+            ]
             yield service_pb2.ReadProjectJobStdLogsResponse(logs=logs, offset=offset)
 
     @_unary
-    async def DownloadJobFiles(self, request: service_pb2.DownloadProjectJobFilesRequest, context: Context) -> Any:
+    async def DownloadJobFiles(
+        self, request: service_pb2.DownloadProjectJobFilesRequest, context: Context
+    ) -> Any:
         row = self._engine.row(request.job_id)
         if row.job.data_cleared:
-            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"the data of job {request.job_id} was cleared")
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION, f"the data of job {request.job_id} was cleared"
+            )
         known = {f.sha256: f for f in [*row.job.output_files, *row.job.job_parameters.input_files]}
         wanted = list(request.files) or list(row.job.output_files)
         unknown = [f.desc.path or f.sha256 for f in wanted if f.sha256 not in known]
         if unknown:
-            raise ApiError(grpc.StatusCode.NOT_FOUND, f"job {row.job.id} has no such files: {', '.join(unknown)}")
+            raise ApiError(
+                grpc.StatusCode.NOT_FOUND, f"job {row.job.id} has no such files: {', '.join(unknown)}"
+            )
         files = [known[f.sha256] for f in wanted]
         return service_pb2.DownloadProjectJobFilesResponse(download_files=self._engine.download_urls(files))
 
@@ -147,7 +161,9 @@ class ProjectJobService(service_grpc.ProjectJobServiceServicer):  # type: ignore
         return await self._engine.delete_data(request.job_id)
 
     @_unary
-    async def DeleteAllData(self, request: service_pb2.DeleteAllProjectJobDataRequest, context: Context) -> Any:
+    async def DeleteAllData(
+        self, request: service_pb2.DeleteAllProjectJobDataRequest, context: Context
+    ) -> Any:
         return await self._engine.delete_all_data(request.project_id)
 
     @_unary
@@ -182,5 +198,9 @@ class ProjectService(project_service_pb2_grpc.ProjectServiceServicer):  # type: 
     @_unary
     async def Get(self, request: project_service_pb2.GetProjectRequest, context: Context) -> Any:
         require_project_id(request.project_id)
-        return project_pb2.Project(id=request.project_id, name="local", description="dsjobs local backend",
-                                   community_id=LOCAL_COMMUNITY_ID)
+        return project_pb2.Project(
+            id=request.project_id,
+            name="local",
+            description="dsjobs local backend",
+            community_id=LOCAL_COMMUNITY_ID,
+        )

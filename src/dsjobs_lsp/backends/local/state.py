@@ -70,11 +70,16 @@ class StateStore:
     async def open(self) -> None:
         """Open (creating if needed) the database and load everything into memory."""
         self._db = await self._run(self._connect)
-        rows = await self._run(self._fetch, "SELECT proto, execute_operation_id, runner_pid FROM jobs")
+        rows: list[tuple[Any, ...]] = await self._run(
+            self._fetch, "SELECT proto, execute_operation_id, runner_pid FROM jobs"
+        )
         for proto, operation_id, runner_pid in rows:
             job = jobs_pb2.Job.FromString(proto)
             self.jobs[job.id] = JobRow(job, operation_id, runner_pid)
-        for job_id, proto in await self._run(self._fetch, "SELECT job_id, proto FROM operations"):
+        operations: list[tuple[Any, ...]] = await self._run(
+            self._fetch, "SELECT job_id, proto FROM operations"
+        )
+        for job_id, proto in operations:
             operation = operation_pb2.Operation.FromString(proto)
             self.operations[operation.id] = operation
             self.operation_jobs[operation.id] = job_id
@@ -92,8 +97,15 @@ class StateStore:
         job = row.job
         await self._execute(
             "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (job.id, job.project_id, job.created_at.ToNanoseconds() / 1e9, int(job.status),
-             row.execute_operation_id, row.runner_pid, job.SerializeToString()),
+            (
+                job.id,
+                job.project_id,
+                job.created_at.ToNanoseconds() / 1e9,
+                int(job.status),
+                row.execute_operation_id,
+                row.runner_pid,
+                job.SerializeToString(),
+            ),
         )
 
     async def delete_job(self, job_id: str) -> None:
@@ -109,8 +121,10 @@ class StateStore:
         """Insert or replace an operation."""
         self.operations[operation.id] = operation
         self.operation_jobs[operation.id] = job_id
-        await self._execute("INSERT OR REPLACE INTO operations VALUES (?, ?, ?)",
-                            (operation.id, job_id, operation.SerializeToString()))
+        await self._execute(
+            "INSERT OR REPLACE INTO operations VALUES (?, ?, ?)",
+            (operation.id, job_id, operation.SerializeToString()),
+        )
 
     async def record_blob(self, sha256: str, size: int, stored_at: float) -> None:
         """Note a stored file."""
@@ -123,7 +137,8 @@ class StateStore:
 
     async def blob_digests(self) -> list[str]:
         """Every stored file's sha256."""
-        return [row[0] for row in await self._run(self._fetch, "SELECT sha256 FROM blobs")]
+        rows: list[tuple[Any, ...]] = await self._run(self._fetch, "SELECT sha256 FROM blobs")
+        return [str(row[0]) for row in rows]
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)

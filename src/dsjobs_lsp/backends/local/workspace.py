@@ -39,7 +39,7 @@ def _safe_extract(archive: Path, target: Path, *, strip_prefix: str | None = Non
         for info in zipped.infolist():
             name = info.filename
             if strip_prefix is not None:
-                name = name[len(strip_prefix):]
+                name = name[len(strip_prefix) :]
             if not name:
                 continue
             relative = relative_job_path(name)
@@ -54,7 +54,7 @@ def _safe_extract(archive: Path, target: Path, *, strip_prefix: str | None = Non
 
 
 def _unpack_directory_input(archive: Path, destination: Path) -> None:
-    """Unpack a ZIP input at ``destination``, whether entries carry the dir name (as the reference's) or not."""
+    """Unpack a ZIP input at ``destination``, with or without the dir name leading its entries."""
     with zipfile.ZipFile(archive) as zipped:
         names = [n for n in zipped.namelist() if n]
     prefix = destination.name + "/"
@@ -73,8 +73,9 @@ class PreparedWorkspace:
     warnings: list[str] = field(default_factory=list)
 
 
-def prepare_workspace(store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path,
-                      project_home: Path | None) -> PreparedWorkspace:
+def prepare_workspace(
+    store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path, project_home: Path | None
+) -> PreparedWorkspace:
     """Lay out inputs and local modules in ``work_dir``; map input/output vars to paths."""
     work_dir.mkdir(parents=True, exist_ok=True)
     prepared = PreparedWorkspace(work_dir)
@@ -100,7 +101,7 @@ def prepare_workspace(store: BlobStore, params: jobs_pb2.JobParameters, work_dir
 
 
 def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -> str:
-    """``cmd`` with ``${VAR}`` replaced by local paths; s3 mounts and datasets are refused with their names."""
+    """``cmd`` with ``${VAR}`` replaced by local paths; s3 mounts and datasets are refused by name."""
     unavailable = {*params.s3_mount_ids, *params.dataset_ids}
 
     def substitute(match: re.Match[str]) -> str:
@@ -117,7 +118,9 @@ def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -
     return VAR_REFERENCE.sub(substitute, params.cmd)
 
 
-def job_environment(params: jobs_pb2.JobParameters, bin_dir: Path, variables: dict[str, str]) -> dict[str, str]:
+def job_environment(
+    params: jobs_pb2.JobParameters, bin_dir: Path, variables: dict[str, str]
+) -> dict[str, str]:
     """The job process's environment: the server's, the job's vars, its Python first on PATH."""
     env = dict(os.environ)
     for name in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "DSJOBS_LOCAL_TOKEN"):
@@ -150,8 +153,9 @@ class CollectedOutputs:
     errors: list[jobs_pb2.FileUploadError] = field(default_factory=list)
 
 
-def collect_outputs(store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path,
-                    scratch: Path) -> CollectedOutputs:
+def collect_outputs(
+    store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path, scratch: Path
+) -> CollectedOutputs:
     """Store every declared output (a directory zipped); a missing one becomes an error entry."""
     collected = CollectedOutputs()
     scratch.mkdir(parents=True, exist_ok=True)
@@ -167,11 +171,16 @@ def collect_outputs(store: BlobStore, params: jobs_pb2.JobParameters, work_dir: 
             zip_directory(path, archive)
             path, compression = archive, jobs_pb2.ZIP
         elif not path.is_file():
-            collected.errors.append(jobs_pb2.FileUploadError(
-                output_file_desc=desc, description=f"output file {desc.path} was not created by the job",
-                type=jobs_pb2.FileUploadError.ErrorType.NOT_FOUND))
+            collected.errors.append(
+                jobs_pb2.FileUploadError(
+                    output_file_desc=desc,
+                    description=f"output file {desc.path} was not created by the job",
+                    type=jobs_pb2.FileUploadError.ErrorType.NOT_FOUND,
+                )
+            )
             continue
         sha256, size = store.ingest(path)
-        collected.files.append(jobs_pb2.File(desc=desc, sha256=sha256, size_bytes=size,
-                                             compression_type=compression))
+        collected.files.append(
+            jobs_pb2.File(desc=desc, sha256=sha256, size_bytes=size, compression_type=compression)
+        )
     return collected

@@ -78,16 +78,23 @@ def main(argv: list[str]) -> int:
         signal.signal(sig, lambda *_: None)
     journal = _Journal(journal_path)
     try:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, start_new_session=True)
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     except OSError as exc:
         journal.append(KIND_SYSTEM, f"cannot start the job command: {exc}\n".encode())
         _write_atomically(exit_path, "127\n")
         return 0
     _write_atomically(pid_path, f"{child.pid}\n")
     assert child.stdout is not None and child.stderr is not None
-    pumps = [threading.Thread(target=_pump, args=(child.stdout, KIND_OUT, journal)),
-             threading.Thread(target=_pump, args=(child.stderr, KIND_ERR, journal))]
+    pumps = [
+        threading.Thread(target=_pump, args=(child.stdout, KIND_OUT, journal)),
+        threading.Thread(target=_pump, args=(child.stderr, KIND_ERR, journal)),
+    ]
     for pump in pumps:
         pump.start()
     code = child.wait()

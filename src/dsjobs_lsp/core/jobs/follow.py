@@ -43,7 +43,7 @@ class JobFollower:
     async def follow(
         self, operation: operation_pb2.Operation | None
     ) -> project_job_service_pb2.ExecuteProjectJobResponse | None:
-        """Stream logs and wait for the end; the Execute response when the operation is known and succeeded."""
+        """Stream logs and wait for the end; the Execute response if the operation is known and succeeded."""
         logs = asyncio.create_task(self._read_logs(), name=f"logs-{self.record.id}")
         try:
             response = await self._wait_end(operation)
@@ -117,7 +117,9 @@ class JobFollower:
             self.record.status_details,
             self.record.exit_code,
         )
-        self.record = updated.model_copy(update={"log_offset": max(updated.log_offset, self.record.log_offset)})
+        self.record = updated.model_copy(
+            update={"log_offset": max(updated.log_offset, self.record.log_offset)}
+        )
         if changed or force:
             self._save(self.record)
             if changed:
@@ -138,4 +140,3 @@ class JobFollower:
         if self._saves:
             await asyncio.gather(*list(self._saves), return_exceptions=True)
         await self._store(self.record)
-

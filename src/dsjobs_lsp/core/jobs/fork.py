@@ -120,4 +120,6 @@ def _working_storage(overrides: ForkOverrides) -> jobs_pb2.ExtendedWorkingStorag
     size_gb = math.ceil(size / (1 << 30))
     if size_gb < 100:
         raise ForkError("--working-storage-size: extended working storage must be at least 100GB")
-    return jobs_pb2.ExtendedWorkingStorage(type=jobs_pb2.ExtendedWorkingStorage.StorageType.SSD, size_gb=size_gb)
+    return jobs_pb2.ExtendedWorkingStorage(
+        type=jobs_pb2.ExtendedWorkingStorage.StorageType.SSD, size_gb=size_gb
+    )

@@ -41,7 +41,7 @@ class History:
         self._ready = False
 
     async def upsert(self, record: JobRecord) -> JobRecord:
-        """Insert or replace a record, keeping the larger log offset and a done download; returns what is stored."""
+        """Insert or replace a record (larger log offset, done download win); returns it as stored."""
         stored: Records = await asyncio.to_thread(self._write, [record], False)
         return stored[0]
 
@@ -63,13 +63,13 @@ class History:
         )
 
     async def merge_remote(self, jobs: Iterable[JobRecord]) -> Records:
-        """Add jobs from the backend's List we did not know; refresh the backend-owned fields of known ones."""
+        """Add jobs from the backend's List we did not know; refresh backend-owned fields of the others."""
         return await asyncio.to_thread(self._write, list(jobs), True)
 
     async def update(
         self, job_id: str, *, log_offset: int | None = None, outputs_downloaded: bool | None = None
     ) -> JobRecord | None:
-        """Advance the log offset or mark the outputs downloaded; returns the stored record (None if unknown)."""
+        """Advance the log offset or mark the outputs downloaded; the stored record (None if unknown)."""
         current = await self.get(job_id)
         if current is None:
             return None

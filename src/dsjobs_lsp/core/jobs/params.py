@@ -1,4 +1,4 @@
-"""`JobConfig` + prepared files + Python environment → `jobs_pb2.JobParameters`, as the reference builds them."""
+"""`JobConfig` + prepared files + Python environment → `jobs_pb2.JobParameters`, as the reference does."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class PipSource(Protocol):
     def trusted_hosts(self) -> Sequence[str]: ...
     @property
     def no_deps(self) -> bool: ...
+
+
 LOCAL_MODULE_PREFIX = "_LOCAL_MODULE"
 
 

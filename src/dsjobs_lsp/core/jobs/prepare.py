@@ -75,7 +75,7 @@ def _launch_config_file(request: RunRequest) -> Path | None:
 async def prepare_job(
     request: RunRequest, resolved: ResolvedConfig, *, hasher: FileHasher, cache_dir: Path, sink: EventSink
 ) -> PreparedJob:
-    """Analyse the environment (if `env.python` is set), hash/zip the files, check limits, build parameters."""
+    """Analyse the environment (if `env.python` is set), hash/zip files, check limits, build parameters."""
     config = resolved.config
     analysis = await _analyse(request, config, sink) if config.env.python is not None else None
     sink(Progress(stage="packaging", message="preparing files"))
@@ -102,7 +102,9 @@ async def _analyse(request: RunRequest, config: JobConfig, sink: EventSink) -> P
     entries = [request.working_dir / m.path for m in config.root_modules if not m.is_name]
     sink(Progress(stage="analysis", message="analysing the Python environment"))
     analysis = await analyze_python_env(
-        entries, working_dir=request.working_dir, interpreter=request.interpreter,
+        entries,
+        working_dir=request.working_dir,
+        interpreter=request.interpreter,
         python=PythonSettings.from_attributes(config.env.python),
     )
     for warning in analysis.warnings:

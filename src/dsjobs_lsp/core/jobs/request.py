@@ -24,7 +24,9 @@ class RunRequest(BaseModel):
     config: JobConfig | None = None
     entry_file: Path | None = None
     project_id: str | None = None
-    interpreter: Path | None = Field(default=None, description="Python used for the analysis (default: ours).")
+    interpreter: Path | None = Field(
+        default=None, description="Python used for the analysis (default: ours)."
+    )
     wait: bool = Field(default=True, description="False: return right after Execute (`--async`).")
 
 

@@ -2,8 +2,8 @@
 
 run: config → Python environment → packaging → Create (the job is in history from this moment) → upload what
 the server lacks → Execute → logs + status → outputs → the program's exit code. The narrative goes out as
-`ConsoleLine`s worded like the reference CLI. Cancelling the task that runs `run`/`attach` only stops *following*
-the job; the job itself stops only through `cancel`.
+`ConsoleLine`s worded like the reference CLI. Cancelling the task that runs `run`/`attach` only stops
+*following* the job; the job itself stops only through `cancel`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from dsjobs_lsp.core.jobs.records import now, record_from_job, refresh
 from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
 from dsjobs_lsp.core.packaging import FileHasher, PreparedFile, humanize_bytes_size
 from dsjobs_lsp.core.settings import Settings
-
 
 Paths = list[Path]
 
@@ -81,18 +80,28 @@ class JobRunner:
             operation = await session.client.execute(record.id)
             record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
             if not request.wait:
-                return RunOutcome(job_id=record.id, operation_id=operation.id, status=record.status, record=record)
+                return RunOutcome(
+                    job_id=record.id, operation_id=operation.id, status=record.status, record=record
+                )
             sink(ConsoleLine(job_id=record.id, text="executing job ..."))
             record = await self._announce_link(session, record, sink)
             return await self._follow(session, record, operation, request.working_dir, sink)
 
     async def _create(
-        self, session: BackendSession, prepared: PreparedJob, request: RunRequest, project_id: str, sink: EventSink
+        self,
+        session: BackendSession,
+        prepared: PreparedJob,
+        request: RunRequest,
+        project_id: str,
+        sink: EventSink,
     ) -> JobRecord:
         config = prepared.resolved.config
         sink(ConsoleLine(text="creating job ..."))
         created = await session.client.create(
-            project_id, prepared.params, config=prepared.resolved.text, name=config.name or "",
+            project_id,
+            prepared.params,
+            config=prepared.resolved.text,
+            name=config.name or "",
             desc=config.desc or "",
         )
         record = JobRecord(
@@ -112,18 +121,28 @@ class JobRunner:
         return record
 
     async def _upload(
-        self, files: Sequence[jobs_pb2.StorageFile], prepared: Sequence[PreparedFile], job_id: str, sink: EventSink
+        self,
+        files: Sequence[jobs_pb2.StorageFile],
+        prepared: Sequence[PreparedFile],
+        job_id: str,
+        sink: EventSink,
     ) -> None:
         wanted = [f for f in files if f.url]
         if not wanted:
             sink(ConsoleLine(job_id=job_id, text="no files to upload"))
             return
         total = sum(f.file.size_bytes for f in wanted)
-        sink(ConsoleLine(job_id=job_id, text=f"uploading {len(wanted)} files ({humanize_bytes_size(total)}) ..."))
+        sink(
+            ConsoleLine(
+                job_id=job_id, text=f"uploading {len(wanted)} files ({humanize_bytes_size(total)}) ..."
+            )
+        )
         targets = [self._upload_target(f, prepared) for f in wanted]
         await upload_files(
             targets,
-            on_progress=lambda done, all_: sink(Progress(job_id=job_id, stage="upload", done=done, total=all_)),
+            on_progress=lambda done, all_: sink(
+                Progress(job_id=job_id, stage="upload", done=done, total=all_)
+            ),
         )
         sink(Progress(job_id=job_id, stage="upload", done=total, total=total, finished=True))
         sink(ConsoleLine(job_id=job_id, text="files are uploaded"))
@@ -134,7 +153,10 @@ class JobRunner:
         if local is None:
             raise _unknown_file_error(file)
         return UploadTarget(
-            url=file.url, local_path=local, size=file.file.size_bytes, sha256=file.file.sha256,
+            url=file.url,
+            local_path=local,
+            size=file.file.size_bytes,
+            sha256=file.file.sha256,
             display_path=file.file.desc.path,
         )
 
@@ -165,8 +187,12 @@ class JobRunner:
         self._report_end(record, sink)
         sink(JobChanged(job=record))
         return RunOutcome(
-            job_id=record.id, operation_id=record.operation_id, status=record.status,
-            exit_code=record.exit_code, record=record, downloaded=downloaded,
+            job_id=record.id,
+            operation_id=record.operation_id,
+            status=record.status,
+            exit_code=record.exit_code,
+            record=record,
+            downloaded=downloaded,
         )
 
     async def _download_outputs(
@@ -180,8 +206,13 @@ class JobRunner:
         if response is not None:
             for error in response.output_files_errors:
                 name = error.output_file_desc.path or error.log_file_name
-                sink(ConsoleLine(job_id=record.id, level="error",
-                                 text=f"output {name} was not uploaded: {error.description or 'error'}"))
+                sink(
+                    ConsoleLine(
+                        job_id=record.id,
+                        level="error",
+                        text=f"output {name} was not uploaded: {error.description or 'error'}",
+                    )
+                )
             files = list(response.output_files)
         else:
             job = await session.client.get(record.id)
@@ -195,21 +226,29 @@ class JobRunner:
         chosen = within_download_limit(
             files,
             DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
-            lambda path, _size: sink(ConsoleLine(
-                job_id=job_id,
-                text=f"file `{path}` will not be downloaded due to exceeding the total size limit of "
-                     f"downloading files {limit}",
-            )),
+            lambda path, _size: sink(
+                ConsoleLine(
+                    job_id=job_id,
+                    text=f"file `{path}` will not be downloaded due to exceeding the total size limit of "
+                    f"downloading files {limit}",
+                )
+            ),
         )
         if not chosen:
             sink(ConsoleLine(job_id=job_id, text="no files to download"))
             return []
         total = sum(f.file.size_bytes for f in chosen)
-        sink(ConsoleLine(job_id=job_id, text=f"downloading {len(chosen)} files ({humanize_bytes_size(total)}) ..."))
+        sink(
+            ConsoleLine(
+                job_id=job_id, text=f"downloading {len(chosen)} files ({humanize_bytes_size(total)}) ..."
+            )
+        )
         paths = await download_files(
             chosen,
             dest_dir=output_dir,
-            on_progress=lambda done, all_: sink(Progress(job_id=job_id, stage="download", done=done, total=all_)),
+            on_progress=lambda done, all_: sink(
+                Progress(job_id=job_id, stage="download", done=done, total=all_)
+            ),
         )
         sink(Progress(job_id=job_id, stage="download", done=total, total=total, finished=True))
         sink(ConsoleLine(job_id=job_id, text="files are downloaded"))
@@ -218,13 +257,20 @@ class JobRunner:
     @staticmethod
     def _report_end(record: JobRecord, sink: EventSink) -> None:
         if record.exit_code:
-            sink(ConsoleLine(job_id=record.id, level="error", text=f"program returned code {record.exit_code}"))
+            sink(
+                ConsoleLine(job_id=record.id, level="error", text=f"program returned code {record.exit_code}")
+            )
         elif record.status == JobStatus.SUCCESS:
             sink(ConsoleLine(job_id=record.id, text="job completed successfully"))
         else:
             details = f": {record.status_details}" if record.status_details else ""
-            sink(ConsoleLine(job_id=record.id, level="error",
-                             text=f"job ended with status {record.status.value}{details}"))
+            sink(
+                ConsoleLine(
+                    job_id=record.id,
+                    level="error",
+                    text=f"job ended with status {record.status.value}{details}",
+                )
+            )
 
     async def _save(self, record: JobRecord, sink: EventSink | None) -> JobRecord:
         stored = await asyncio.shield(self.history.upsert(record))
@@ -243,35 +289,54 @@ class JobRunner:
         working_dir: Path,
         wait: bool = True,
     ) -> RunOutcome:
-        """Clone a job with overrides (new input paths uploaded), execute it and, unless `wait` is False, follow it."""
+        """Clone a job with overrides (new inputs uploaded), execute it and, unless `wait` is False, follow."""
         async with self.session() as session:
             source = await session.client.get(source_job_id)
             if source.HasField("data_expires_at"):
                 if source.data_cleared:
-                    raise ValueError("fork is unavailable – source job data is cleared")
-                sink(ConsoleLine(level="warning", text=(
-                    f"source job data will expire at {source.data_expires_at.ToDatetime().isoformat()}, use "
-                    "`set-data-ttl` command to increase data TTL to required number of days or to infinity"
-                )))
+                    raise ValueError("fork is unavailable - source job data is cleared")
+                sink(
+                    ConsoleLine(
+                        level="warning",
+                        text=(
+                            f"source job data will expire at {source.data_expires_at.ToDatetime().isoformat()}, "
+                            "use "
+                            "`set-data-ttl` command to increase data TTL to required number of days "
+                            "or to infinity"
+                        ),
+                    )
+                )
             params, files = await fork_parameters(
-                source.job_parameters, overrides, working_dir=working_dir, hasher=self.hasher,
+                source.job_parameters,
+                overrides,
+                working_dir=working_dir,
+                hasher=self.hasher,
                 cache_dir=self.settings.cache_dir / "archives",
             )
             sink(ConsoleLine(text=f"cloning job `{source_job_id}` ..."))
             created = await session.client.clone(
                 source_job_id, params, name=overrides.name or "", desc=overrides.desc or ""
             )
-            record = await self._save(JobRecord(
-                id=created.job_id, backend=session.target.kind, project_id=source.project_id,
-                name=overrides.name or source.name or None, desc=overrides.desc or source.desc or None,
-                created_at=now(), working_dir=str(working_dir),
-            ), sink)
+            record = await self._save(
+                JobRecord(
+                    id=created.job_id,
+                    backend=session.target.kind,
+                    project_id=source.project_id,
+                    name=overrides.name or source.name or None,
+                    desc=overrides.desc or source.desc or None,
+                    created_at=now(),
+                    working_dir=str(working_dir),
+                ),
+                sink,
+            )
             await self._upload(created.upload_files, files, record.id, sink)
             sink(ConsoleLine(job_id=record.id, text=f"created job `{record.id}`"))
             operation = await session.client.execute(record.id)
             record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
             if not wait:
-                return RunOutcome(job_id=record.id, operation_id=operation.id, status=record.status, record=record)
+                return RunOutcome(
+                    job_id=record.id, operation_id=operation.id, status=record.status, record=record
+                )
             sink(ConsoleLine(job_id=record.id, text="executing job ..."))
             record = await self._announce_link(session, record, sink)
             return await self._follow(session, record, operation, working_dir, sink)
@@ -279,7 +344,7 @@ class JobRunner:
     # -- attach, cancel, queries --------------------------------------------------------------------------
 
     async def attach(self, job_id: str, sink: EventSink, *, output_dir: Path | None = None) -> RunOutcome:
-        """Follow a job from the last log offset seen (never executing it); download outputs if not done yet."""
+        """Follow a job from the last log offset seen (never executing it); download outputs if not done."""
         async with self.session() as session:
             job = await session.client.get(job_id)
             known = await self.history.get(job_id)
@@ -287,8 +352,13 @@ class JobRunner:
             record = await self._save(record, sink)
             sink(ConsoleLine(job_id=job_id, text=f"attaching to job `{job_id}` ..."))
             if record.status in (JobStatus.CREATING, JobStatus.UNSPECIFIED) and record.operation_id is None:
-                sink(ConsoleLine(job_id=job_id, level="warning",
-                                 text="the job was created but never executed; nothing to follow"))
+                sink(
+                    ConsoleLine(
+                        job_id=job_id,
+                        level="warning",
+                        text="the job was created but never executed; nothing to follow",
+                    )
+                )
                 return RunOutcome(job_id=job_id, status=record.status, record=record)
             record = await self._announce_link(session, record, sink)
             operation = operation_pb2.Operation(id=record.operation_id) if record.operation_id else None
@@ -352,13 +422,23 @@ class JobRunner:
             job = await session.client.get(job_id)
             status = JobStatus(jobs_pb2.JobStatus.Name(job.status))
             if not status.finished:
-                sink(ConsoleLine(job_id=job_id, level="warning",
-                                 text=f"job {job_id} is still running ({status.value}), nothing to download yet."))
+                sink(
+                    ConsoleLine(
+                        job_id=job_id,
+                        level="warning",
+                        text=f"job {job_id} is still running ({status.value}), nothing to download yet.",
+                    )
+                )
                 return []
             if status != JobStatus.SUCCESS:
-                sink(ConsoleLine(job_id=job_id, level="warning",
-                                 text=f"job {job_id} was completed with error ({status.value}). "
-                                      "Not all files can be downloaded."))
+                sink(
+                    ConsoleLine(
+                        job_id=job_id,
+                        level="warning",
+                        text=f"job {job_id} was completed with error ({status.value}). "
+                        "Not all files can be downloaded.",
+                    )
+                )
             wanted = list(job.output_files)
             wanted += list(job.log_files) if with_logs else []
             wanted += list(job.diagnostic_files) if with_diagnostics else []
@@ -379,4 +459,6 @@ class JobRunner:
 
 def _unknown_file_error(file: jobs_pb2.StorageFile) -> Exception:
     """The server asked for a file we did not offer (a protocol error on its side)."""
-    return RuntimeError(f"the backend asked for a file we did not send: {file.file.desc.path} ({file.file.sha256})")
+    return RuntimeError(
+        f"the backend asked for a file we did not send: {file.file.desc.path} ({file.file.sha256})"
+    )

@@ -42,12 +42,14 @@ class ImportSite:
 
 @dataclass(frozen=True)
 class FoundImport:
-    """One imported module as written: `module` is dotted, `level` > 0 for a relative import."""
+    """One import as written: dotted `module`, `level` > 0 for a relative one, `names` of `from ... import`
+    (each may be a submodule or just an attribute)."""
 
     module: str
     level: int
     line: int
     optional: bool
+    names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -97,8 +99,8 @@ class ImportCollector(ast.NodeVisitor):
         self.collected = Collected()
         self._optional = 0
 
-    def _add(self, module: str, level: int, line: int) -> None:
-        self.collected.imports.append(FoundImport(module, level, line, self._optional > 0))
+    def _add(self, module: str, level: int, line: int, names: tuple[str, ...] = ()) -> None:
+        self.collected.imports.append(FoundImport(module, level, line, self._optional > 0, names))
 
     def _visit_optional(self, nodes: list[ast.stmt]) -> None:
         self._optional += 1
@@ -115,13 +117,8 @@ class ImportCollector(ast.NodeVisitor):
             self._add(alias.name, 0, node.lineno)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        base = node.module or ""
-        for alias in node.names:
-            if alias.name == "*":
-                self._add(base, node.level, node.lineno)
-            else:
-                # `from pkg import name`: name may be a submodule; resolution falls back to `pkg` if not.
-                self._add(base + "." + alias.name if base else alias.name, node.level, node.lineno)
+        names = tuple(alias.name for alias in node.names if alias.name != "*")
+        self._add(node.module or "", node.level, node.lineno, names)
 
     def visit_Try(self, node: ast.Try) -> None:
         if any(_catches_import_error(h) for h in node.handlers):
@@ -291,7 +288,10 @@ class DistIndex:
             if not name or key in seen:
                 continue  # the first on sys.path is the one Python imports
             seen.add(key)
-            self._add(dist, name)
+            try:
+                self._add(dist, name)
+            except (OSError, ValueError, UnicodeDecodeError):
+                continue  # a damaged dist-info must not stop the analysis; its modules count as missing
 
     def _add(self, dist: Any, name: str) -> None:
         files = _read_record(dist)
@@ -397,6 +397,10 @@ class Probe:
             site_ = ImportSite(self.label(path, found.line), found.optional)
             if found.level:
                 self.resolve_relative(path, owner, found, site_)
+            elif found.names:
+                # `from pkg import name`: resolution goes as deep as modules exist, so an attribute is fine.
+                for name in found.names:
+                    self.resolve_absolute(found.module + "." + name, site_)
             elif found.module:
                 self.resolve_absolute(found.module, site_)
         for line in collector.collected.dynamic_lines:
@@ -450,24 +454,41 @@ class Probe:
         return None
 
     def resolve_relative(self, path: str, owner: str, found: FoundImport, site_: ImportSite) -> None:
-        base = os.path.dirname(path)
+        """`from .mod import x` / `from .. import mod`: files relative to the importing file's package."""
+        folder = os.path.dirname(path)
         for _ in range(found.level - 1):
-            base = os.path.dirname(base)
-        parts = [p for p in found.module.split(".") if p]
-        if not parts:
-            return  # `from . import *`: the package itself, already walked
-        target = os.path.join(base, parts[0])
-        if not os.path.isdir(target):
-            module = self._module_file(base, parts[0])
-            if module is None:
+            folder = os.path.dirname(folder)
+        target: str | None = folder
+        for part in [p for p in found.module.split(".") if p]:
+            target = self._child(target, part) if target and os.path.isdir(target) else None
+            if target is None:
                 self.notes.append(site_.where + ": relative import '" + "." * found.level + found.module
                                   + "' does not match a local file")
                 return
-            target = module
+            self.queue_local(target, owner)
+        if target and os.path.isdir(target):
+            for name in found.names:
+                child = self._child(target, name)
+                if child:  # else an attribute of the package
+                    self.queue_local(child, owner)
+
+    @classmethod
+    def _child(cls, folder: str, name: str) -> str | None:
+        """`folder/name` as a package folder or a module file, if either exists."""
+        package = os.path.join(folder, name)
+        return package if os.path.isdir(package) else cls._module_file(folder, name)
+
+    def queue_local(self, target: str, owner: str) -> None:
+        """Ships the top-level item holding `target` (a module file or package folder) and walks it."""
         top = self._top_under(_real(target), owner)
         if top:
             self.ship(top, owner)
-        self.walk_package_path(target, parts[1:], owner)
+        if os.path.isdir(target):
+            init = os.path.join(target, "__init__.py")
+            if os.path.isfile(init):
+                self.queue.append((init, owner))
+        elif target.endswith((".py", ".pyw")):
+            self.queue.append((target, owner))
 
     @staticmethod
     def _top_under(path: str, owner: str) -> str | None:
@@ -497,7 +518,7 @@ class Probe:
 
     @staticmethod
     def _is_builtin(top: str) -> bool:
-        if top in sys.builtin_module_names:
+        if top in sys.builtin_module_names or top == "__main__":
             return True
         return importlib.machinery.FrozenImporter.find_spec(top) is not None
 
@@ -509,12 +530,12 @@ class Probe:
         is_package = spec.submodule_search_locations is not None
         top_path = os.path.dirname(origin) if is_package else origin
         owner = os.path.dirname(top_path)
-        shadowed = "the standard library module" if top in self.stdlib else None
+        shadowed = "the standard library" if top in self.stdlib else None
         if shadowed is None and self.index.by_top.get(top):
             shadowed = "the installed distribution " + self.index.by_top[top][0].name
         if shadowed and top_path not in self.local_modules:
-            self.notes.append(site_.where + ": local " + self.label(top_path) + " shadows " + shadowed
-                              + " '" + top + "' (Python imports the local one)")
+            self.notes.append(site_.where + ": local " + self.label(top_path) + " shadows '" + top + "' of "
+                              + shadowed + " (Python imports the local one)")
         self.ship(top_path, owner)
         self.walk_package_path(top_path, parts[1:], owner)
 

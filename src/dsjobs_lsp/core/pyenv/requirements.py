@@ -106,7 +106,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _COMMENT.sub("", raw).strip()
         if pending is not None:
-            number, line = pending[0], pending[1] + " " + line
+            number, line = pending[0], (pending[1] + " " + line).strip()
             pending = None
         if line.endswith("\\"):
             pending = (number, line[:-1].strip())

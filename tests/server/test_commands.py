@@ -1,0 +1,62 @@
+"""Command plumbing over stdio: the registered ids match docs/protocol.md, arguments are checked, the token
+never leaks into a message or a log line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pygls.exceptions import JsonRpcException
+
+from dsjobs_lsp.server import protocol
+from tests.server.conftest import Server
+
+PROTOCOL_DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+TOKEN = "y0_AgAAAAAtestTOKENvalue1234567890abcdef"
+
+
+def documented(pattern: str) -> set[str]:
+    return set(re.findall(pattern, PROTOCOL_DOC.read_text(), re.MULTILINE))
+
+
+async def test_every_registered_command_is_documented(server: Server) -> None:
+    assert server.capabilities.execute_command_provider is not None
+    advertised = server.capabilities.execute_command_provider.commands
+
+    assert set(advertised) == set(protocol.COMMAND_ARGS)
+    assert set(advertised) == documented(r"^\| `(dsjobs\.\w+)` \|")
+
+
+def test_every_notification_is_documented() -> None:
+    methods = {protocol.CONSOLE, protocol.LOG, protocol.JOB_CHANGED, protocol.PROGRESS, protocol.RUN_ENDED}
+
+    assert methods == documented(r"^\| `(dsjobs/\w+)` \|")
+
+
+async def test_unknown_argument_shape_is_a_clear_error(server: Server) -> None:
+    with pytest.raises(JsonRpcException) as caught:
+        await server.command("dsjobs.cancel", {"graceful": True})
+
+    assert caught.value.data == {"kind": "invalidParams"}
+    assert "`jobId`" in caught.value.message
+
+
+async def test_token_is_never_echoed(server: Server, tmp_path: Path) -> None:
+    assert await server.command("dsjobs.setToken", {"token": TOKEN}) == {"ok": True}
+
+    with pytest.raises(JsonRpcException) as caught:
+        await server.command("dsjobs.loadConfig", {"path": str(tmp_path / f"{TOKEN}.yaml")})
+
+    assert caught.value.data["kind"] == "notFound"
+    assert TOKEN not in caught.value.message and "***" in caught.value.message
+    assert await server.command("dsjobs.removeToken") == {"ok": True}
+    assert all(TOKEN not in message.message for message in server.client.log_messages)
+
+
+async def test_unknown_job_is_reported_as_not_found(server: Server) -> None:
+    with pytest.raises(JsonRpcException) as caught:
+        await server.command("dsjobs.cancel", {"jobId": "nosuchjob00000000000"})
+
+    assert caught.value.data["kind"] == "notFound"
+    assert "nosuchjob00000000000" in caught.value.message

@@ -1,0 +1,150 @@
+"""config.yaml intelligence over stdio: diagnostics with exact ranges, key/value completion, hover."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsprotocol import types
+
+from tests.server.conftest import Server
+
+BROKEN = """\
+name: train
+cmd: python main.py --data ${DATA}
+inputs:
+  - data.csv: DATA
+env:
+  python:
+    type: auto
+    pip:
+      no-deps: True
+cloud-instance-types: c1.4
+"""
+
+
+def open_document(server: Server, path: Path, text: str, language: str = "yaml") -> str:
+    path.write_text(text)
+    uri = path.as_uri()
+    server.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+        )
+    )
+    return uri
+
+
+def change_document(server: Server, uri: str, text: str, version: int) -> None:
+    server.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+async def wait_diagnostics(server: Server, uri: str, timeout: float = 20.0) -> list[types.Diagnostic]:
+    async with asyncio.timeout(timeout):
+        while uri not in server.client.diagnostics:
+            await asyncio.sleep(0.05)
+    return server.client.diagnostics[uri]
+
+
+async def complete(server: Server, uri: str, line: int, character: int) -> list[str]:
+    result = await server.client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+        )
+    )
+    if result is None:
+        return []
+    assert isinstance(result, types.CompletionList)
+    return [item.label for item in result.items]
+
+
+async def test_diagnostics_point_at_the_bad_values(server: Server, tmp_path: Path) -> None:
+    uri = open_document(server, tmp_path / "config.yaml", BROKEN)  # data.csv does not exist
+
+    diagnostics = await wait_diagnostics(server, uri)
+
+    by_code = {d.code: d for d in diagnostics}
+    missing = by_code["inputs[0]"]
+    assert missing.severity == types.DiagnosticSeverity.Error and "data.csv" in missing.message
+    assert (missing.range.start.line, missing.range.start.character, missing.range.end.character) == (3, 4, 18)
+    no_deps = by_code["env.python.pip.no-deps"]
+    assert no_deps.severity == types.DiagnosticSeverity.Warning
+    assert (no_deps.range.start.line, no_deps.range.start.character) == (8, 15)
+    assert all(d.source == "dsjobs" for d in diagnostics)
+
+
+async def test_diagnostics_of_a_broken_document(server: Server, tmp_path: Path) -> None:
+    text = "cmd: python main.py\nenv:\n  python:\n    type: sometimes\n"
+    uri = open_document(server, tmp_path / "config.yaml", text)
+
+    (error,) = await wait_diagnostics(server, uri)
+
+    assert error.code == "env.python.type" and "sometimes" in error.message
+    assert (error.range.start.line, error.range.start.character) == (3, 10)
+
+
+async def test_diagnostics_follow_edits_and_clear_on_close(server: Server, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("x\n")
+    uri = open_document(server, tmp_path / "job.dsjob.yaml", "cmd: [unclosed\n")
+    syntax = await wait_diagnostics(server, uri)
+    assert syntax and syntax[0].severity == types.DiagnosticSeverity.Error
+    assert "YAML" in syntax[0].message
+
+    del server.client.diagnostics[uri]
+    change_document(server, uri, "cmd: python main.py\n", 2)
+    assert [d for d in await wait_diagnostics(server, uri) if d.severity == types.DiagnosticSeverity.Error] == []
+
+    del server.client.diagnostics[uri]
+    server.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert list(await wait_diagnostics(server, uri)) == []
+
+
+async def test_other_yaml_files_are_left_alone(server: Server, tmp_path: Path) -> None:
+    uri = open_document(server, tmp_path / "docker-compose.yaml", "services:\n  web: {image: nginx}\n")
+    await asyncio.sleep(0.5)
+
+    assert uri not in server.client.diagnostics
+    assert await complete(server, uri, 1, 2) == []
+
+
+async def test_completion_offers_keys_by_position_and_enum_values(server: Server, tmp_path: Path) -> None:
+    text = "cmd: python main.py\nenv:\n  python:\n    type: \n    \ngraceful-shutdown:\n  signal: SIG\nfl\n"
+    uri = open_document(server, tmp_path / "config.yaml", text)
+
+    top = await complete(server, uri, 7, 2)
+    python_keys = await complete(server, uri, 4, 4)
+    python_types = await complete(server, uri, 3, 10)
+    signals = await complete(server, uri, 6, 13)
+
+    assert {"name", "inputs", "outputs", "env", "flags", "cloud-instance-types"} <= set(top)
+    assert {"type", "version", "requirements-file", "pip"} <= set(python_keys)
+    assert "name" not in python_keys
+    assert python_types == ["auto", "manual"]
+    assert "SIGTERM" in signals and "SIGINT" in signals
+
+
+async def test_hover_documents_the_key_under_the_cursor(server: Server, tmp_path: Path) -> None:
+    uri = open_document(server, tmp_path / "config.yaml", BROKEN)
+
+    hover = await server.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=8, character=9)
+        )
+    )
+    nothing = await server.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=9)
+        )
+    )
+
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "env.python.pip.no-deps" in hover.contents.value and "--no-deps" in hover.contents.value
+    assert hover.range is not None and (hover.range.start.character, hover.range.end.character) == (6, 13)
+    assert nothing is None  # on a value, not a key
