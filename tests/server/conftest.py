@@ -15,11 +15,12 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER_COMMAND = [sys.executable, "-m", "dsjobs_lsp"]
@@ -52,16 +53,18 @@ class Notifications:
         bucket.append(_plain(params))
         self.changed.set()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = WAIT_S) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], limit_s: float = WAIT_S) -> None:
         """Wait until `predicate()` holds."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(limit_s):
             while not predicate():
                 self.changed.clear()
                 await self.changed.wait()
 
     def log_lines(self, job_id: str, stream: str = "stdout") -> list[str]:
         """Every line of one stream of a job, in arrival order."""
-        return [line for n in self.logs if n["jobId"] == job_id and n["stream"] == stream for line in n["lines"]]
+        return [
+            line for n in self.logs if n["jobId"] == job_id and n["stream"] == stream for line in n["lines"]
+        ]
 
     def console_lines(self, job_id: str | None = None) -> list[str]:
         """Console lines (of one job, or all)."""
@@ -113,7 +116,7 @@ class ServerFactory:
 
     async def start(self, initialization_options: dict[str, Any] | None = None) -> Server:
         """A started and initialized server (VS Code's capabilities, work-done progress included)."""
-        client = await ClientServerConfig(SERVER_COMMAND, server_env=self.env).start()
+        client = cast(LanguageClient, await ClientServerConfig(SERVER_COMMAND, server_env=self.env).start())
         notes = Notifications()
         _collect(client, notes)
         options = {"storagePath": str(self.state_dir), **(initialization_options or {})}
@@ -133,7 +136,7 @@ class ServerFactory:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.client.shutdown_session(), 10)
         with contextlib.suppress(Exception):
-            await server.client.stop()
+            await server.client.stop()  # type: ignore[no-untyped-call]
         self.servers.remove(server)
 
 
@@ -151,6 +154,12 @@ def _collect(client: LanguageClient, notes: Notifications) -> None:
             notes.add(bucket, params)
 
         client.feature(method)(handler)
+
+
+def error_data(error: JsonRpcException) -> dict[str, Any]:
+    """The `data` of a command's error response."""
+    assert isinstance(error.data, dict), error
+    return error.data
 
 
 def kill_local_daemon(data_dir: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
+from tests.server.conftest import Server, error_data
 
 from dsjobs_lsp.server import protocol
-from tests.server.conftest import Server
 
 PROTOCOL_DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 TOKEN = "y0_AgAAAAAtestTOKENvalue1234567890abcdef"
@@ -38,7 +38,7 @@ async def test_unknown_argument_shape_is_a_clear_error(server: Server) -> None:
     with pytest.raises(JsonRpcException) as caught:
         await server.command("dsjobs.cancel", {"graceful": True})
 
-    assert caught.value.data == {"kind": "invalidParams"}
+    assert error_data(caught.value) == {"kind": "invalidParams"}
     assert "`jobId`" in caught.value.message
 
 
@@ -48,7 +48,7 @@ async def test_token_is_never_echoed(server: Server, tmp_path: Path) -> None:
     with pytest.raises(JsonRpcException) as caught:
         await server.command("dsjobs.loadConfig", {"path": str(tmp_path / f"{TOKEN}.yaml")})
 
-    assert caught.value.data["kind"] == "notFound"
+    assert error_data(caught.value)["kind"] == "notFound"
     assert TOKEN not in caught.value.message and "***" in caught.value.message
     assert await server.command("dsjobs.removeToken") == {"ok": True}
     assert all(TOKEN not in message.message for message in server.client.log_messages)
@@ -58,5 +58,5 @@ async def test_unknown_job_is_reported_as_not_found(server: Server) -> None:
     with pytest.raises(JsonRpcException) as caught:
         await server.command("dsjobs.cancel", {"jobId": "nosuchjob00000000000"})
 
-    assert caught.value.data["kind"] == "notFound"
+    assert error_data(caught.value)["kind"] == "notFound"
     assert "nosuchjob00000000000" in caught.value.message

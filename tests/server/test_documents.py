@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 from lsprotocol import types
-
 from tests.server.conftest import Server
 
 BROKEN = """\
@@ -43,11 +42,12 @@ def change_document(server: Server, uri: str, text: str, version: int) -> None:
     )
 
 
-async def wait_diagnostics(server: Server, uri: str, timeout: float = 20.0) -> list[types.Diagnostic]:
-    async with asyncio.timeout(timeout):
-        while uri not in server.client.diagnostics:
+async def wait_diagnostics(server: Server, uri: str, limit_s: float = 20.0) -> list[types.Diagnostic]:
+    """Diagnostics are recorded by pytest-lsp's own handler, so poll its record."""
+    async with asyncio.timeout(limit_s):
+        while uri not in server.client.diagnostics:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-    return server.client.diagnostics[uri]
+    return list(server.client.diagnostics[uri])
 
 
 async def complete(server: Server, uri: str, line: int, character: int) -> list[str]:
@@ -71,7 +71,11 @@ async def test_diagnostics_point_at_the_bad_values(server: Server, tmp_path: Pat
     by_code = {d.code: d for d in diagnostics}
     missing = by_code["inputs[0]"]
     assert missing.severity == types.DiagnosticSeverity.Error and "data.csv" in missing.message
-    assert (missing.range.start.line, missing.range.start.character, missing.range.end.character) == (3, 4, 18)
+    assert (missing.range.start.line, missing.range.start.character, missing.range.end.character) == (
+        3,
+        4,
+        18,
+    )
     no_deps = by_code["env.python.pip.no-deps"]
     assert no_deps.severity == types.DiagnosticSeverity.Warning
     assert (no_deps.range.start.line, no_deps.range.start.character) == (8, 15)
@@ -97,7 +101,9 @@ async def test_diagnostics_follow_edits_and_clear_on_close(server: Server, tmp_p
 
     del server.client.diagnostics[uri]
     change_document(server, uri, "cmd: python main.py\n", 2)
-    assert [d for d in await wait_diagnostics(server, uri) if d.severity == types.DiagnosticSeverity.Error] == []
+    assert [
+        d for d in await wait_diagnostics(server, uri) if d.severity == types.DiagnosticSeverity.Error
+    ] == []
 
     del server.client.diagnostics[uri]
     server.client.text_document_did_close(

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import subprocess
 import textwrap
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import pytest
 import yaml
 from pygls.exceptions import JsonRpcException
+from tests.server.conftest import Server, error_data
 
 from dsjobs_lsp.server.jsonc import parse_jsonc
-from tests.server.conftest import Server
 
 LAUNCH_JSON = textwrap.dedent(
     """\
@@ -92,14 +93,21 @@ async def test_save_launch_config_keeps_comments_and_other_entries(server: Serve
     form["instanceType"] = "c1.8"
     form["inputs"] = ["data.csv=DATA"]
 
-    updated = await server.command("dsjobs.saveLaunchConfig", {"config": form, "workspaceFolder": str(project)})
+    updated = await server.command(
+        "dsjobs.saveLaunchConfig", {"config": form, "workspaceFolder": str(project)}
+    )
     added = await server.command(
         "dsjobs.saveLaunchConfig", {"config": {**form, "name": "second"}, "workspaceFolder": str(project)}
     )
 
     assert (updated["created"], added["created"]) == (False, True)
     text = launch_json.read_text()
-    for kept in ("// Use IntelliSense", "// the user's own entry", "/* the datasphere entry", "// GPU please"):
+    for kept in (
+        "// Use IntelliSense",
+        "// the user's own entry",
+        "/* the datasphere entry",
+        "// GPU please",
+    ):
         assert kept in text
     entries = parse_jsonc(text).value()["configurations"]
     assert [entry["name"] for entry in entries] == ["Python: Current File", "train", "second"]
@@ -112,7 +120,9 @@ async def test_save_launch_config_keeps_comments_and_other_entries(server: Serve
 async def test_save_launch_config_creates_the_file(server: Server, project: Path) -> None:
     form = (await server.command("dsjobs.resolveConfig", {"file": str(project / "main.py")}))["config"]
 
-    answer = await server.command("dsjobs.saveLaunchConfig", {"config": form, "workspaceFolder": str(project)})
+    answer = await server.command(
+        "dsjobs.saveLaunchConfig", {"config": form, "workspaceFolder": str(project)}
+    )
 
     assert answer["created"]
     data = json.loads((project / ".vscode" / "launch.json").read_text())
@@ -124,7 +134,9 @@ async def test_save_launch_config_creates_the_file(server: Server, project: Path
 
 async def test_export_then_load_round_trips_through_config_yaml(server: Server, project: Path) -> None:
     form = (await server.command("dsjobs.resolveConfig", {"file": str(project / "main.py")}))["config"]
-    form.update(inputs=["data.csv=DATA"], outputs=["result.txt"], envVars=["MODE:fast"], args=["--epochs", "3"])
+    form.update(
+        inputs=["data.csv=DATA"], outputs=["result.txt"], envVars=["MODE:fast"], args=["--epochs", "3"]
+    )
     target = project / "config.yaml"
 
     await server.command("dsjobs.exportConfig", {"config": form, "path": str(target)})
@@ -150,11 +162,13 @@ async def test_exported_config_is_accepted_by_the_reference_cli(server: Server, 
         "import sys, pathlib; from datasphere.config import parse_config; "
         "c = parse_config(pathlib.Path(sys.argv[1])); print(c.cmd, [i.path for i in c.inputs], c.cloud_instance_types)"
     )
-    done = subprocess.run(
-        [str(reference_python()), "-c", script, str(target)], cwd=project, capture_output=True, text=True
+    process = await asyncio.create_subprocess_exec(
+        str(reference_python()), "-c", script, str(target), cwd=project, stdout=PIPE, stderr=PIPE
     )
-    assert done.returncode == 0, done.stderr
-    assert "python main.py" in done.stdout and "data.csv" in done.stdout and "g1.1" in done.stdout
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    printed = out.decode()
+    assert "python main.py" in printed and "data.csv" in printed and "g1.1" in printed
 
 
 async def test_load_config_reports_a_broken_file_with_its_line(server: Server, project: Path) -> None:
@@ -164,8 +178,8 @@ async def test_load_config_reports_a_broken_file_with_its_line(server: Server, p
     with pytest.raises(JsonRpcException) as caught:
         await server.command("dsjobs.loadConfig", {"path": str(broken)})
 
-    assert caught.value.data["kind"] == "config"
-    error = caught.value.data["errors"][0]
+    assert error_data(caught.value)["kind"] == "config"
+    error = error_data(caught.value)["errors"][0]
     assert error["field"] == "env.python.type" and error["range"]["start"]["line"] == 3
 
 
@@ -173,5 +187,5 @@ async def test_bad_arguments_name_the_missing_key(server: Server) -> None:
     with pytest.raises(JsonRpcException) as caught:
         await server.command("dsjobs.exportConfig", {"config": {}})
 
-    assert caught.value.data["kind"] == "invalidParams"
+    assert error_data(caught.value)["kind"] == "invalidParams"
     assert "`path`" in caught.value.message

@@ -6,9 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-
-from tests.server.conftest import Server, ServerFactory
+from tests.server.conftest import Server, ServerFactory, error_data
 
 CHATTY = textwrap.dedent(
     """
@@ -58,6 +58,34 @@ async def test_run_file_streams_console_logs_and_outputs(server: Server, tmp_pat
     assert "oops" in server.notes.log_lines(job_id, "stderr")
     assert len([n for n in server.notes.logs if n["jobId"] == job_id]) < 300  # batched, not one per line
     assert (program.parent / "result.txt").read_text() == "42\n"
+    tokens = {
+        token: reports
+        for token, reports in server.client.progress_reports.items()
+        if token.startswith("dsjobs/")
+    }
+    assert tokens, "no work-done progress was created"
+    for reports in tokens.values():
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    assert any(
+        message.type.name == "Info" and job_id in message.message for message in server.client.messages
+    )
+
+
+async def test_a_failing_program_is_reported_to_the_user(server: Server, tmp_path: Path) -> None:
+    program = write_program(tmp_path / "project", "fail.py", "import sys\nprint('bye')\nsys.exit(3)\n")
+    form = await server.command("dsjobs.resolveConfig", {"file": str(program)})
+
+    job_id = (await server.command("dsjobs.runFile", {"file": str(program), "config": form["config"]}))[
+        "jobId"
+    ]
+
+    end = await server.notes.wait_run_end(job_id)
+    assert not end["succeeded"] and end["exitCode"] == 3
+    errors = [n["line"] for n in server.notes.console if n["jobId"] == job_id and n["level"] == "error"]
+    assert any("3" in line for line in errors)
+    shown = [m.message for m in server.client.messages if m.type.name == "Error"]
+    assert any(job_id in message and "exit code 3" in message for message in shown)
 
 
 async def test_run_file_rejects_an_invalid_form_with_field_errors(server: Server, tmp_path: Path) -> None:
@@ -65,17 +93,20 @@ async def test_run_file_rejects_an_invalid_form_with_field_errors(server: Server
 
     with pytest.raises(JsonRpcException) as caught:
         await server.command(
-            "dsjobs.runFile", {"file": str(program), "config": {"program": "main.py", "inputs": ["x=bad var"]}}
+            "dsjobs.runFile",
+            {"file": str(program), "config": {"program": "main.py", "inputs": ["x=bad var"]}},
         )
 
     assert "inputs" in caught.value.message
-    assert caught.value.data["kind"] == "config"
+    assert error_data(caught.value)["kind"] == "config"
 
 
 async def test_cancel_stops_a_running_job(server: Server, tmp_path: Path) -> None:
     program = write_program(tmp_path / "project", "slow.py", SLOW)
     form = await server.command("dsjobs.resolveConfig", {"file": str(program)})
-    job_id = (await server.command("dsjobs.runFile", {"file": str(program), "config": form["config"]}))["jobId"]
+    job_id = (await server.command("dsjobs.runFile", {"file": str(program), "config": form["config"]}))[
+        "jobId"
+    ]
     await server.notes.wait_for(lambda: "started" in server.notes.log_lines(job_id))
 
     answer = await server.command("dsjobs.cancel", {"jobId": job_id})
@@ -90,7 +121,9 @@ async def test_attach_and_history_survive_a_server_restart(lsp: ServerFactory, t
     first = await lsp.start()
     program = write_program(tmp_path / "project", "slow.py", SLOW.replace("range(600)", "range(40)"))
     form = await first.command("dsjobs.resolveConfig", {"file": str(program)})
-    job_id = (await first.command("dsjobs.runFile", {"file": str(program), "config": form["config"]}))["jobId"]
+    job_id = (await first.command("dsjobs.runFile", {"file": str(program), "config": form["config"]}))[
+        "jobId"
+    ]
     await first.notes.wait_for(lambda: "tick 15" in first.notes.log_lines(job_id))
     seen_before = first.notes.log_lines(job_id)
     await lsp.stop(first)

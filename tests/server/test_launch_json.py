@@ -59,7 +59,7 @@ def test_add_appends_a_new_entry_after_the_others() -> None:
     assert result.created
     names = [e["name"] for e in parse_jsonc(result.text).value()["configurations"]]
     assert names == ["run", "second"]
-    assert "\t\t{\n\t\t\t\"type\": \"datasphere\"" in result.text
+    assert '\t\t{\n\t\t\t"type": "datasphere"' in result.text
 
 
 def test_unchanged_entry_leaves_the_text_byte_for_byte() -> None:
@@ -94,7 +94,10 @@ def test_a_non_datasphere_entry_with_the_same_name_is_not_touched() -> None:
     result = upsert_entry(text, entry(program="b.py"), managed_keys=MANAGED)
 
     assert result.created
-    assert [e["type"] for e in parse_jsonc(result.text).value()["configurations"]] == ["debugpy", "datasphere"]
+    assert [e["type"] for e in parse_jsonc(result.text).value()["configurations"]] == [
+        "debugpy",
+        "datasphere",
+    ]
 
 
 def test_broken_files_raise_with_the_position() -> None:
@@ -112,4 +115,10 @@ def test_jsonc_values_and_strings_with_comment_markers() -> None:
         """
     )
 
-    assert parse_jsonc(text).value() == {"url": "http://x//y", "n": -1500.0, "ok": True, "none": None, "list": [1, 2]}
+    assert parse_jsonc(text).value() == {
+        "url": "http://x//y",
+        "n": -1500.0,
+        "ok": True,
+        "none": None,
+        "list": [1, 2],
+    }

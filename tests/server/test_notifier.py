@@ -29,7 +29,11 @@ async def test_lines_are_coalesced_in_order_and_flushed_after_the_delay() -> Non
     assert recorder.sent == []  # nothing before the delay
     await asyncio.sleep(0.1)
 
-    assert [(m["stream"], len(m["lines"])) for m in recorder.sent] == [("stdout", 500), ("stderr", 1), ("stdout", 1)]
+    assert [(m["stream"], len(m["lines"])) for m in recorder.sent] == [
+        ("stdout", 500),
+        ("stderr", 1),
+        ("stdout", 1),
+    ]
     assert recorder.sent[0]["lines"][:2] == ["out 0", "out 1"]
 
 

@@ -6,25 +6,30 @@ import pytest
 
 from dsjobs_lsp.server.yaml_context import cursor_context, key_at
 
-DOC = """\
-cmd: python main.py
-env:
-  python:
-    type: au
-    pip:
-      no-deps: true
-      
-  vars:
-    - A
-flags:
-  - att
-inputs:
-  - data.csv: DATA
-    
-graceful-shutdown:
-  signal: SIG
-  # a comment: here
-"""
+DOC = (
+    "\n".join(
+        [
+            "cmd: python main.py",
+            "env:",
+            "  python:",
+            "    type: au",
+            "    pip:",
+            "      no-deps: true",
+            "      ",
+            "  vars:",
+            "    - A",
+            "flags:",
+            "  - att",
+            "inputs:",
+            "  - data.csv: DATA",
+            "    ",
+            "graceful-shutdown:",
+            "  signal: SIG",
+            "  # a comment: here",
+        ]
+    )
+    + "\n"
+)
 LINES = DOC.splitlines()
 
 
@@ -38,7 +43,9 @@ LINES = DOC.splitlines()
         (15, "value", ("graceful-shutdown", "signal"), "SIG"),
     ],
 )
-def test_cursor_context_at_the_end_of_a_line(line: int, kind: str, path: tuple[str, ...], prefix: str) -> None:
+def test_cursor_context_at_the_end_of_a_line(
+    line: int, kind: str, path: tuple[str, ...], prefix: str
+) -> None:
     context = cursor_context(DOC, line, len(LINES[line]))
 
     assert context is not None

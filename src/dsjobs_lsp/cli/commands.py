@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -70,7 +71,7 @@ async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobT
     """`project job execute -c config.yaml` (paths relative to the current folder, as in the reference)."""
     request = RunRequest(
         working_dir=Path.cwd(),
-        config_path=Path(args.config).resolve(),
+        config_path=Path(args.config),
         project_id=args.project_id,
         wait=not args.async_,
     )
@@ -89,8 +90,8 @@ async def cmd_run(runner: JobRunner, args: argparse.Namespace, tracker: JobTrack
         config_file=Path(args.config) if args.config else None,
         project_id=args.project_id,
     )
-    launch = build_launch(options)
-    program = Path(args.file).resolve()
+    launch = await asyncio.to_thread(build_launch, options)
+    program = Path(args.file)
     request = RunRequest(
         working_dir=program.parent,
         launch=launch,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -77,6 +78,7 @@ def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
     from dsjobs_lsp.core.jobs.runner import JobRunner
     from dsjobs_lsp.core.settings import load_settings
 
+    _absolute_paths(args)
     if args.command == "generate_requirements":
         return asyncio.run(_generate_requirements(args, printer))
     settings = load_settings(backend=args.backend, oauth_token=args.token, yc_profile=args.profile)
@@ -97,12 +99,23 @@ def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
         raise
 
 
+def _absolute_paths(args: argparse.Namespace) -> None:
+    """Make file arguments absolute before the event loop starts (commands then never touch the cwd)."""
+    if getattr(args, "file", None):
+        args.file = os.path.abspath(args.file)
+    if args.command in ("execute", "run") and args.config:
+        args.config = os.path.abspath(args.config)
+    if args.command == "generate_requirements":
+        args.files = [os.path.abspath(f) for f in args.files]
+
+
 async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrinter) -> int:
     from dsjobs_lsp.core.pyenv import generate_requirements
 
-    files = [Path(f).resolve() for f in args.files]
+    files = [Path(f) for f in args.files]
     requirements = await generate_requirements(files, interpreter=None, working_dir=Path.cwd())
-    Path(args.output).write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+    text = "".join(f"{line}\n" for line in requirements)
+    await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
     printer.console(f"{len(requirements)} requirements written to {args.output}")
     return 0
 

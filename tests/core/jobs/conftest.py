@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -62,15 +62,16 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def runner(settings: Settings, server: LocalServer) -> JobRunner:
-    """A runner talking to the in-process server."""
-    return make_runner(settings, server)
-
-
-def make_runner(settings: Settings, server: LocalServer) -> JobRunner:
-    """A fresh runner (as a new process would make) on the same state and server."""
+def new_runner(settings: Settings, server: LocalServer) -> Callable[[], JobRunner]:
+    """Makes fresh runners (as new processes would) on the same state dir and server."""
     target = static_target(server.endpoints, server.token, default_project_id=LOCAL_PROJECT_ID)
-    return JobRunner(settings, target=target)
+    return lambda: JobRunner(settings, target=target)
+
+
+@pytest.fixture
+def runner(new_runner: Callable[[], JobRunner]) -> JobRunner:
+    """A runner talking to the in-process server."""
+    return new_runner()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
@@ -90,8 +90,8 @@ async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:
                     JobRecord(id="shared", backend="local", project_id="p"))
         asyncio.run(main(sys.argv[1]))
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", writer, prefix]) for prefix in ("x", "y", "z")]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    procs = [await asyncio.create_subprocess_exec(sys.executable, "-c", writer, prefix) for prefix in "xyz"]
+    assert [await asyncio.wait_for(p.wait(), 120) for p in procs] == [0, 0, 0]
 
     records = await History(db).list(limit=1000)
     ids = {r.id for r in records}

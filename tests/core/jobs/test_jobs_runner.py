@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import make_runner
 
-from dsjobs_lsp.backends.local import LocalServer
 from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
 from dsjobs_lsp.core.config import ConfigError
 from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
 from dsjobs_lsp.core.jobs.models import JobStatus
 from dsjobs_lsp.core.jobs.request import RunRequest
 from dsjobs_lsp.core.jobs.runner import JobRunner
-from dsjobs_lsp.core.settings import Settings
 
 
 class Recorder:
@@ -92,13 +90,13 @@ async def test_run_streams_logs_in_order_and_brings_outputs_back(
 
 
 async def test_second_run_of_unchanged_project_uploads_nothing(
-    settings: Settings, server: LocalServer, project: Path, job_python: Path
+    new_runner: Callable[[], JobRunner], project: Path, job_python: Path
 ) -> None:
     first = Recorder()
-    await make_runner(settings, server).run(request_for(project, job_python, "--pause", "0"), first)
+    await new_runner().run(request_for(project, job_python, "--pause", "0"), first)
     assert first.uploaded_bytes() > 0
 
-    again = make_runner(settings, server)
+    again = new_runner()
     second = Recorder()
     outcome = await again.run(request_for(project, job_python, "--pause", "0"), second)
 

@@ -289,18 +289,18 @@ class JobRunner:
         working_dir: Path,
         wait: bool = True,
     ) -> RunOutcome:
-        """Clone a job with overrides (new inputs uploaded), execute it and, unless `wait` is False, follow."""
+        """Clone a job with overrides execute it and (unless `wait` is False) follow."""
         async with self.session() as session:
             source = await session.client.get(source_job_id)
             if source.HasField("data_expires_at"):
                 if source.data_cleared:
                     raise ValueError("fork is unavailable - source job data is cleared")
+                expires = source.data_expires_at.ToDatetime().isoformat()
                 sink(
                     ConsoleLine(
                         level="warning",
                         text=(
-                            f"source job data will expire at {source.data_expires_at.ToDatetime().isoformat()}, "
-                            "use "
+                            f"source job data will expire at {expires}, use "
                             "`set-data-ttl` command to increase data TTL to required number of days "
                             "or to infinity"
                         ),

@@ -239,26 +239,44 @@ def _environment_folders() -> tuple[list[str], list[str]]:
     return real_sites, sorted({_real(p) for p in stdlib if p} - set(real_sites))
 
 
-def _top_level_from_record(path: str) -> str | None:
-    parts = path.split("/")
-    first = parts[0]
-    if first in ("", "..", "__pycache__") or first.endswith((".dist-info", ".egg-info", ".data")):
-        return None
-    if len(parts) == 1:
-        stem = first.split(".")[0]
-        return stem if first.endswith(MODULE_FILE_EXTENSIONS) and stem.isidentifier() else None
-    return first if first.isidentifier() else None
+def _top_level_names(paths: list[str]) -> set[str]:
+    """Importable top-level names of RECORD paths: first folders, and modules directly in site-packages."""
+    names = set()
+    for first, slash in {path.partition("/")[:2] for path in paths}:
+        if first in ("", "..", "__pycache__") or first.endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        stem = first if slash else first.split(".")[0]
+        if stem.isidentifier() and (slash or first.endswith(MODULE_FILE_EXTENSIONS)):
+            names.add(stem)
+    return names
 
 
-@dataclass
 class DistInfo:
-    """An installed distribution: name, version, where its files are, and how it was installed."""
+    """An installed distribution: where its files are, how it was installed; name and version on demand
+    (parsing METADATA is most of the cost of indexing a large environment)."""
 
-    name: str
-    version: str
-    base: str
-    files: set[str]
-    direct_url: dict[str, Any] | None
+    def __init__(self, dist: Any, files: set[str], direct_url: dict[str, Any] | None) -> None:
+        self.dist = dist
+        self.base = _real(str(dist.locate_file("")))
+        self.files = files
+        self.direct_url = direct_url
+        self._metadata: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        """The distribution's name as its METADATA spells it (`PyYAML`)."""
+        return self._read_metadata()[0]
+
+    @property
+    def version(self) -> str:
+        """The installed version."""
+        return self._read_metadata()[1]
+
+    def _read_metadata(self) -> tuple[str, str]:
+        if self._metadata is None:
+            metadata = self.dist.metadata
+            self._metadata = (str(metadata["Name"]), str(metadata["Version"]))
+        return self._metadata
 
     def source_dir(self) -> str | None:
         """The local folder of an editable or path install (`file://` in direct_url.json), if any."""
@@ -269,10 +287,21 @@ class DistInfo:
 def _read_record(dist: Any) -> list[str]:
     text = dist.read_text("RECORD")
     if text:
-        return [row[0] for row in csv.reader(text.splitlines()) if row]
+        lines = text.splitlines()
+        if '"' in text:  # quoted paths (commas in names) need the csv module
+            return [row[0] for row in csv.reader(lines) if row]
+        return [line.partition(",")[0] for line in lines if line]
     listed = dist.read_text("installed-files.txt") or ""  # legacy egg-info: paths relative to the egg-info
     egg = os.path.basename(str(getattr(dist, "_path", "")))
     return [os.path.normpath(os.path.join(egg, line)).replace(os.sep, "/") for line in listed.splitlines()]
+
+
+def _distribution_key(dist: Any) -> str:
+    """Normalised name, from the `name-version.dist-info` folder when there is one (no METADATA parsing)."""
+    folder = os.path.basename(str(getattr(dist, "_path", "")))
+    name = folder.split("-")[0] if folder.endswith((".dist-info", ".egg-info")) else ""
+    name = name or str(dist.metadata["Name"] or "")
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 class DistIndex:
@@ -283,23 +312,20 @@ class DistIndex:
         self.all: list[DistInfo] = []
         seen: set[str] = set()
         for dist in importlib.metadata.distributions():
-            name = dist.metadata["Name"]
-            key = (name or "").lower().replace("_", "-").replace(".", "-")
-            if not name or key in seen:
-                continue  # the first on sys.path is the one Python imports
-            seen.add(key)
             try:
-                self._add(dist, name)
+                key = _distribution_key(dist)
+                if key and key not in seen:  # the first on sys.path is the one Python imports
+                    seen.add(key)
+                    self._add(dist)
             except (OSError, ValueError, UnicodeDecodeError):
                 continue  # a damaged dist-info must not stop the analysis; its modules count as missing
 
-    def _add(self, dist: Any, name: str) -> None:
+    def _add(self, dist: Any) -> None:
         files = _read_record(dist)
         raw_url = dist.read_text("direct_url.json")
-        info = DistInfo(name, dist.version, _real(str(dist.locate_file(""))), set(files),
-                        json.loads(raw_url) if raw_url else None)
+        info = DistInfo(dist, set(files), json.loads(raw_url) if raw_url else None)
         self.all.append(info)
-        tops = {top for top in map(_top_level_from_record, files) if top}
+        tops = _top_level_names(files)
         listed = (dist.read_text("top_level.txt") or "").splitlines()
         tops.update(line.strip() for line in listed if line.strip())
         for top in tops:
