@@ -194,7 +194,8 @@ async def main() -> None:
             stream = await bench_streaming(env, args.lines, workdir)
             rate = stream["lines_per_s"]
             print(
-                f"log streaming: {stream['lines']:.0f} lines in {stream['seconds']:.2f} s = {rate:,.0f} lines/s "
+                f"log streaming: {stream['lines']:.0f} lines in {stream['seconds']:.2f} s = "
+                f"{rate:,.0f} lines/s "
                 f"(target >= {LINES_PER_S_TARGET:,}) {verdict(rate >= LINES_PER_S_TARGET)}"
             )
             steady = stream["rss_steady_mb"]

@@ -160,7 +160,8 @@ async def test_exported_config_is_accepted_by_the_reference_cli(server: Server, 
 
     script = (
         "import sys, pathlib; from datasphere.config import parse_config; "
-        "c = parse_config(pathlib.Path(sys.argv[1])); print(c.cmd, [i.path for i in c.inputs], c.cloud_instance_types)"
+        "c = parse_config(pathlib.Path(sys.argv[1])); "
+        "print(c.cmd, [i.path for i in c.inputs], c.cloud_instance_types)"
     )
     process = await asyncio.create_subprocess_exec(
         str(reference_python()), "-c", script, str(target), cwd=project, stdout=PIPE, stderr=PIPE

@@ -61,7 +61,7 @@ async def test_run_file_streams_console_logs_and_outputs(server: Server, tmp_pat
     tokens = {
         token: reports
         for token, reports in server.client.progress_reports.items()
-        if token.startswith("dsjobs/")
+        if str(token).startswith("dsjobs/")
     }
     assert tokens, "no work-done progress was created"
     for reports in tokens.values():

@@ -202,7 +202,7 @@ def _indent_unit(text: str) -> str:
 
 
 def _dump(value: Any, indent: str, unit: str = "    ") -> str:
-    """JSON for `value` at a line indented by `indent` (nested by `unit`): short lists inline, objects expanded."""
+    """JSON for `value` on a line indented by `indent`, nested by `unit`; short lists inline."""
     one_line = json.dumps(value, ensure_ascii=False)
     if not isinstance(value, dict | list) or (_flat_list(value) and len(one_line) <= _ONE_LINE_LIMIT):
         return one_line

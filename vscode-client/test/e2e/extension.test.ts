@@ -52,7 +52,7 @@ function harnessShotDir(): string {
 const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 
 async function openForm(page: Page, file: string): Promise<ReturnType<typeof webview>> {
-  await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+  await runCommand(page, "View: Show Explorer");
   await explorerContextMenu(page, file, "Run File in DataSphere Jobs");
   const form = webview(page);
   await form.locator("#program").waitFor({ timeout: 60_000 });
