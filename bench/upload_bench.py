@@ -9,7 +9,11 @@ b) A many-file project (300 files: 98 single inputs, a 201-file folder and main.
    The reference is pointed at the local server the way tests/backends/local/test_local_backend_reference.py
    does it (its channels replaced by an insecure one, fast polling, no PyPI version check).
 
-Usage: python bench/upload_bench.py [--big-mb 130] [--many 300] [--repeat 3] [--skip-reference]
+   On loopback both CLIs are bound by the local HTTP store on 2 cores; with a simulated round trip per HTTP
+   request (the real service's object storage is remote) concurrency shows.
+
+Usage: python bench/upload_bench.py [--big-mb 130] [--many 300] [--repeat 3] [--rtt-ms 0 --rtt-ms 20]
+       [--skip-reference]
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -216,8 +222,8 @@ async def run_reference(
 
 
 class DelayProxy:
-    """A TCP proxy in front of the HTTP file store that holds every server->client chunk for `delay` seconds
-    (and the connection set-up as long): one simulated round trip per request, like an object store far away."""
+    """A TCP proxy in front of the HTTP file store holding every server->client chunk for `delay` seconds
+    (and the connection set-up as long): one simulated round trip per request, like a remote object store."""
 
     def __init__(self, target_port: int, delay: float) -> None:
         self.target_port = target_port
@@ -245,7 +251,8 @@ class DelayProxy:
             await asyncio.sleep(self.delay)
             server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
             await asyncio.gather(
-                self._pipe(client_reader, server_writer, 0.0), self._pipe(server_reader, client_writer, self.delay)
+                self._pipe(client_reader, server_writer, 0.0),
+                self._pipe(server_reader, client_writer, self.delay),
             )
         except (ConnectionError, asyncio.CancelledError):
             pass
@@ -274,7 +281,7 @@ async def backend(data_dir: Path, rtt: float) -> AsyncIterator[LocalServer]:
     try:
         if proxy is not None:
             # URLs are signed over method+path only, so pointing them at the proxy's port keeps them valid.
-            server._http.port = await proxy.start()  # type: ignore[union-attr]  # noqa: SLF001
+            server._http.port = await proxy.start()  # type: ignore[union-attr]
         yield server
     finally:
         if proxy is not None:
@@ -289,8 +296,10 @@ def median_timing(timings: list[Timing]) -> Timing:
     )
 
 
-async def bench_many_files(work: Path, count: int, repeat: int, with_reference: bool) -> None:
-    """b) ours vs the reference CLI on a many-file project, `repeat` alternating rounds, medians."""
+async def bench_many_files(
+    work: Path, count: int, repeat: int, rtts: list[float], with_reference: bool
+) -> None:
+    """b) ours vs the reference CLI on a many-file project, per simulated RTT, `repeat` rounds, medians."""
     project = many_file_project(work, count)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DSJOBS_PROJECT")}
     reference: Path | None = None
@@ -299,31 +308,26 @@ async def bench_many_files(work: Path, count: int, repeat: int, with_reference: 
 
         reference = reference_python()
         (work / "launcher.py").write_text(REFERENCE_LAUNCHER)
-    ours_runs, ref_runs = [], []
-    for round_ in range(repeat):
-        ours_runs.append(await run_ours(work, project, env, str(round_)))
-        if reference is not None:
-            ref_runs.append(await run_reference(work, project, env, reference, str(round_)))
-    ours = median_timing(ours_runs)
     print(f"b) {count} files ({count * 64 // 1024} MB) executed end to end, median of {repeat} rounds")
-    print(
-        f"   ours (dsjobs project job execute): wall {ours.wall:5.2f} s, "
-        f"create+upload {ours.upload_phase:5.2f} s"
-    )
-    if reference is None:
-        return
-    theirs = median_timing(ref_runs)
-    print(
-        f"   reference datasphere 0.10.0      : wall {theirs.wall:5.2f} s, "
-        f"create+upload {theirs.upload_phase:5.2f} s"
-    )
-    upload_speedup = theirs.upload_phase / ours.upload_phase
-    verdict = "OK" if upload_speedup >= 2 else "MISS"
-    print(f"   create+upload speed-up: {upload_speedup:.2f}x (target >= 2x) -> {verdict}")
-    print(
-        f"   end-to-end speed-up   : {theirs.wall / ours.wall:.2f}x "
-        "(both CLIs' start-up and the job included)"
-    )
+    for rtt in rtts:
+        ours_runs, ref_runs = [], []
+        for round_ in range(repeat):
+            tag = f"{rtt}-{round_}"
+            ours_runs.append(await run_ours(work, project, env, tag, rtt))
+            if reference is not None:
+                ref_runs.append(await run_reference(work, project, env, reference, tag, rtt))
+        ours = median_timing(ours_runs)
+        where = "loopback" if rtt == 0 else f"+{rtt * 1000:.0f} ms RTT per HTTP request (DelayProxy)"
+        print(f"   [{where}]")
+        print(f"   ours (dsjobs)       : wall {ours.wall:5.2f} s, upload {ours.upload_phase:5.2f} s")
+        if reference is None:
+            continue
+        theirs = median_timing(ref_runs)
+        print(f"   reference datasphere: wall {theirs.wall:5.2f} s, upload {theirs.upload_phase:5.2f} s")
+        speedup = theirs.upload_phase / ours.upload_phase
+        verdict = "OK" if speedup >= 2 else "MISS"
+        print(f"   create+upload speed-up: {speedup:.2f}x (target >= 2x) -> {verdict}")
+        print(f"   end-to-end speed-up   : {theirs.wall / ours.wall:.2f}x (CLI start-up and job included)")
 
 
 async def main() -> None:
@@ -333,13 +337,15 @@ async def main() -> None:
     parser.add_argument("--big-mb", type=int, default=130)
     parser.add_argument("--many", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rtt-ms", type=float, action="append", help="simulated RTTs for b) (default 0, 20)")
     parser.add_argument("--skip-reference", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     work = Path(tempfile.mkdtemp(prefix="dsjobs-upload-bench-"))
     try:
         await bench_rerun(work, args.big_mb, args.repeat)
-        await bench_many_files(work, args.many, args.repeat, not args.skip_reference)
+        rtts = [ms / 1000 for ms in (args.rtt_ms or [0.0, 20.0])]
+        await bench_many_files(work, args.many, args.repeat, rtts, not args.skip_reference)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

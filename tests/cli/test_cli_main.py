@@ -151,7 +151,7 @@ def test_run_streams_the_log_brings_outputs_back_and_exits_with_the_programs_cod
     assert "failing on purpose (--fail)" in failed.stderr
 
 
-def test_execute_with_config_then_list_get_and_attach(cli: Cli, project: Path) -> None:
+def test_execute_with_config_then_list_get_fork_and_attach(cli: Cli, project: Path) -> None:
     done = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=project)
     assert done.returncode == 0, done.stderr
     job_id = job_id_of(done.stderr)
@@ -179,6 +179,16 @@ def test_execute_with_config_then_list_get_and_attach(cli: Cli, project: Path) -
     header, rule, *rows = listed.stdout.splitlines()
     assert header.split()[:2] == ["ID", "Name"] and set(rule.replace(" ", "")) == {"-"}
     assert any(row.startswith(job_id) for row in rows)
+
+    rows = (project / "data" / "train.csv").read_text().splitlines()[:51]
+    (project / "half.csv").write_text("\n".join(rows) + "\n")
+    forked = cli.run(
+        "project", "job", "fork", "--id", job_id, "--var", "DATA=half.csv", "--name", "fork", cwd=project
+    )
+    assert forked.returncode == 0, forked.stderr
+    first_line = forked.stdout.splitlines()[0]
+    assert first_line.startswith("loaded 50 rows from") and first_line.endswith("half.csv")
+    assert f"cloning job `{job_id}` ..." in console(forked.stderr)
 
     attached = cli.run("project", "job", "attach", "--id", job_id, cwd=project)
     assert attached.returncode == 0, attached.stderr
@@ -232,3 +242,12 @@ def test_bad_config_is_one_clear_line_with_file_line_and_key(cli: Cli, project: 
 
     unknown = cli.run("project", "job", "get", "--id", "nosuchjob00000000000", cwd=project)
     assert unknown.returncode == 1 and "not found" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_run_options_after_the_file_are_ours_and_program_arguments_follow_the_separator(
+    cli: Cli, project: Path
+) -> None:
+    done = cli.run("run", "train.py", "-c", "config.yaml", "--", "--epochs", "1", "--pause", "0", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1/1" in done.stdout, "program arguments after -- replace the config's cmd arguments"
+    assert (project / "model.json").exists() and (project / "outputs" / "report.yaml").exists()

@@ -12,7 +12,6 @@ from typing import Any, TextIO
 
 from dsjobs_lsp.cli.console import ConsolePrinter
 from dsjobs_lsp.cli.output import EXECUTION_FIELDS, JOB_FIELDS, ExecutionData, Field, write_entities
-from dsjobs_lsp.cli.parser import program_args
 from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
 from dsjobs_lsp.core.jobs.events import Event, JobChanged
 from dsjobs_lsp.core.jobs.fork import ForkOverrides, parse_name_values
@@ -82,7 +81,7 @@ async def cmd_run(runner: JobRunner, args: argparse.Namespace, tracker: JobTrack
     """`run FILE [ARGS...]`: the file as a job, from its folder."""
     options = RunFileOptions(
         file=Path(args.file),
-        args=program_args(args.args),
+        args=list(args.args),
         inputs=args.input,
         outputs=args.output,
         env=args.env,

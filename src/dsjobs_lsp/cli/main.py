@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from dsjobs_lsp.cli.console import ConsolePrinter
-from dsjobs_lsp.cli.parser import build_parser
+from dsjobs_lsp.cli.parser import build_parser, split_program_args
 
 DETACHED_EXIT_CODE = 130
 
@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_cli(argv: list[str]) -> int:
     """Everything `main` does, returning the exit code instead of exiting."""
-    args = build_parser().parse_args(argv)
+    ours, program = split_program_args(argv)
+    args = build_parser().parse_args(ours)
+    if args.command == "run":
+        args.args = [*args.args, *program]
     level = logging.WARNING if args.log_level == "WARN" else logging.getLevelName(args.log_level)
     logging.basicConfig(
         level=logging.DEBUG if level <= logging.DEBUG else logging.WARNING,

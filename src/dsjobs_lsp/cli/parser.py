@@ -164,7 +164,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Put program arguments after `--`. Ctrl-C detaches; the job keeps running.",
     )
     parser.add_argument("file", metavar="FILE", help="The Python file to run")
-    parser.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="Program arguments (after --)")
+    parser.add_argument("args", metavar="ARGS", nargs="*", help="Program arguments (put them after --)")
     parser.add_argument(
         "--input", action="append", default=[], metavar="PATH[=VAR]", help="Input file/folder"
     )
@@ -191,6 +191,11 @@ def _add_local_server(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(command="local_server")
 
 
-def program_args(args: list[str]) -> list[str]:
-    """`run`'s trailing arguments without the leading `--` separator."""
-    return args[1:] if args[:1] == ["--"] else args
+def split_program_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """For `run`, everything after the first `--` belongs to the program: (our argv, the program's argv)."""
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    if "run" not in argv[:cut]:
+        return argv, []
+    return argv[:cut], argv[cut + 1 :]

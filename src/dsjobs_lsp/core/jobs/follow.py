@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 OFFSET_SAVE_INTERVAL_S = 1.0
 LOG_DRAIN_TIMEOUT_S = 30.0
 STATUS_POLL_INTERVAL_S = 1.0
+OPERATION_POLL_MAX_S = 2.0  # the end of a job is noticed within 2 s (the reference polls every 5 s)
 
 
 class JobFollower:
@@ -80,7 +81,9 @@ class JobFollower:
             await self._poll_job()
             return None
         try:
-            final = await self.client.wait_operation(operation, on_update=self._on_operation)
+            final = await self.client.wait_operation(
+                operation, on_update=self._on_operation, max_interval=OPERATION_POLL_MAX_S
+            )
         except OperationFailed as failure:
             await self._apply_job(await self.client.get(self.record.id))
             self.record = self.record.model_copy(

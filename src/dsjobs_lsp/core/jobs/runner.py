@@ -70,11 +70,11 @@ class JobRunner:
         resolved = await resolve_config(request)
         for warning in resolved.warnings:
             sink(ConsoleLine(text=warning, level="warning"))
+        target = await self.target()
+        project_id = target.project(request.project_id)
         prepared = await prepare_job(
             request, resolved, hasher=self.hasher, cache_dir=self.settings.cache_dir / "archives", sink=sink
         )
-        target = await self.target()
-        project_id = target.project(request.project_id)
         async with open_session(target) as session:
             record = await self._create(session, prepared, request, project_id, sink)
             operation = await session.client.execute(record.id)
