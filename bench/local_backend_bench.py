@@ -32,6 +32,9 @@ from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2_grpc as serv
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.local_backend import running_local_server
+
 LATENCY_SCRIPT = b"""import time
 for i in range(200):
     print(f"{time.time():.6f}", flush=True)
@@ -168,32 +171,30 @@ def _write_probe_wheel(directory: Path) -> None:
 async def main(upload_mb: int) -> None:
     with tempfile.TemporaryDirectory(prefix="dsjobs-bench-") as tmp:
         scratch = Path(tmp)
-        server = LocalServer(scratch / "data", offline=True)
-        await server.start()
-        try:
-            async with grpc.aio.insecure_channel(server.endpoints.jobs) as channel:
-                bench = Bench(server, channel)
-                p50, p99 = await bench.log_latency()
-                print(
-                    f"ReadLogs latency: p50 {p50:.1f} ms (target <= 100, {p50 / 100:.2f}x of budget), "
-                    f"p99 {p99:.1f} ms (target <= 500, {p99 / 500:.2f}x of budget)"
-                )
-                copy_mbps, upload_mbps = await bench.upload_ratio(upload_mb, scratch)
-                print(
-                    f"upload {upload_mb} MB: presigned PUT {upload_mbps:.0f} MB/s "
-                    f"vs file copy {copy_mbps:.0f} MB/s "
-                    f"= {upload_mbps / copy_mbps:.0%} (target >= 50%)"
-                )
-                wheels = scratch / "wheels"
-                wheels.mkdir()
-                _write_probe_wheel(wheels)
-                first = await bench.first_line_with_cached_env(wheels)
-                print(
-                    f"Execute -> first log line with a cached environment: {first * 1000:.0f} ms "
-                    f"(target <= 1000 ms, {first:.2f}x of budget)"
-                )
-        finally:
-            await server.stop(0)
+        async with (
+            running_local_server(scratch / "data") as server,
+            grpc.aio.insecure_channel(server.endpoints.jobs) as channel,
+        ):
+            bench = Bench(server, channel)
+            p50, p99 = await bench.log_latency()
+            print(
+                f"ReadLogs latency: p50 {p50:.1f} ms (target <= 100, {p50 / 100:.2f}x of budget), "
+                f"p99 {p99:.1f} ms (target <= 500, {p99 / 500:.2f}x of budget)"
+            )
+            copy_mbps, upload_mbps = await bench.upload_ratio(upload_mb, scratch)
+            print(
+                f"upload {upload_mb} MB: presigned PUT {upload_mbps:.0f} MB/s "
+                f"vs file copy {copy_mbps:.0f} MB/s "
+                f"= {upload_mbps / copy_mbps:.0%} (target >= 50%)"
+            )
+            wheels = scratch / "wheels"
+            wheels.mkdir()
+            _write_probe_wheel(wheels)
+            first = await bench.first_line_with_cached_env(wheels)
+            print(
+                f"Execute -> first log line with a cached environment: {first * 1000:.0f} ms "
+                f"(target <= 1000 ms, {first:.2f}x of budget)"
+            )
 
 
 if __name__ == "__main__":

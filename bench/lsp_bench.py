@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
-import signal
 import statistics
 import sys
 import tempfile
@@ -25,6 +22,9 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.local_backend import isolated_env, stop_local_daemon
 
 BARE_SERVER = "from pygls.lsp.server import LanguageServer\nLanguageServer('bare', '0').start_io()\n"
 CHATTY_JOB = """\
@@ -156,13 +156,6 @@ async def bench_streaming(env: dict[str, str], lines: int, workdir: Path) -> dic
     }
 
 
-def kill_local_daemon(data_dir: Path) -> None:
-    info = data_dir / "server.json"
-    if info.exists():
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            os.kill(int(json.loads(info.read_text())["pid"]), signal.SIGTERM)
-
-
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
@@ -176,14 +169,7 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dsjobs-lsp-bench-") as tmp:
         workdir = Path(tmp)
-        env = {
-            **os.environ,
-            "DSJOBS_LOCAL_DATA_DIR": str(workdir / "data"),
-            "DSJOBS_STATE_DIR": str(workdir / "state"),
-            "DSJOBS_LOCAL_OFFLINE": "1",
-            "DSJOBS_CONFIG": str(workdir / "none.yaml"),
-            "DSJOBS_BACKEND": "local",
-        }
+        env = isolated_env(workdir)
         try:
             ours, bare = await bench_initialize(env, args.rounds, workdir)
             ratio = ours / bare
@@ -204,7 +190,7 @@ async def main() -> None:
                 f"(target <= {RSS_TARGET_MB:.0f} MB) {verdict(steady <= RSS_TARGET_MB)}"
             )
         finally:
-            kill_local_daemon(workdir / "data")
+            stop_local_daemon(workdir / "data")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,7 @@ The daemon is started by the module's first command and stopped (by the pid in i
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train"
+from tests.support.local_backend import build_job_venv, copy_example, isolated_env, stop_local_daemon
+
 DSJOBS = [sys.executable, "-m", "dsjobs_lsp.cli.main"]
 
 
@@ -49,69 +48,23 @@ class Cli:
         )
 
 
-def _build_job_venv(root: Path) -> Path:
-    """A venv with PyYAML from uv's cache: the analysis pins a version the offline backend can install."""
-    venv = root / "job-venv"
-    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
-    subprocess.run(
-        [uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"), "pyyaml"],
-        check=True,
-        env=env,
-    )
-    return venv
-
-
-def _stop_daemon(data_dir: Path) -> None:
-    info_file = data_dir / "server.json"
-    if not info_file.exists():
-        return
-    pid = int(json.loads(info_file.read_text())["pid"])
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     """One backend daemon (started by the first command) per test module, stopped afterwards."""
     root = tmp_path_factory.mktemp("cli")
-    venv = _build_job_venv(root)
-    env = {
-        **os.environ,
-        "DSJOBS_LOCAL_DATA_DIR": str(root / "backend"),
-        "DSJOBS_STATE_DIR": str(root / "state"),
-        "DSJOBS_LOCAL_OFFLINE": "1",
-        "DSJOBS_CONFIG": str(root / "no-user-config.yaml"),
-        "DSJOBS_BACKEND": "local",
-        "VIRTUAL_ENV": str(venv),
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("DSJOBS_PROJECT", "YC_TOKEN", "YC_OAUTH_TOKEN", "YC_IAM_TOKEN"):
-        env.pop(name, None)
-    cli = Cli(env, root / "backend")
+    venv = build_job_venv(root).parent.parent
+    env = {**isolated_env(root), "VIRTUAL_ENV": str(venv), "PYTHONUNBUFFERED": "1"}
+    cli = Cli(env, root / "data")
     try:
         yield cli
     finally:
-        _stop_daemon(cli.data_dir)
+        stop_local_daemon(cli.data_dir)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of examples/train."""
-    dest = tmp_path / "train"
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("model.json", "outputs", "__pycache__"))
-    return dest
+    return copy_example(tmp_path / "train")
 
 
 CONSOLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - \[(\w+)\] - (.*)$")
@@ -232,6 +185,17 @@ def test_generate_requirements_pins_the_installed_version(cli: Cli, project: Pat
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"PyYAML==\d+\.\d+(\.\d+)?\n", (project / "reqs.txt").read_text())
 
+
+def test_generate_requirements_shows_analysis_warnings_as_console_lines(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import yaml\nimport definitely_missing_module_xyz\n")
+    done = cli.run("generate-requirements", "main.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    warnings = [m.groups() for line in done.stderr.splitlines() if (m := CONSOLE.match(line))]
+    assert (
+        "WARNING",
+        "main.py:2: module 'definitely_missing_module_xyz' is imported but not installed",
+    ) in warnings, done.stderr
+    assert "dsjobs_lsp." not in done.stderr
 
 def test_bad_config_is_one_clear_line_with_file_line_and_key(cli: Cli, project: Path) -> None:
     (project / "bad.yaml").write_text("cmd: python train.py\ninputs:\n  - missing.csv\n")

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -22,6 +19,8 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.support.local_backend import isolated_env, stop_local_daemon
 
 SERVER_COMMAND = [sys.executable, "-m", "dsjobs_lsp"]
 WAIT_S = 60.0
@@ -162,30 +161,10 @@ def error_data(error: JsonRpcException) -> dict[str, Any]:
     return error.data
 
 
-def kill_local_daemon(data_dir: Path) -> None:
-    """Stop the local backend daemon of `data_dir` (its pid is in `server.json`)."""
-    info_file = data_dir / "server.json"
-    if not info_file.exists():
-        return
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        pid = int(json.loads(info_file.read_text())["pid"])
-        os.kill(pid, signal.SIGTERM)
-
-
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str]:
     """Environment of the server: tmp data and state dirs, offline local backend, no user config."""
-    env = dict(os.environ)
-    env.update(
-        DSJOBS_LOCAL_DATA_DIR=str(tmp_path / "data"),
-        DSJOBS_STATE_DIR=str(tmp_path / "state"),
-        DSJOBS_LOCAL_OFFLINE="1",
-        DSJOBS_CONFIG=str(tmp_path / "no-user-config.yaml"),
-        DSJOBS_BACKEND="local",
-    )
-    for name in ("DSJOBS_PROJECT", "YC_TOKEN", "YC_OAUTH_TOKEN", "YC_IAM_TOKEN"):
-        env.pop(name, None)
-    return env
+    return isolated_env(tmp_path)
 
 
 @pytest_asyncio.fixture
@@ -197,7 +176,7 @@ async def lsp(server_env: dict[str, str], tmp_path: Path) -> AsyncIterator[Serve
     finally:
         for server in list(factory.servers):
             await factory.stop(server)
-        kill_local_daemon(factory.data_dir)
+        stop_local_daemon(factory.data_dir)
 
 
 @pytest_asyncio.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
-from tests.server.conftest import Server, error_data
 
 from dsjobs_lsp.server import protocol
+from tests.server.conftest import Server, error_data
 
 PROTOCOL_DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 TOKEN = "y0_AgAAAAAtestTOKENvalue1234567890abcdef"

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from lsprotocol import types
+
 from tests.server.conftest import Server
 
 BROKEN = """\

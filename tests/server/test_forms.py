@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 from pygls.exceptions import JsonRpcException
-from tests.server.conftest import Server, error_data
 
 from dsjobs_lsp.server.jsonc import parse_jsonc
+from tests.server.conftest import Server, error_data
 
 LAUNCH_JSON = textwrap.dedent(
     """\

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+
 from tests.server.conftest import Server, ServerFactory, error_data
 
 CHATTY = textwrap.dedent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsprotocol import types
+
 from tests.server.conftest import ServerFactory
 
 PROJECT_A = "aaaaaaaaaaaaaaaaaaaa"

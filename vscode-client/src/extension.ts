@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 import { TokenManager } from "./auth/token";
+import { isFinal } from "./protocol";
 import { registerDebugType } from "./debug/debugProvider";
 import { FormPanel } from "./form/formPanel";
 import { HistoryProvider, registerHistoryCommands } from "./history/historyView";
@@ -54,6 +55,9 @@ export function activate(context: vscode.ExtensionContext): void {
       history.update(job);
       runningStatus.jobChanged(job);
       router.jobChanged(job);
+      if (isFinal(job.status)) {
+        progress.jobEnded(job.id);
+      }
     }),
     server.onProgress.event((params) => progress.update(params)),
     server.onReady.event(async () => {

@@ -15,7 +15,7 @@ from typing import TextIO
 from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
 from dsjobs_lsp.core.packaging import humanize_bytes_size as humanize_bytes
 
-_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _GREY, _RED, _RESET = "\x1b[37m", "\x1b[31m", "\x1b[0m"
 _BAR_WIDTH = 30
 
@@ -87,6 +87,28 @@ class ConsolePrinter:
             self.err.write("\n")
             self.err.flush()
             self._bar_open = False
+
+
+class ConsoleLogHandler(logging.Handler):
+    """Prints the core's log records (e.g. requirement analysis warnings) as narrative lines of a printer."""
+
+    def __init__(self, printer: ConsolePrinter, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.printer = printer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """One narrative line at the record's level (tokens masked by the handler's filters)."""
+        try:
+            self.printer.console(self.format(record), _level_name(record.levelno))
+        except Exception:
+            self.handleError(record)
+
+
+def _level_name(number: int) -> str:
+    for name, threshold in (("error", logging.ERROR), ("warning", logging.WARNING), ("info", logging.INFO)):
+        if number >= threshold:
+            return name
+    return "debug"
 
 
 def _is_tty(stream: TextIO) -> bool:

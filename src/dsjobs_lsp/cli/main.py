@@ -15,7 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from dsjobs_lsp.cli.console import ConsolePrinter
+from dsjobs_lsp.cli.console import ConsoleLogHandler, ConsolePrinter
 from dsjobs_lsp.cli.parser import build_parser, split_program_args
 
 DETACHED_EXIT_CODE = 130
@@ -41,6 +41,7 @@ def run_cli(argv: list[str]) -> int:
         format="%(asctime)s - [%(levelname)s] - %(name)s - %(message)s",
     )
     printer = ConsolePrinter(level=level)
+    _print_core_logs(printer, debug=level <= logging.DEBUG)
     if args.command in ("version", "serve", "local_server"):
         return _local_command(args)
     try:
@@ -50,6 +51,23 @@ def run_cli(argv: list[str]) -> int:
         return DETACHED_EXIT_CODE
     except Exception as error:
         return _report(error, printer, debug=level <= logging.DEBUG)
+
+
+def _print_core_logs(printer: ConsolePrinter, *, debug: bool) -> None:
+    """Our loggers' records (e.g. the requirements analysis warnings) become narrative lines on stderr.
+
+    Only warnings and errors, unless `--log-level DEBUG`, which shows everything with the logger's name.
+    """
+    from dsjobs_lsp.core.auth.redaction import RedactingFilter
+
+    handler = ConsoleLogHandler(printer, logging.DEBUG if debug else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s" if debug else "%(message)s"))
+    handler.addFilter(RedactingFilter())
+    ours = logging.getLogger("dsjobs_lsp")
+    for previous in [h for h in ours.handlers if isinstance(h, ConsoleLogHandler)]:
+        ours.removeHandler(previous)  # run_cli called again in one process
+    ours.addHandler(handler)
+    ours.propagate = False
 
 
 def _local_command(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from dsjobs_lsp.core.auth.redaction import RedactingFilter
+
 if TYPE_CHECKING:
     from dsjobs_lsp.server.app import DsjobsServer
 
@@ -22,27 +24,6 @@ _LEVELS = {
     logging.WARNING: types.MessageType.Warning,
     logging.INFO: types.MessageType.Info,
 }
-
-
-def _redact(text: str) -> str:
-    from dsjobs_lsp.core.auth.redaction import redact  # lazy: core.auth pulls gRPC in
-
-    return redact(text)
-
-
-class RedactFilter(logging.Filter):
-    """Masks tokens in the formatted message and traceback of every record; never drops one."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record in place."""
-        record.msg = _redact(record.getMessage())
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = _redact(record.exc_text)
-        record.exc_info = None
-        return True
 
 
 class DropCommandErrors(logging.Filter):
@@ -95,13 +76,13 @@ def configure_logging(server: DsjobsServer, level: int = logging.INFO) -> None:
     ours.propagate = False
     client = ClientLogHandler(server, level)
     client.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    client.addFilter(RedactFilter())
+    client.addFilter(RedactingFilter())
     ours.addHandler(client)
 
     stderr = logging.StreamHandler()
     stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     stderr.addFilter(DropCommandErrors())
-    stderr.addFilter(RedactFilter())
+    stderr.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.setLevel(logging.WARNING)
     root.addHandler(stderr)

@@ -7,22 +7,21 @@ from pathlib import Path
 
 import grpc
 import pytest
-from local_backend_helpers import Client
 
 from dsjobs_lsp.backends.local import LocalServer
+from tests.backends.local.local_backend_helpers import Client
+from tests.support.local_backend import running_local_server
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LocalServer]:
-    local = LocalServer(tmp_path / "data", offline=True)
-    await local.start()
-    try:
+    """The local backend, in process, on a free port."""
+    async with running_local_server(tmp_path / "data") as local:
         yield local
-    finally:
-        await local.stop(0)
 
 
 @pytest.fixture
 async def client(server: LocalServer) -> AsyncIterator[Client]:
+    """A gRPC client of `server`, with its token."""
     async with grpc.aio.insecure_channel(server.endpoints.jobs) as channel:
         yield Client(server, channel, server.token)

@@ -37,6 +37,15 @@ def file_entry(
     ), content
 
 
+def gate_entry(before: str, after: str, then: str = "") -> tuple[jobs_pb2.File, bytes]:
+    """`gate.py`: prints `before`, waits for a file `open` in its working dir, prints `after`, runs `then`."""
+    source = (
+        f"import os, time\nprint({before!r}, flush=True)\n"
+        "while not os.path.exists('open'):\n    time.sleep(0.01)\n"
+        f"print({after!r})\n{then}"
+    )
+    return file_entry("gate.py", source.encode())
+
 def zip_bytes(entries: dict[str, str]) -> bytes:
     """A ZIP archive of ``name -> text``."""
     buffer = io.BytesIO()

@@ -9,9 +9,10 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import duration_pb2
-from local_backend_helpers import Client, file_entry
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
+
+from tests.backends.local.local_backend_helpers import Client, file_entry
 
 
 def _alive(pid: int) -> bool:

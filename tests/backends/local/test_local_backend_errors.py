@@ -9,7 +9,6 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import empty_pb2
-from local_backend_helpers import Client, file_entry
 from yandex.cloud.datasphere.v2 import project_service_pb2
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
@@ -17,6 +16,7 @@ from yandex.cloud.operation import operation_service_pb2
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from dsjobs_lsp.backends.local.blobs import UrlSigner
+from tests.backends.local.local_backend_helpers import Client, file_entry
 
 
 @pytest.mark.parametrize(
@@ -85,43 +85,15 @@ async def test_malformed_requests_get_specific_codes(client: Client) -> None:
         )
         == invalid
     )
-    assert (
-        await _code(
-            jobs.Create(
-                service_pb2.CreateProjectJobRequest(
-                    project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="")
-                ),
-                metadata=md,
-            )
-        )
-        == invalid
-    )
     bad_hash = jobs_pb2.File(desc=jobs_pb2.FileDesc(path="a.txt"), sha256="nothex")
-    assert (
-        await _code(
-            jobs.Create(
-                service_pb2.CreateProjectJobRequest(
-                    project_id=LOCAL_PROJECT_ID,
-                    job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[bad_hash]),
-                ),
-                metadata=md,
-            )
-        )
-        == invalid
-    )
     escaping = file_entry("../outside.txt", b"x")[0]
-    assert (
-        await _code(
-            jobs.Create(
-                service_pb2.CreateProjectJobRequest(
-                    project_id=LOCAL_PROJECT_ID,
-                    job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[escaping]),
-                ),
-                metadata=md,
-            )
-        )
-        == invalid
-    )
+    for params in (
+        jobs_pb2.JobParameters(cmd=""),
+        jobs_pb2.JobParameters(cmd="true", input_files=[bad_hash]),
+        jobs_pb2.JobParameters(cmd="true", input_files=[escaping]),
+    ):
+        create = service_pb2.CreateProjectJobRequest(project_id=LOCAL_PROJECT_ID, job_parameters=params)
+        assert await _code(jobs.Create(create, metadata=md)) == invalid, params
     assert (
         await _code(
             client.operations.Get(operation_service_pb2.GetOperationRequest(operation_id="nope"), metadata=md)

@@ -10,7 +10,13 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import duration_pb2
-from local_backend_helpers import (
+from yandex.cloud.datasphere.v2 import project_service_pb2
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
+from yandex.cloud.operation import operation_service_pb2
+
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
+from tests.backends.local.local_backend_helpers import (
     Client,
     download,
     execute_response,
@@ -19,12 +25,6 @@ from local_backend_helpers import (
     system_text,
     zip_bytes,
 )
-from yandex.cloud.datasphere.v2 import project_service_pb2
-from yandex.cloud.datasphere.v2.jobs import jobs_pb2
-from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
-from yandex.cloud.operation import operation_service_pb2
-
-from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
 
 
 async def test_job_runs_with_inputs_module_and_outputs(client: Client) -> None:

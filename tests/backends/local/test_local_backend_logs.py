@@ -6,9 +6,10 @@ import asyncio
 
 import grpc
 import pytest
-from local_backend_helpers import Client, file_entry, std_text
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
+
+from tests.backends.local.local_backend_helpers import Client, file_entry, gate_entry, std_text
 
 COUNTER = file_entry(
     "count.py",
@@ -20,11 +21,7 @@ COUNTER = file_entry(
 
 
 async def test_lines_arrive_while_the_job_runs(client: Client) -> None:
-    gate = file_entry(
-        "gate.py",
-        b"import os, time\nprint('before gate')\n"
-        b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('after gate')\n",
-    )
+    gate = gate_entry("before gate", "after gate")
     job_id, _ = await client.create("python gate.py", [gate])
     await client.execute(job_id)
     stream = client.logs(job_id)
@@ -61,11 +58,7 @@ async def test_resume_from_any_offset_loses_and_doubles_nothing(client: Client) 
 
 
 async def test_offset_minus_one_reads_from_now(client: Client) -> None:
-    gate = file_entry(
-        "gate.py",
-        b"import os, time\nprint('old line', flush=True)\n"
-        b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('new line')\n",
-    )
+    gate = gate_entry("old line", "new line")
     job_id, _ = await client.create("python gate.py", [gate])
     await client.execute(job_id)
     async for response in client.logs(job_id):

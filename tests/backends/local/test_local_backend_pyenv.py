@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from local_backend_helpers import Client, file_entry, std_text, system_text, write_wheel
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from tests.backends.local.local_backend_helpers import Client, file_entry, std_text, system_text, write_wheel
 
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 

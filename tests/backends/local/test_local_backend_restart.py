@@ -11,17 +11,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from local_backend_helpers import Client, file_entry, std_text
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.backends.local import LocalServer, ensure_local_backend
+from tests.backends.local.local_backend_helpers import Client, gate_entry, std_text
+from tests.support.local_backend import running_local_server
 
-GATE = file_entry(
-    "gate.py",
-    b"import os, time\nprint('before', flush=True)\n"
-    b"while not os.path.exists('open'):\n    time.sleep(0.01)\nprint('after')\n"
-    b"open('result.txt', 'w').write('done')\n",
-)
+GATE = gate_entry("before", "after", then="open('result.txt', 'w').write('done')\n")
 OUTPUTS = [jobs_pb2.FileDesc(path="result.txt")]
 
 
@@ -41,15 +37,11 @@ async def _start_gated_job(client: Client) -> str:
 
 async def test_running_job_is_readopted_after_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = LocalServer(data, offline=True)
-    await first.start()
-    async for client in _connected(first):
-        job_id = await _start_gated_job(client)
-    await first.stop(0)
+    async with running_local_server(data) as first:
+        async for client in _connected(first):
+            job_id = await _start_gated_job(client)
 
-    second = LocalServer(data, offline=True)
-    await second.start()
-    try:
+    async with running_local_server(data) as second:
         async for client in _connected(second):
             assert (await client.get(job_id)).status == jobs_pb2.EXECUTING
             (data / "jobs" / job_id / "work" / "open").touch()
@@ -57,18 +49,14 @@ async def test_running_job_is_readopted_after_restart(tmp_path: Path) -> None:
             assert job.status == jobs_pb2.SUCCESS, job.status_details
             assert [f.desc.path for f in job.output_files] == ["result.txt"]
             assert std_text(await client.all_logs(job_id)) == "before\nafter\n"
-    finally:
-        await second.stop(0)
 
 
 async def test_job_whose_process_died_during_restart_ends_with_error(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = LocalServer(data, offline=True)
-    await first.start()
-    async for client in _connected(first):
-        job_id = await _start_gated_job(client)
-        finished_id, _ = await client.run("echo kept")
-    await first.stop(0)
+    async with running_local_server(data) as first:
+        async for client in _connected(first):
+            job_id = await _start_gated_job(client)
+            finished_id, _ = await client.run("echo kept")
     job_dir = data / "jobs" / job_id
     wrapper_pid = first.engine.state.jobs[job_id].runner_pid
     assert wrapper_pid is not None
@@ -76,17 +64,13 @@ async def test_job_whose_process_died_during_restart_ends_with_error(tmp_path: P
     os.killpg(int((job_dir / "job.pid").read_text()), signal.SIGKILL)
     await asyncio.sleep(0.1)
 
-    second = LocalServer(data, offline=True)
-    await second.start()
-    try:
+    async with running_local_server(data) as second:
         async for client in _connected(second):
             job = await client.get(job_id)
             assert job.status == jobs_pb2.ERROR
             assert job.status_details == "server restarted while the job was running"
             assert std_text(await client.all_logs(finished_id)) == "kept\n"
             assert (await client.get(finished_id)).status == jobs_pb2.SUCCESS
-    finally:
-        await second.stop(0)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from client_backend import COMMUNITY, PROJECT, ScriptedBackend  # type: ignore[import-not-found]
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as svc
 from yandex.cloud.operation import operation_pb2
@@ -21,6 +20,7 @@ from dsjobs_lsp.core.client import (
     execute_metadata,
     execute_response,
 )
+from tests.core.client.client_backend import COMMUNITY, PROJECT, ScriptedBackend
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.core.config.helpers import COPIED_VAR, CORPUS, case_names, meaning
-from tests.support.reference import reference_python
 
 from dsjobs_lsp.core.config import ConfigError, dump_config, load_config
+from tests.core.config.helpers import COPIED_VAR, CORPUS, case_names, meaning
+from tests.support.reference import reference_python
 
 pytestmark = pytest.mark.reference
 

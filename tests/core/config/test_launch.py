@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.core.config.helpers import meaning
 
 from dsjobs_lsp.core.config import (
     ConfigError,
@@ -16,6 +15,7 @@ from dsjobs_lsp.core.config import (
     load_config,
     validate_launch,
 )
+from tests.core.config.helpers import meaning
 
 
 @pytest.fixture

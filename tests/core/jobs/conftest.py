@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -15,27 +11,7 @@ from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from dsjobs_lsp.core.jobs.backend import static_target
 from dsjobs_lsp.core.jobs.runner import JobRunner
 from dsjobs_lsp.core.settings import Settings
-
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "train"
-
-
-def build_job_venv(root: Path) -> Path:
-    """A venv with PyYAML installed from uv's cache only (what the job needs; the local backend runs offline).
-
-    The analysis pins the versions of the interpreter it inspects, so pointing it at this venv yields
-    requirements that uv's cache holds.
-    """
-    venv = root / "job-venv"
-    if not (venv / "bin" / "python").exists():
-        uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
-        subprocess.run(
-            [uv, "pip", "install", "-q", "--offline", "--python", str(venv / "bin" / "python"), "pyyaml"],
-            check=True,
-            env=env,
-        )
-    return venv / "bin" / "python"
+from tests.support.local_backend import build_job_venv, copy_example, running_local_server
 
 
 @pytest.fixture(scope="session")
@@ -47,12 +23,8 @@ def job_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LocalServer]:
     """The local backend, in process, on a free port."""
-    local = LocalServer(tmp_path / "backend", offline=True)
-    await local.start()
-    try:
+    async with running_local_server(tmp_path / "backend") as local:
         yield local
-    finally:
-        await local.stop(0)
 
 
 @pytest.fixture
@@ -77,6 +49,4 @@ def runner(new_runner: Callable[[], JobRunner]) -> JobRunner:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of examples/train."""
-    dest = tmp_path / "train"
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("model.json", "outputs", "__pycache__"))
-    return dest
+    return copy_example(tmp_path / "train")

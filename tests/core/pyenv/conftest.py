@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pyenv_samples import (  # type: ignore[import-not-found]
+
+from tests.core.pyenv.pyenv_samples import (
     SAMPLE_FILES,
     Wheelhouse,
     build_wheelhouse,

@@ -9,13 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pyenv_samples import (  # type: ignore[import-not-found]
-    Wheelhouse,
-    main_line,
-    make_venv,
-    pinned,
-    write_files,
-)
 
 from dsjobs_lsp.core.pyenv import (
     LocalModule,
@@ -23,6 +16,13 @@ from dsjobs_lsp.core.pyenv import (
     PythonEnvError,
     PythonSettings,
     analyze_python_env,
+)
+from tests.core.pyenv.pyenv_samples import (
+    Wheelhouse,
+    main_line,
+    make_venv,
+    pinned,
+    write_files,
 )
 
 SAMPLE_REQUIREMENTS = ("PyYAML", "protobuf", "googleapis-common-protos", "attrs", "httpx", "PyJWT",

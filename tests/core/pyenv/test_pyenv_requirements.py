@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pyenv_samples import main_line, pinned, write_files  # type: ignore[import-not-found]
 
 from dsjobs_lsp.core.pyenv import (
     PipOptions,
@@ -17,6 +16,7 @@ from dsjobs_lsp.core.pyenv import (
     parse_requirements_file,
     pin,
 )
+from tests.core.pyenv.pyenv_samples import main_line, pinned, write_files
 
 
 def test_reference_style_file_with_comments_options_and_includes(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from "node:crypto";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { isFinal, ServerCommand, type ConsoleParams, type Job, type LogParams, type RunStarted } from "../protocol";
 import { commandFailure } from "../server/commandError";
@@ -57,7 +58,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
         break;
       case "attach":
         this.respond(request);
-        void this.attach(String(request.arguments?.jobId ?? ""));
+        void this.attach(typeof request.arguments?.jobId === "string" ? request.arguments.jobId : "");
         break;
       case "terminate":
         this.respond(request);
@@ -77,7 +78,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
 
   private async launch(args: Record<string, unknown>): Promise<void> {
     const config = launchConfigFromDebug(args);
-    const program = config.program ?? "";
+    const program = config.program ? path.resolve(config.workingDirectory ?? "", config.program) : "";
     if (!program) {
       this.output("No program to run: set \"program\" in the launch configuration.\n", "stderr");
       this.finish(1);
@@ -199,11 +200,11 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
       command: request.command,
       success: true,
       body,
-    } as vscode.DebugProtocolMessage);
+    });
   }
 
   private event(event: string, body?: object): void {
-    this.emitter.fire({ seq: this.seq++, type: "event", event, body } as vscode.DebugProtocolMessage);
+    this.emitter.fire({ seq: this.seq++, type: "event", event, body });
   }
 
   dispose(): void {

@@ -14,7 +14,7 @@ export function launchConfigFromDebug(configuration: Record<string, unknown>): P
       config[key] = value;
     }
   }
-  return config as Partial<LaunchConfig>;
+  return config;
 }
 
 /** A `datasphere` launch configuration that runs the given config. */

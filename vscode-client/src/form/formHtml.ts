@@ -149,13 +149,13 @@ export function formHtml(assets: FormHtmlAssets): string {
     <div id="form-errors" class="form-errors" role="alert"></div>
   </header>
   <vscode-tabs id="tabs" selected-index="0">
-    <vscode-tab-header slot="header" id="tab-basic">BASIC</vscode-tab-header>
+    <vscode-tab-header slot="header">BASIC</vscode-tab-header>
     <vscode-tab-panel>${basicTab()}</vscode-tab-panel>
-    <vscode-tab-header slot="header" id="tab-advanced">ADVANCED</vscode-tab-header>
+    <vscode-tab-header slot="header">ADVANCED</vscode-tab-header>
     <vscode-tab-panel>${advancedTab()}</vscode-tab-panel>
-    <vscode-tab-header slot="header" id="tab-environment">ENVIRONMENT</vscode-tab-header>
+    <vscode-tab-header slot="header">ENVIRONMENT</vscode-tab-header>
     <vscode-tab-panel>${environmentTab()}</vscode-tab-panel>
-    <vscode-tab-header slot="header" id="tab-python">PYTHON</vscode-tab-header>
+    <vscode-tab-header slot="header">PYTHON</vscode-tab-header>
     <vscode-tab-panel>${pythonTab()}</vscode-tab-panel>
   </vscode-tabs>
   <footer>

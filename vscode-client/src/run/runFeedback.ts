@@ -42,8 +42,8 @@ export class ChannelWriter {
   log(params: LogParams): void {
     if (!this.announced.has(params.jobId)) {
       this.announced.add(params.jobId);
+      // Not revealed: the Debug Console follows the run; this channel keeps every job's output.
       this.channels.invocation.appendLine(`----- job ${params.jobId} -----`);
-      this.channels.invocation.show(true);
     }
     this.channels.invocation.append(params.lines.map((line) => `${line}\n`).join(""));
   }
@@ -57,40 +57,73 @@ export class ChannelWriter {
 }
 
 interface OpenProgress {
+  runId: string;
+  jobId: string | null;
   shown: number;
+  idle: ReturnType<typeof setTimeout> | undefined;
   report(value: { message?: string; increment?: number }): void;
   close(): void;
 }
 
-/** One notification per run stage (analysis, packaging, upload, download), with percent when known. */
+/** A bar that hears nothing for this long is closed (the stage ended without saying so). */
+const IDLE_CLOSE_MS = 60_000;
+
+/**
+ * One notification per run stage (analysis, packaging, upload, download), with percent when known. Stages of
+ * a run are sequential: a bar closes when its stage finishes, when a later stage of the run starts, or when
+ * its job ends.
+ */
 export class ProgressNotifier implements vscode.Disposable {
   private readonly open = new Map<string, OpenProgress>();
 
   update(params: ProgressParams): void {
+    const key = progressKey(params);
+    this.closeWhere((bar, barKey) => bar.runId === params.runId && barKey !== key);
     if (!NOTIFIED_STAGES.has(params.stage)) {
       return;
     }
-    const key = progressKey(params);
-    let bar = this.open.get(key);
     if (params.finished) {
-      bar?.close();
-      this.open.delete(key);
+      this.closeWhere((_bar, barKey) => barKey === key);
       return;
     }
-    bar ??= this.begin(key, params);
+    const bar = this.open.get(key) ?? this.begin(key, params);
+    bar.jobId ??= params.jobId;
     const percent = percentOf(params);
     bar.report({ message: progressMessage(params, percent), increment: progressIncrement(bar.shown, percent) });
     if (percent !== null) {
       bar.shown = Math.max(bar.shown, percent);
     }
+    clearTimeout(bar.idle);
+    bar.idle = setTimeout(() => this.closeWhere((_bar, barKey) => barKey === key), IDLE_CLOSE_MS);
+  }
+
+  /** Closes the bars of a job that ended. */
+  jobEnded(jobId: string): void {
+    this.closeWhere((bar) => bar.jobId === jobId);
+  }
+
+  private closeWhere(match: (bar: OpenProgress, key: string) => boolean): void {
+    for (const [key, bar] of [...this.open.entries()]) {
+      if (match(bar, key)) {
+        clearTimeout(bar.idle);
+        bar.close();
+        this.open.delete(key);
+      }
+    }
   }
 
   private begin(key: string, params: ProgressParams): OpenProgress {
-    let close: () => void = () => undefined;
+    let closed = false;
+    let close: () => void = () => {
+      closed = true;
+    };
     let reporter: vscode.Progress<{ message?: string; increment?: number }> | undefined;
     const pending: { message?: string; increment?: number }[] = [];
     const bar: OpenProgress = {
+      runId: params.runId,
+      jobId: params.jobId,
       shown: 0,
+      idle: undefined,
       report: (value) => (reporter ? reporter.report(value) : pending.push(value)),
       close: () => close(),
     };
@@ -98,6 +131,10 @@ export class ProgressNotifier implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: stageTitle(params.stage), cancellable: false },
       (progress) =>
         new Promise<void>((resolve) => {
+          if (closed) {
+            resolve();
+            return;
+          }
           reporter = progress;
           pending.splice(0).forEach((value) => progress.report(value));
           close = resolve;
@@ -108,8 +145,7 @@ export class ProgressNotifier implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.open.forEach((bar) => bar.close());
-    this.open.clear();
+    this.closeWhere(() => true);
   }
 }
 

@@ -12,7 +12,7 @@ export interface CommandFailure {
 export function commandFailure(error: unknown): CommandFailure {
   if (typeof error === "object" && error !== null) {
     const candidate = error as { message?: unknown; data?: unknown };
-    const message = typeof candidate.message === "string" ? candidate.message : String(error);
+    const message = typeof candidate.message === "string" ? candidate.message : JSON.stringify(error);
     const data = (typeof candidate.data === "object" && candidate.data !== null ? candidate.data : {}) as Partial<CommandErrorData>;
     return {
       message,

@@ -64,6 +64,10 @@ async function openForm(page: Page, file: string): Promise<ReturnType<typeof web
   return form;
 }
 
+async function openTab(form: ReturnType<typeof webview>, title: string): Promise<void> {
+  await form.locator("vscode-tab-header", { hasText: title }).click();
+}
+
 async function fillTextarea(form: ReturnType<typeof webview>, id: string, text: string): Promise<void> {
   const area = form.locator(`#${id} textarea`);
   await area.fill(text);
@@ -99,13 +103,22 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
 
   it("runs a file from the explorer menu through the configuration form", async () => {
     const form = await openForm(page, "hello.py");
+    await fillTextarea(form, "inputs", "missing.csv");
+    const inputsError = form.locator("#inputs-error");
+    await waitUntil("the server's error beside Inputs", () => inputsError.innerText(), (t) => t.includes("missing.csv"), 20_000);
     await fillTextarea(form, "inputs", "data.txt");
+    await waitUntil("the Inputs error to clear", () => inputsError.innerText(), (t) => t.trim() === "", 20_000);
     await fillTextarea(form, "outputs", "result.txt");
-    await form.locator("#tab-advanced").click();
-    await form.locator("#jobName textarea, #jobName input").first().fill("hello-e2e");
-    await form.locator("#tab-basic").click();
+    await openTab(form, "ADVANCED");
+    await form.locator("#jobName input").fill("hello-e2e");
+    await openTab(form, "BASIC");
     await page.waitForTimeout(800);
     await screenshot(page, "form");
+    await form.locator("#save").click();
+    await waitUntil("Save to report the launch.json", () => form.locator("#status").innerText(), (t) => t.includes("launch.json"), 20_000);
+    const launch = readFileSync(join(harness.workspace, ".vscode", "launch.json"), "utf8");
+    assert.match(launch, /"type": "datasphere"/);
+    assert.match(launch, /result\.txt/);
     await form.locator("#invoke").click();
 
     const console = await waitUntil(
@@ -135,7 +148,7 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     );
     assert.match(text, /a warning on stderr/);
     const result = join(harness.workspace, "result.txt");
-    await waitUntil("result.txt to be downloaded", async () => existsSync(result), (present) => present, 30_000);
+    await waitUntil("result.txt to be downloaded", () => Promise.resolve(existsSync(result)), (present) => present, 30_000);
     assert.equal(readFileSync(result, "utf8"), "SOME INPUT DATA\n");
     const toolkit = await outputChannelText(page, "DataSphere Jobs Toolkit");
     assert.match(toolkit, /finished: Succeeded, exit code 0/);
@@ -153,7 +166,7 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
   it("cancels a long job from the history panel", async () => {
     await closeAllEditors(page);
     const form = await openForm(page, "long.py");
-    await form.locator("#tab-advanced").click();
+    await openTab(form, "ADVANCED");
     await form.locator("#jobName input").fill("long-e2e");
     await form.locator("#invoke").click();
     await openDatasphereContainer(page);

@@ -4,6 +4,11 @@ import { join } from "node:path";
 import type { FrameLocator, Locator, Page } from "playwright-core";
 import { SCREENSHOT_DIR } from "./harness";
 
+/** Monaco renders spaces as no-break spaces. */
+function normalize(text: string): string {
+  return text.replace(/\u00a0/g, " ");
+}
+
 /** Runs a command from the command palette by its title. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press("F1");
@@ -22,8 +27,14 @@ export async function explorerContextMenu(page: Page, fileName: string, entry: s
 }
 
 export async function clickMenuEntry(page: Page, entry: string): Promise<void> {
-  const item = page.locator(".monaco-menu .action-item:not(.disabled) .action-label", { hasText: new RegExp(`^${entry}$`) });
-  await item.first().click();
+  const item = page.locator(".monaco-menu .action-item:not(.disabled) .action-label", { hasText: new RegExp(`^${entry}$`) }).first();
+  await item.hover();
+  // The workbench ignores a click that lands right after the menu opened.
+  await page.waitForTimeout(400);
+  await item.click();
+  if (await item.isVisible()) {
+    await item.press("Enter").catch(() => undefined);
+  }
 }
 
 /** The document of the most recently shown webview (code-server nests it in two iframes). */
@@ -47,7 +58,10 @@ export function historyRow(page: Page, text: string | RegExp): Locator {
 
 /** Text of the Debug Console. */
 export async function debugConsoleText(page: Page): Promise<string> {
-  return (await page.locator(".repl").first().innerText().catch(() => "")) ?? "";
+  if (!(await page.locator(".repl").first().isVisible())) {
+    await page.locator(".part.panel .action-label", { hasText: "Debug Console" }).first().click().catch(() => undefined);
+  }
+  return normalize(await page.locator(".repl").first().innerText().catch(() => ""));
 }
 
 /** Shows an output channel in the panel and returns its visible text. */
@@ -59,7 +73,7 @@ export async function outputChannelText(page: Page, channel: string): Promise<st
   const view = page.locator(".panel .output-view .view-lines, .panel .monaco-editor .view-lines").first();
   await view.waitFor();
   await page.waitForTimeout(300);
-  return view.innerText();
+  return normalize(await view.innerText());
 }
 
 /** Polls until `read()` satisfies `ok`, or fails with the last value seen. */

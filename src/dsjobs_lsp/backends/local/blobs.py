@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import re
 import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -20,6 +20,10 @@ HASH_CHUNK = 1 << 20
 
 class SignatureError(PermissionError):
     """A presigned URL is malformed, tampered with, or expired."""
+
+
+class DigestMismatchError(ValueError):
+    """Received bytes do not have the sha256 they were sent under."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class BlobStore:
         self.root = root
         self._incoming = root / ".incoming"
         self._incoming.mkdir(parents=True, exist_ok=True)
+        self._scratch_numbers = itertools.count()
 
     def path(self, sha256: str) -> Path:
         """Where the file with this digest lives (whether or not it exists)."""
@@ -75,15 +80,36 @@ class BlobStore:
         return self.path(sha256).is_file()
 
     def incoming_path(self) -> Path:
-        """A fresh scratch path for a file being received."""
-        return self._incoming / uuid.uuid4().hex
+        """A fresh scratch path for a file being received (unique per process and call; no syscall)."""
+        return self._incoming / f"{os.getpid()}-{next(self._scratch_numbers)}"
 
     def commit(self, scratch: Path, sha256: str) -> Path:
         """Move a received, verified file into place (atomic)."""
         target = self.path(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(scratch, target)
+        try:
+            os.replace(scratch, target)
+        except FileNotFoundError:  # the first file of its ``ab/`` folder: make the folder once, not per file
+            if not scratch.exists():
+                raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch, target)
         return target
+
+    def put_bytes(self, data: bytes, sha256: str) -> Path:
+        """Verify and store a received body whole: hash, scratch write, atomic move, in one blocking call.
+
+        Raises ``DigestMismatchError`` (nothing stored) unless ``data`` hashes to ``sha256``.
+        """
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise DigestMismatchError(f"uploaded bytes do not match sha256 {sha256}")
+        scratch = self.incoming_path()
+        try:
+            with open(scratch, "wb") as stream:
+                stream.write(data)
+            return self.commit(scratch, sha256)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
 
     def ingest(self, source: Path) -> tuple[str, int]:
         """Copy a local file into the store; returns (sha256, size)."""

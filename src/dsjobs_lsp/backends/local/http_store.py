@@ -12,18 +12,27 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 
 import h11
 
-from .blobs import SHA256_PATTERN, BlobStore, SignatureError, UrlSigner
+from .blobs import SHA256_PATTERN, BlobStore, DigestMismatchError, SignatureError, UrlSigner
+
+Buffer = bytes | bytearray | memoryview
 
 logger = logging.getLogger(__name__)
 
 READ_SIZE = 1 << 20
 FLUSH_SIZE = 4 << 20
+WHOLE_BODY_MAX_SIZE = 4 << 20
 JOB_PAGE = re.compile(r"^/communities/[^/]+/projects/[^/]+/job/([^/]+)$")
+
+
+def _content_length(request: h11.Request) -> int | None:
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)
+    return None
 
 
 class _HttpError(Exception):
@@ -34,40 +43,69 @@ class _HttpError(Exception):
 
 
 class _Sink:
-    """Hashes and writes an upload in large batches on a worker thread."""
+    """Hashes and writes a large upload on a worker thread in batches of ``FLUSH_SIZE`` (one written while the
+    next arrives), then verifies and commits it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.digest = hashlib.sha256()
-        self.size = 0
+    def __init__(self, store: BlobStore, sha256: str) -> None:
+        self._store = store
+        self._sha256 = sha256
+        self._scratch = store.incoming_path()
+        self._digest = hashlib.sha256()
         self._file: BinaryIO | None = None
-        self._pending: list[bytes] = []
+        self._pending: list[Buffer] = []
         self._pending_size = 0
+        self._writing: asyncio.Future[None] | None = None
+        self.size = 0
 
-    async def feed(self, data: bytes) -> None:
+    async def feed(self, data: Buffer) -> None:
+        """Take the next piece of the body."""
         self._pending.append(data)
         self._pending_size += len(data)
         if self._pending_size >= FLUSH_SIZE:
-            await self.flush()
+            await self._written()
+            self._writing = asyncio.ensure_future(asyncio.to_thread(self._write, self._take()))
 
-    async def flush(self, *, final: bool = False) -> None:
-        if not self._pending and not final:
-            return
-        batch = b"".join(self._pending)
-        self._pending.clear()
+    async def finish(self) -> None:
+        """Write the rest, verify and commit; ``DigestMismatchError`` on bad bytes."""
+        await self._written()
+        await asyncio.to_thread(self._finish, self._take())
+
+    async def discard(self) -> None:
+        """Drop the scratch file of an upload that did not finish."""
+        with contextlib.suppress(Exception):
+            await self._written()
+        await asyncio.to_thread(self._discard)
+
+    async def _written(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+
+    def _take(self) -> list[Buffer]:
+        batch, self._pending = self._pending, []
+        self.size += self._pending_size
         self._pending_size = 0
-        self.size += len(batch)
-        await asyncio.to_thread(self._write, batch)
+        return batch
 
-    def _write(self, batch: bytes) -> None:
+    def _write(self, batch: list[Buffer]) -> None:
         if self._file is None:
-            self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self.digest.update(batch)
-        self._file.write(batch)
+            self._file = open(self._scratch, "wb")  # noqa: SIM115 - closed in _finish / _discard
+        for piece in batch:
+            self._digest.update(piece)
+            self._file.write(piece)
 
-    def close(self) -> None:
+    def _finish(self, batch: list[Buffer]) -> None:
+        self._write(batch)
+        assert self._file is not None
+        self._file.close()
+        if self._digest.hexdigest() != self._sha256:
+            raise DigestMismatchError(f"uploaded bytes do not match sha256 {self._sha256}")
+        self._store.commit(self._scratch, self._sha256)
+
+    def _discard(self) -> None:
         if self._file is not None:
             self._file.close()
+            self._scratch.unlink(missing_ok=True)
 
 
 class HttpStore:
@@ -147,7 +185,7 @@ class HttpStore:
         method = request.method.decode("ascii").upper()
         try:
             if path.startswith("/blobs/"):
-                await self._serve_blob(conn, reader, writer, method, path, query)
+                await self._serve_blob(conn, reader, writer, request, path, query)
             elif (match := JOB_PAGE.match(path)) and method == "GET":
                 await self._drain_body(conn, reader)
                 await self._serve_page(conn, writer, match.group(1))
@@ -165,10 +203,11 @@ class HttpStore:
         conn: h11.Connection,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        method: str,
+        request: h11.Request,
         path: str,
         query: str,
     ) -> None:
+        method = request.method.decode("ascii").upper()
         sha256 = path.removeprefix("/blobs/")
         if not SHA256_PATTERN.match(sha256):
             raise _HttpError(404, "no such file")
@@ -177,7 +216,7 @@ class HttpStore:
         except SignatureError as error:
             raise _HttpError(403, str(error)) from None
         if method == "PUT":
-            await self._receive_upload(conn, reader, sha256)
+            await self._receive_upload(conn, reader, request, sha256)
             await self._send_simple(conn, writer, 200, "stored\n")
         elif method == "GET":
             await self._drain_body(conn, reader)
@@ -185,30 +224,53 @@ class HttpStore:
         else:
             raise _HttpError(405, f"method {method} not allowed")
 
-    async def _receive_upload(self, conn: h11.Connection, reader: asyncio.StreamReader, sha256: str) -> None:
-        scratch = self._store.incoming_path()
-        sink = _Sink(scratch)
+    async def _receive_upload(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, request: h11.Request, sha256: str
+    ) -> None:
+        """Take, verify and store an upload: a small body whole in memory and one thread hop, a big one
+        streamed to a scratch file. Either way nothing is stored unless the bytes hash to ``sha256``."""
+        length = _content_length(request)
+        try:
+            if length is not None and length <= WHOLE_BODY_MAX_SIZE:
+                body = await self._read_body(conn, reader)
+                await asyncio.to_thread(self._store.put_bytes, body, sha256)
+                size = len(body)
+            else:
+                size = await self._stream_upload(conn, reader, sha256)
+        except DigestMismatchError as error:
+            raise _HttpError(400, str(error)) from None
+        if self._on_stored is not None:
+            result = self._on_stored(sha256, size)
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def _read_body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> bytes:
+        parts = []
+        while True:
+            event = await self._next_event(conn, reader)
+            if isinstance(event, h11.Data):
+                parts.append(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                return b"".join(parts)
+            else:
+                raise _HttpError(400, "incomplete upload")
+
+    async def _stream_upload(self, conn: h11.Connection, reader: asyncio.StreamReader, sha256: str) -> int:
+        sink = _Sink(self._store, sha256)
         try:
             while True:
                 event = await self._next_event(conn, reader)
                 if isinstance(event, h11.Data):
-                    await sink.feed(bytes(event.data))
+                    await sink.feed(event.data)
                 elif isinstance(event, h11.EndOfMessage):
                     break
                 else:
                     raise _HttpError(400, "incomplete upload")
-            await sink.flush(final=True)
-            sink.close()
-            if sink.digest.hexdigest() != sha256:
-                raise _HttpError(400, f"uploaded bytes do not match sha256 {sha256}")
-            await asyncio.to_thread(self._store.commit, scratch, sha256)
-            if self._on_stored is not None:
-                result = self._on_stored(sha256, sink.size)
-                if asyncio.iscoroutine(result):
-                    await result
-        finally:
-            sink.close()
-            scratch.unlink(missing_ok=True)
+            await sink.finish()
+        except BaseException:
+            await asyncio.shield(sink.discard())
+            raise
+        return sink.size
 
     async def _send_file(self, conn: h11.Connection, writer: asyncio.StreamWriter, sha256: str) -> None:
         path = self._store.path(sha256)
@@ -252,9 +314,8 @@ class HttpStore:
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         if close:
             headers.append(("Connection", "close"))
-        writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
-        writer.write(conn.send(h11.Data(data=body)) or b"")
-        writer.write(conn.send(h11.EndOfMessage()) or b"")
+        head = conn.send(h11.Response(status_code=status, headers=headers)) or b""
+        writer.write(head + (conn.send(h11.Data(data=body)) or b"") + (conn.send(h11.EndOfMessage()) or b""))
         await writer.drain()
 
     async def _drain_body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> None:

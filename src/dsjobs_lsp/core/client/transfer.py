@@ -9,6 +9,8 @@ import asyncio
 import hashlib
 import logging
 import os
+import socket
+import urllib.request
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
+import h11
 import httpx
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
@@ -25,6 +28,7 @@ from dsjobs_lsp.core.packaging.limits import humanize_bytes_size
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
+SMALL_FILE_SIZE = 4 << 20
 DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
@@ -71,18 +75,23 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _check_status(response: httpx.Response, what: str) -> None:
-    if response.status_code >= 500 or response.status_code in (408, 429):
-        raise _RetryableError(f"HTTP {response.status_code}")
-    if response.status_code >= 400:
-        raise TransferError(f"{what} failed: HTTP {response.status_code} from {safe_url(str(response.url))}")
+def _check_status(status: int, url: str, what: str) -> None:
+    if status >= 500 or status in (408, 429):
+        raise _RetryableError(f"HTTP {status}")
+    if status >= 400 or status < 200:
+        raise TransferError(f"{what} failed: HTTP {status} from {safe_url(url)}")
+
+
+_RETRYABLE = (
+    _RetryableError, httpx.TransportError, ConnectionError, TimeoutError, socket.gaierror, h11.ProtocolError
+)
 
 
 async def _retrying(attempt: Callable[[], Awaitable[T]], *, what: str, retries: int) -> T:
     for number in range(retries + 1):
         try:
             return await attempt()
-        except (_RetryableError, httpx.TransportError) as error:
+        except _RETRYABLE as error:
             reason = str(error) or type(error).__name__
             if number == retries:
                 raise TransferError(f"{what} failed after {retries + 1} attempts: {reason}") from None
@@ -112,6 +121,141 @@ def _client() -> httpx.AsyncClient:
     return httpx.AsyncClient(http1=True, http2=False, timeout=TRANSFER_TIMEOUT, follow_redirects=True)
 
 
+Body = bytes | Callable[[], AsyncIterator[bytes]]
+"""A request body: the bytes of a small file, or a factory of a big file's chunks (one per attempt)."""
+PutSender = Callable[[str, Body, int], Awaitable[int]]
+"""Sends a PUT of ``size`` bytes to a URL and returns the HTTP status."""
+
+
+class _PutConnection:
+    """One keep-alive HTTP/1.1 connection (h11 over asyncio streams) sending PUTs to one origin.
+
+    httpx costs about 1.5 ms of CPU per request; a many-file upload is a stream of small PUTs to one host, so
+    this connection (about 0.3 ms per request) carries them when no proxy is configured.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._host = host
+        self._h11 = h11.Connection(h11.CLIENT)
+
+    @classmethod
+    async def open(cls, origin: _Origin) -> _PutConnection:
+        """Connect (TLS for https) within the connect timeout."""
+        scheme, host, port = origin
+        context = httpx.create_ssl_context() if scheme == "https" else None
+        async with asyncio.timeout(TRANSFER_TIMEOUT.connect):
+            reader, writer = await asyncio.open_connection(host, port, ssl=context, limit=CHUNK_SIZE)
+        netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+        return cls(reader, writer, netloc)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether another request may follow on this connection."""
+        return self._h11.our_state is h11.IDLE and not self._writer.is_closing()
+
+    async def put(self, target: str, body: Body, size: int) -> int:
+        """Send one PUT and return its status; a response that comes early (an error) wins over the body."""
+        headers = [("Host", self._host), ("Content-Length", str(size))]
+        self._send(h11.Request(method="PUT", target=target, headers=headers))
+        try:
+            if isinstance(body, bytes):
+                self._send(h11.Data(data=body))
+            else:
+                async for chunk in body():
+                    self._send(h11.Data(data=chunk))
+                    await self._drain()
+            self._send(h11.EndOfMessage())
+            await self._drain()
+        except ConnectionError:
+            return await self._response()  # the server answered before taking the whole body
+        return await self._response()
+
+    def close(self) -> None:
+        """Drop the connection."""
+        self._writer.close()
+
+    def _send(self, event: h11.Event) -> None:
+        self._writer.write(self._h11.send(event) or b"")
+
+    async def _drain(self) -> None:
+        async with asyncio.timeout(TRANSFER_TIMEOUT.write):
+            await self._writer.drain()
+
+    async def _response(self) -> int:
+        status = 0
+        while True:
+            event = self._h11.next_event()
+            if event is h11.NEED_DATA:
+                async with asyncio.timeout(TRANSFER_TIMEOUT.read):
+                    self._h11.receive_data(await self._reader.read(CHUNK_SIZE))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.EndOfMessage):
+                if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+                    self._h11.start_next_cycle()
+                return status
+            elif isinstance(event, h11.ConnectionClosed):
+                raise ConnectionError("the server closed the connection")
+
+
+_Origin = tuple[str, str, int]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class _PutPool:
+    """Idle keep-alive connections by origin; at most one per concurrent upload is ever open."""
+
+    def __init__(self) -> None:
+        self._idle: dict[_Origin, list[_PutConnection]] = {}
+
+    async def put(self, url: str, body: Body, size: int) -> int:
+        """PUT through an idle connection to the URL's origin (or a new one); a failed one is dropped."""
+        parts = urlsplit(url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise TransferError(f"cannot upload to {safe_url(url)}: not an http(s) URL")
+        origin = (parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme])
+        idle = self._idle.setdefault(origin, [])
+        connection = idle.pop() if idle else await _PutConnection.open(origin)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            status = await connection.put(target or "/", body, size)
+        except BaseException:
+            connection.close()
+            raise
+        if connection.reusable:
+            idle.append(connection)
+        else:
+            connection.close()
+        return status
+
+    def close(self) -> None:
+        """Drop every idle connection."""
+        for connection in (c for idle in self._idle.values() for c in idle):
+            connection.close()
+        self._idle.clear()
+
+
+def _any_through_proxy(urls: list[str]) -> bool:
+    """Whether the environment routes one of ``urls`` through a proxy (httpx, which speaks to proxies,
+    then sends them all)."""
+    proxies = urllib.request.getproxies_environment()
+    if not proxies:
+        return False
+    for host, scheme in {(urlsplit(url).hostname or "", urlsplit(url).scheme) for url in urls}:
+        if (proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host):
+            return True
+    return False
+
+
+def _read_whole(path: Path, size: int) -> bytes | None:
+    """The file's bytes if it still has ``size`` of them, else None (one thread hop for a small file)."""
+    with path.open("rb") as stream:
+        data = stream.read(size + 1)
+    return data if len(data) == size else None
+
+
 async def _file_chunks(path: Path, counter: list[int], progress: _Progress) -> AsyncIterator[bytes]:
     stream: BinaryIO = await asyncio.to_thread(path.open, "rb")
     try:
@@ -123,22 +267,30 @@ async def _file_chunks(path: Path, counter: list[int], progress: _Progress) -> A
         await asyncio.to_thread(stream.close)
 
 
-async def _upload_one(
-    client: httpx.AsyncClient, target: UploadTarget, progress: _Progress, retries: int
-) -> None:
+async def _upload_one(send: PutSender, target: UploadTarget, progress: _Progress, retries: int) -> None:
     what = f"upload of {target.display_path}"
-    size = (await asyncio.to_thread(target.local_path.stat)).st_size
-    if size != target.size:
-        raise TransferError(f"{what}: the file changed since it was hashed ({size} bytes, not {target.size})")
+    changed = f"{what}: the file changed since it was hashed"
+    whole: bytes | None = None
+    if target.size <= SMALL_FILE_SIZE:
+        whole = await asyncio.to_thread(_read_whole, target.local_path, target.size)
+        if whole is None:
+            raise TransferError(f"{changed} (it no longer has {target.size} bytes)")
+    else:
+        size = (await asyncio.to_thread(target.local_path.stat)).st_size
+        if size != target.size:
+            raise TransferError(f"{changed} ({size} bytes, not {target.size})")
 
     async def attempt() -> None:
         sent = [0]
         try:
-            response = await client.put(
-                target.url, content=_file_chunks(target.local_path, sent, progress),
-                headers={"Content-Length": str(target.size)},
-            )
-            _check_status(response, what)
+            if whole is not None:
+                status = await send(target.url, whole, target.size)
+                sent[0] = target.size
+                progress.add(target.size)
+            else:
+                status = await send(target.url, lambda: _file_chunks(target.local_path, sent, progress),
+                                    target.size)
+            _check_status(status, target.url, what)
         except BaseException:
             progress.add(-sent[0])
             raise
@@ -150,17 +302,42 @@ async def upload_files(
     targets: list[UploadTarget], *, concurrency: int = 8, on_progress: ProgressCallback | None = None,
     retries: int = 3,
 ) -> None:
-    """PUT every target's file to its presigned URL (streamed, ``Content-Length`` set), retrying 5xx and
-    connection errors with backoff; raises ``TransferError`` naming the file that could not be uploaded."""
+    """PUT every target's file to its presigned URL (``Content-Length`` set; small files sent whole, big ones
+    streamed) over at most ``concurrency`` keep-alive connections, retrying 5xx and connection errors with
+    backoff; raises ``TransferError`` naming the file that could not be uploaded."""
     progress = _Progress(sum(t.size for t in targets), on_progress)
-    async with _client() as client:
-        await _run_all([_bind_upload(client, t, progress, retries) for t in targets], concurrency)
+    if _any_through_proxy([t.url for t in targets]):
+        async with _client() as client:
+            await _upload_all(targets, _httpx_sender(client), progress, concurrency, retries)
+        return
+    pool = _PutPool()
+    try:
+        await _upload_all(targets, pool.put, progress, concurrency, retries)
+    finally:
+        pool.close()
+
+
+async def _upload_all(
+    targets: list[UploadTarget], send: PutSender, progress: _Progress, concurrency: int, retries: int
+) -> None:
+    # Biggest first: a large file then streams while the small ones go by on the other connections.
+    ordered = sorted(targets, key=lambda t: t.size, reverse=True)
+    await _run_all([_bind_upload(send, t, progress, retries) for t in ordered], concurrency)
+
+
+def _httpx_sender(client: httpx.AsyncClient) -> PutSender:
+    async def send(url: str, body: Body, size: int) -> int:
+        content = body if isinstance(body, bytes) else body()
+        response = await client.put(url, content=content, headers={"Content-Length": str(size)})
+        return response.status_code
+
+    return send
 
 
 def _bind_upload(
-    client: httpx.AsyncClient, target: UploadTarget, progress: _Progress, retries: int
+    send: PutSender, target: UploadTarget, progress: _Progress, retries: int
 ) -> Callable[[], Awaitable[None]]:
-    return lambda: _upload_one(client, target, progress, retries)
+    return lambda: _upload_one(send, target, progress, retries)
 
 
 def safe_destination(base: Path, relative: str) -> Path:
@@ -199,7 +376,7 @@ async def _fetch_to(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp:
     stream: BinaryIO = await asyncio.to_thread(temp.open, "wb")
     try:
         async with client.stream("GET", file.url) as response:
-            _check_status(response, what)
+            _check_status(response.status_code, str(response.url), what)
             async for chunk in response.aiter_bytes(CHUNK_SIZE):
                 await asyncio.to_thread(_write_chunk, stream, digest, chunk)
                 received += len(chunk)

@@ -404,10 +404,6 @@ class JobRunner:
         records = await self.history.list(project, limit=limit)
         return [r for r in records if r.backend == target.kind]
 
-    async def history_of(self, project_id: str | None = None) -> Records:
-        """Alias of `list` (the name the architecture uses)."""
-        return await self.list(project_id)
-
     async def download_files(
         self,
         job_id: str,
