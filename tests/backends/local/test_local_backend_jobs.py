@@ -241,3 +241,21 @@ async def test_download_job_files_gives_fresh_urls(client: Client) -> None:
     )
     [item] = response.download_files
     assert await download(item.url) == b"fresh\n"
+
+
+async def test_config_args_are_substituted_into_cmd(client: Client) -> None:
+    script = file_entry("main.py", b"import sys\nprint(sys.argv[1:])\n")
+    arguments = [jobs_pb2.Argument(name="EPOCHS", value="3"), jobs_pb2.Argument(name="MSG", value="a b")]
+    job_id, operation = await client.run("python main.py ${EPOCHS} ${MSG}", [script], arguments=arguments)
+    assert execute_response(operation).result.return_code == 0
+    assert std_text(await client.all_logs(job_id)) == "['3', 'a b']\n"
+
+
+async def test_docker_image_is_reported_as_not_used_locally(client: Client) -> None:
+    script = file_entry("main.py", b"print('ran')\n")
+    environment = jobs_pb2.Environment(docker_image_resource_id="b1gdockerimage000000")
+    job_id, operation = await client.run("python main.py", [script], env=environment)
+    assert execute_response(operation).result.return_code == 0
+    messages = await client.all_logs(job_id)
+    assert "Docker image b1gdockerimage000000 is not used locally" in system_text(messages)
+    assert std_text(messages) == "ran\n"

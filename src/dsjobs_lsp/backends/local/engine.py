@@ -42,6 +42,7 @@ from .workspace import (
     WorkspaceError,
     collect_outputs,
     job_environment,
+    local_differences,
     prepare_workspace,
     relative_job_path,
     resolve_command,
@@ -400,6 +401,8 @@ class JobEngine:
                 prepare_workspace, self.store, params, job_dir / "work", project_home
             )
             command = resolve_command(params, workspace.variables)
+            for note in local_differences(params):
+                await journal.append_system(note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
             if python_env is not None and python_env.requirements:
                 await self._set_status(

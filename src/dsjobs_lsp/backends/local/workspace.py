@@ -70,7 +70,6 @@ class PreparedWorkspace:
 
     work_dir: Path
     variables: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
 
 def prepare_workspace(
@@ -101,13 +100,15 @@ def prepare_workspace(
 
 
 def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -> str:
-    """``cmd`` with ``${VAR}`` replaced by local paths; s3 mounts and datasets are refused by name."""
+    """``cmd`` with ``${VAR}`` replaced by local paths and ``args`` values (shell-quoted); s3 mounts and
+    datasets are refused by name."""
     unavailable = {*params.s3_mount_ids, *params.dataset_ids}
+    values = {argument.name: argument.value for argument in params.arguments} | variables
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name in variables:
-            return shlex.quote(variables[name])
+        if name in values:
+            return shlex.quote(values[name])
         if name in unavailable:
             kind = "S3 mount" if name in params.s3_mount_ids else "dataset"
             raise WorkspaceError(f"{kind} {name!r} is not available on the local backend")
@@ -116,6 +117,21 @@ def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -
         return match.group(0)
 
     return VAR_REFERENCE.sub(substitute, params.cmd)
+
+
+def local_differences(params: jobs_pb2.JobParameters) -> list[str]:
+    """What the job asks for that the local backend does not emulate, one `.system.log` line each."""
+    notes: list[str] = []
+    image = params.env.docker_image_resource_id or params.env.docker_image_spec.image_url
+    if image:
+        notes.append(
+            f"note: Docker image {image} is not used locally; the job runs in a local Python environment"
+        )
+    if params.HasField("extended_working_storage"):
+        notes.append("note: working-storage is not emulated locally; the job uses the data dir's disk")
+    if params.HasField("spark_parameters"):
+        notes.append("note: the Spark connector is not available locally")
+    return notes
 
 
 def job_environment(
