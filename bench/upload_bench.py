@@ -6,11 +6,15 @@ a) A project of 37 files / ~130 MB run twice, unchanged, by two fresh runners sh
 b) A many-file project (300 files: 98 single inputs, a 201-file folder and main.py) executed with
    `dsjobs project job execute` and with the reference `datasphere` 0.10.0 CLI, each against a fresh local
    backend (so neither finds the other's blobs): wall time, target: ours >= 2x faster.
-   The reference is pointed at the local server the way tests/backends/local/test_local_backend_reference.py
-   does it (its channels replaced by an insecure one, fast polling, no PyPI version check).
+   The reference runs through tests/support/reference_cli.py, as the compatibility test runs it (its channels
+   replaced by an insecure one, fast polling, no PyPI version check).
 
-   On loopback both CLIs are bound by the local HTTP store on 2 cores; with a simulated round trip per HTTP
-   request (the real service's object storage is remote) concurrency shows.
+   The 300 files make 100 uploads (98 x 64 KiB, main.py, the folder as one 12.6 MiB zip). On loopback the
+   figure is CPU-bound: the reference sends one request at a time on a new connection; ours keeps a few
+   keep-alive connections busy, so its client and the store work side by side, which needs the second core
+   (other load on the machine narrows the gap). With a simulated round trip per HTTP request (the real
+   service's object storage is remote; `LocalServer(public_http_url=...)` points the presigned URLs at a
+   `DelayProxy`) concurrency dominates.
 
 Usage: python bench/upload_bench.py [--big-mb 130] [--many 300] [--repeat 3] [--rtt-ms 0 --rtt-ms 20]
        [--skip-reference]
@@ -26,7 +30,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,27 +47,6 @@ from dsjobs_lsp.core.jobs.runner import JobRunner
 from dsjobs_lsp.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_LAUNCHER = textwrap.dedent("""
-    import sys
-    import grpc
-    address = sys.argv[1]
-    import datasphere.channel
-    import datasphere.client
-    import datasphere.main
-
-    def local_channel(*_args, **_kwargs):
-        return grpc.insecure_channel(address)
-
-    datasphere.channel._get_channel = local_channel
-    datasphere.client.get_job_channel = local_channel
-    datasphere.client.get_project_channel = local_channel
-    datasphere.client.get_op_channel = local_channel
-    datasphere.client.operation_check_interval_seconds = 0.2
-    datasphere.client.log_read_interval_seconds = 0.2
-    datasphere.main.check_package_version = lambda: None
-    sys.argv = ["datasphere", *sys.argv[2:]]
-    datasphere.main.main()
-""")
 
 
 class Timeline:
@@ -202,31 +184,24 @@ async def run_ours(work: Path, project: Path, env: dict[str, str], tag: str, rtt
 
 
 async def run_reference(
-    work: Path, project: Path, env: dict[str, str], reference: Path, tag: str, rtt: float
+    work: Path, project: Path, env: dict[str, str], launcher: Path, tag: str, rtt: float
 ) -> Timing:
     """The reference CLI's `project job execute` against a fresh in-process backend."""
+    from tests.support.reference_cli import reference_command, reference_env
+
     async with backend(work / f"backend-ref-{tag}", rtt) as server:
-        argv = [
-            str(reference),
-            str(work / "launcher.py"),
-            server.endpoints.jobs,
-            "project",
-            "job",
-            "execute",
-            "-p",
-            LOCAL_PROJECT_ID,
-            "-c",
-            "config.yaml",
-        ]
-        return await timed(argv, cwd=project, env={**env, "YC_IAM_TOKEN": server.token})
+        args = ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"]
+        argv = reference_command(launcher, server.endpoints.jobs, args)
+        return await timed(argv, cwd=project, env=reference_env(server.token, env))
 
 
 class DelayProxy:
     """A TCP proxy in front of the HTTP file store holding every server->client chunk for `delay` seconds
-    (and the connection set-up as long): one simulated round trip per request, like a remote object store."""
+    (and the connection set-up as long): one simulated round trip per request, like a remote object store.
+    It listens before the store exists (the store's URLs must name it); `target_port` is set once it does."""
 
-    def __init__(self, target_port: int, delay: float) -> None:
-        self.target_port = target_port
+    def __init__(self, delay: float) -> None:
+        self.target_port = 0
         self.delay = delay
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -275,13 +250,13 @@ class DelayProxy:
 @asynccontextmanager
 async def backend(data_dir: Path, rtt: float) -> AsyncIterator[LocalServer]:
     """A fresh in-process local backend; with `rtt` > 0 its presigned URLs lead through a `DelayProxy`."""
-    server = LocalServer(data_dir, offline=True)
+    proxy = DelayProxy(rtt) if rtt > 0 else None
+    public_url = f"http://127.0.0.1:{await proxy.start()}" if proxy is not None else None
+    server = LocalServer(data_dir, offline=True, public_http_url=public_url)
     await server.start()
-    proxy = DelayProxy(server.http_port, rtt) if rtt > 0 else None
+    if proxy is not None:
+        proxy.target_port = server.http_port
     try:
-        if proxy is not None:
-            # URLs are signed over method+path only, so pointing them at the proxy's port keeps them valid.
-            server._http.port = await proxy.start()  # type: ignore[union-attr]
         yield server
     finally:
         if proxy is not None:
@@ -302,25 +277,24 @@ async def bench_many_files(
     """b) ours vs the reference CLI on a many-file project, per simulated RTT, `repeat` rounds, medians."""
     project = many_file_project(work, count)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DSJOBS_PROJECT")}
-    reference: Path | None = None
+    launcher: Path | None = None
     if with_reference:
-        from tests.support.reference import reference_python
+        from tests.support.reference_cli import write_launcher
 
-        reference = reference_python()
-        (work / "launcher.py").write_text(REFERENCE_LAUNCHER)
+        launcher = write_launcher(work)
     print(f"b) {count} files ({count * 64 // 1024} MB) executed end to end, median of {repeat} rounds")
     for rtt in rtts:
         ours_runs, ref_runs = [], []
         for round_ in range(repeat):
             tag = f"{rtt}-{round_}"
             ours_runs.append(await run_ours(work, project, env, tag, rtt))
-            if reference is not None:
-                ref_runs.append(await run_reference(work, project, env, reference, tag, rtt))
+            if launcher is not None:
+                ref_runs.append(await run_reference(work, project, env, launcher, tag, rtt))
         ours = median_timing(ours_runs)
         where = "loopback" if rtt == 0 else f"+{rtt * 1000:.0f} ms RTT per HTTP request (DelayProxy)"
         print(f"   [{where}]")
         print(f"   ours (dsjobs)       : wall {ours.wall:5.2f} s, upload {ours.upload_phase:5.2f} s")
-        if reference is None:
+        if launcher is None:
             continue
         theirs = median_timing(ref_runs)
         print(f"   reference datasphere: wall {theirs.wall:5.2f} s, upload {theirs.upload_phase:5.2f} s")

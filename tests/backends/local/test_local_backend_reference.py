@@ -1,13 +1,11 @@
 """Compatibility: the official `datasphere` 0.10.0 CLI runs a job end to end against the local backend.
 
-A launcher executed by the reference venv's python points the CLI's channels at the local server (insecure),
-polls fast, skips the PyPI version check (no network in tests), and runs `project job execute`.
+The CLI runs through `tests/support/reference_cli.py` (its channels pointed at the local server, insecure,
+fast polling, no PyPI version check) as `project job execute`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -15,33 +13,10 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
-from reference import reference_python
+from tests.support.reference import reference_python
+from tests.support.reference_cli import run_reference_cli
 
 pytestmark = pytest.mark.reference
-
-LAUNCHER = textwrap.dedent("""
-    import sys
-    import grpc
-    address = sys.argv[1]
-    import datasphere.channel
-    import datasphere.client
-    import datasphere.main
-
-    def local_channel(*_args, **_kwargs):
-        return grpc.insecure_channel(address)
-
-    datasphere.channel._get_channel = local_channel
-    datasphere.client.get_job_channel = local_channel
-    datasphere.client.get_project_channel = local_channel
-    datasphere.client.get_op_channel = local_channel
-    datasphere.client.operation_check_interval_seconds = 0.2
-    datasphere.client.log_read_interval_seconds = 0.2
-    datasphere.main.check_package_version = lambda: None
-    sys.argv = ["datasphere", *sys.argv[2:]]
-    datasphere.main.main()
-""")
 
 CONFIG = textwrap.dedent("""
     name: compat
@@ -92,28 +67,15 @@ async def test_reference_cli_executes_a_job_end_to_end(
     (project / "main.py").write_text(MAIN)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     (project / "config.yaml").write_text(CONFIG.replace("{version}", version))
-    (tmp_path / "launcher.py").write_text(LAUNCHER)
-    env = {**os.environ, "YC_IAM_TOKEN": server.token}
-    env.pop("PYTHONPATH", None)
-    process = await asyncio.create_subprocess_exec(
-        str(reference),
-        str(tmp_path / "launcher.py"),
+    run = await run_reference_cli(
         server.endpoints.jobs,
-        "project",
-        "job",
-        "execute",
-        "-p",
-        LOCAL_PROJECT_ID,
-        "-c",
-        "config.yaml",
+        server.token,
+        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
         cwd=project,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        launcher_dir=tmp_path,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=240)
-    text = output.decode()
-    assert process.returncode == 0, text
+    text = run.output
+    assert run.returncode == 0, text
     assert (project / "result.txt").read_text() == "COMPATIBLE\n"
     assert "program says COMPATIBLE" in text
     assert "created job" in text and "job link: " in text

@@ -27,7 +27,10 @@ class Store:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
         self.fail_once: set[str] = set()
+        self.refuse: set[str] = set()
+        self.close_each = False
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.peers: set[tuple[str, int]] = set()
         self.lock = threading.Lock()
 
 
@@ -41,6 +44,12 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
         def _failed(self) -> bool:
             with store.lock:
                 store.requests.append((self.command, self.path, dict(self.headers.items())))
+                store.peers.add(self.client_address)
+                if self.path.split("?")[0] in store.refuse:
+                    self.send_response(403)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return True
                 if self.path.split("?")[0] in store.fail_once:
                     store.fail_once.discard(self.path.split("?")[0])
                     self.send_response(500)
@@ -50,12 +59,15 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
             return False
 
         def do_PUT(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
+            body = self.rfile.read(int(self.headers["Content-Length"]))  # refusals too: no early answers
             if self._failed():
                 return
             store.objects[self.path.split("?")[0]] = body
             self.send_response(200)
             self.send_header("Content-Length", "0")
+            if store.close_each:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
 
         def do_GET(self) -> None:
@@ -113,6 +125,61 @@ async def test_upload_streams_with_length_and_retries_a_500(tmp_path: Path, stor
     total = big.stat().st_size + 2
     assert progress[-1] == (total, total)
     assert all(done <= total for done, _ in progress)
+
+
+async def test_many_small_files_share_a_few_keep_alive_connections(
+    tmp_path: Path, store: tuple[Store, str]
+) -> None:
+    state, base = store
+    files = []
+    for i in range(40):
+        files.append(tmp_path / f"f{i}.txt")
+        files[-1].write_text(f"file {i}\n" * i)
+    progress: list[tuple[int, int]] = []
+    await upload_files([_target(f, f"{base}/{f.name}?sig=s") for f in files], concurrency=3,
+                       on_progress=lambda done, total: progress.append((done, total)))
+    assert all(state.objects[f"/{f.name}"] == f.read_bytes() for f in files)
+    assert len(state.peers) <= 3  # 40 PUTs, at most one connection per concurrent upload
+    total = sum(f.stat().st_size for f in files)
+    assert progress[-1] == (total, total)
+
+
+async def test_connections_closed_by_the_server_are_replaced(
+    tmp_path: Path, store: tuple[Store, str]
+) -> None:
+    state, base = store
+    state.close_each = True
+    files = [tmp_path / f"f{i}.txt" for i in range(5)]
+    for f in files:
+        f.write_text(f.name)
+    await upload_files([_target(f, f"{base}/{f.name}") for f in files], concurrency=1, retries=0)
+    assert all(state.objects[f"/{f.name}"] == f.read_bytes() for f in files)
+    assert len(state.peers) == 5
+
+
+async def test_refused_streamed_upload_is_not_retried(tmp_path: Path, store: tuple[Store, str]) -> None:
+    state, base = store
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (transfer.SMALL_FILE_SIZE + 1))
+    state.refuse.add("/big")
+    with pytest.raises(TransferError, match=r"upload of big.bin failed: HTTP 403 from http://127.0.0.1:\d+/big$"):
+        await upload_files([_target(big, f"{base}/big?sig=TOPSECRET")])
+    assert len(state.requests) == 1
+
+
+async def test_uploads_go_through_a_configured_proxy(
+    tmp_path: Path, store: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, base = store
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", base)
+    monkeypatch.setenv("http_proxy", base)
+    file = tmp_path / "f.txt"
+    file.write_text("via proxy")
+    await upload_files([_target(file, "http://files.invalid/bucket/f.txt?sig=s")])
+    # The proxy (our store) got the absolute-form target only a proxy is sent.
+    assert state.objects["http://files.invalid/bucket/f.txt"] == b"via proxy"
 
 
 async def test_file_changed_since_hashing_is_refused(tmp_path: Path, store: tuple[Store, str]) -> None:

@@ -83,3 +83,15 @@ async def test_two_processes_share_the_cache(tmp_path: Path) -> None:
     hasher = FileHasher(cache)
     await hasher.hash_many([tmp_path / f"f{i}.txt" for i in range(40)])
     assert (hasher.stats.hits, hasher.stats.misses) == (40, 0)
+
+
+async def test_hash_many_reads_only_what_changed_and_keeps_the_order(tmp_path: Path) -> None:
+    files = [tmp_path / f"f{i}.txt" for i in range(6)]
+    for i, file in enumerate(files):
+        file.write_text(f"content {i}")
+    hasher = FileHasher(tmp_path / "cache.db")
+    await hasher.hash_many(files)
+    files[2].write_text("changed, and longer")
+    digests = await hasher.hash_many(files)
+    assert [d.sha256 for d in digests] == [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
+    assert (hasher.stats.misses, hasher.stats.hits) == (7, 5)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,35 @@ async def test_bad_desc_path_and_missing_file_are_named(tmp_path: Path) -> None:
         await prepare_files([PackItem(tmp_path / "up.txt", "../up.txt")], hasher=hasher, cache_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match=r"input gone\.txt"):
         await prepare_files([PackItem(tmp_path / "gone.txt", "gone.txt")], hasher=hasher, cache_dir=tmp_path)
+
+
+async def test_local_modules_are_zipped_even_as_a_single_file(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "m.py").write_text("x = 1\n")
+    (tmp_path / "data.txt").write_text("plain input\n")
+    items = [
+        PackItem(tmp_path / "data.txt", "data.txt"),
+        PackItem(tmp_path / "helper.py", "helper.py", var="_LOCAL_MODULE_0", role="local_module",
+                 archive_root=tmp_path),
+        PackItem(tmp_path / "pkg", "pkg", var="_LOCAL_MODULE_1", role="local_module", archive_root=tmp_path),
+    ]
+    data, helper, package = await prepare_files(items, hasher=FileHasher(tmp_path / "h.db"),
+                                                cache_dir=tmp_path / "zips")
+    assert (data.compression, data.local_path) == ("NONE", tmp_path / "data.txt")
+    assert (helper.compression, helper.role, helper.var) == ("ZIP", "local_module", "_LOCAL_MODULE_0")
+    with zipfile.ZipFile(helper.local_path) as archive:
+        assert archive.namelist() == ["helper.py"]
+    with zipfile.ZipFile(package.local_path) as archive:
+        assert archive.namelist() == ["pkg/__init__.py", "pkg/sub/m.py"]
+    assert package.sha256 == hashlib.sha256(package.local_path.read_bytes()).hexdigest()
+
+
+async def test_a_missing_local_module_is_named_as_such(tmp_path: Path) -> None:
+    item = PackItem(tmp_path / "gone.py", "gone.py", role="local_module", archive_root=tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"the local module gone\.py \("):
+        await prepare_files([item], hasher=FileHasher(tmp_path / "h.db"), cache_dir=tmp_path)
 
 
 def test_to_proto_file_carries_everything() -> None:

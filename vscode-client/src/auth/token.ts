@@ -67,7 +67,7 @@ export class TokenManager {
 
   private async sendToServer(token: string): Promise<void> {
     try {
-      await this.server.execute(ServerCommand.setToken, { token });
+      await this.server.executeSecret(ServerCommand.setToken, { token });
     } catch (error) {
       const failure = commandFailure(error);
       this.toolkit.appendLine(`Handing the token to the server failed: ${failure.message}`);

@@ -29,6 +29,8 @@ interface DapRequest {
 }
 
 const CANCEL_WAIT_MS = 60_000;
+/** After the job's final status, the run still downloads outputs and prints its last lines: wait for quiet. */
+const SETTLE_MS = 2_000;
 
 export class DatasphereDebugAdapter implements vscode.DebugAdapter {
   private readonly emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
@@ -39,6 +41,8 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
   private cancelRequested = false;
   private ended = false;
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private finalExitCode: number | undefined;
 
   constructor(private readonly services: AdapterServices) {}
 
@@ -139,17 +143,35 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
       this.bindJob(params.jobId);
     }
     this.output(`${params.line}\n`, params.level === "error" ? "stderr" : "console");
+    this.rearmSettle();
   }
 
   private onLog(params: LogParams): void {
     const category = params.stream === "stderr" ? "stderr" : params.stream === "system" ? "console" : "stdout";
     this.output(params.lines.map((line) => `${line}\n`).join(""), category);
+    this.rearmSettle();
   }
 
+  /** Ends the session once the job is final and its outputs are in (or the run has gone quiet). */
   private onJobChanged(job: Job): void {
-    if (isFinal(job.status)) {
-      this.finish(jobExitCode(job.status, job.exitCode));
+    if (!isFinal(job.status)) {
+      return;
     }
+    this.finalExitCode = jobExitCode(job.status, job.exitCode);
+    if (job.outputsDownloaded) {
+      this.finish(this.finalExitCode);
+    } else {
+      this.rearmSettle();
+    }
+  }
+
+  private rearmSettle(): void {
+    if (this.finalExitCode === undefined || this.ended) {
+      return;
+    }
+    clearTimeout(this.settleTimer);
+    const exitCode = this.finalExitCode;
+    this.settleTimer = setTimeout(() => this.finish(exitCode), SETTLE_MS);
   }
 
   private async cancelJob(): Promise<void> {
@@ -179,6 +201,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     }
     this.ended = true;
     clearTimeout(this.cancelTimer);
+    clearTimeout(this.settleTimer);
     this.subscription?.dispose();
     if (exitCode !== undefined) {
       this.event("exited", { exitCode });
@@ -209,6 +232,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
 
   dispose(): void {
     clearTimeout(this.cancelTimer);
+    clearTimeout(this.settleTimer);
     this.subscription?.dispose();
     this.emitter.dispose();
   }

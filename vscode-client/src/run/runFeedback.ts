@@ -30,6 +30,7 @@ function timestamp(): string {
 /** Program output → Invocation; the run's narrative and outcomes → Toolkit. */
 export class ChannelWriter {
   private readonly announced = new Set<string>();
+  private readonly reportedEnds = new Set<string>();
 
   constructor(private readonly channels: Channels) {}
 
@@ -48,11 +49,15 @@ export class ChannelWriter {
     this.channels.invocation.append(params.lines.map((line) => `${line}\n`).join(""));
   }
 
+  /** One closing line per job, once its exit code is known (the server's own console lines tell the rest). */
   jobChanged(job: Job): void {
-    if (isFinal(job.status)) {
-      const exit = job.exitCode === null ? "" : `, exit code ${job.exitCode}`;
-      this.channels.toolkit.appendLine(`${timestamp()} [${job.id}] job ${jobLabel(job)} finished: ${statusText(job.status)}${exit}`);
+    if (!isFinal(job.status) || job.exitCode === null || this.reportedEnds.has(job.id)) {
+      return;
     }
+    this.reportedEnds.add(job.id);
+    this.channels.toolkit.appendLine(
+      `${timestamp()} [${job.id}] job ${jobLabel(job)} finished: ${statusText(job.status)}, exit code ${job.exitCode}`,
+    );
   }
 }
 
@@ -67,6 +72,8 @@ interface OpenProgress {
 
 /** A bar that hears nothing for this long is closed (the stage ended without saying so). */
 const IDLE_CLOSE_MS = 60_000;
+/** A bar at 100% stays this long, so the user sees it complete. */
+const DONE_CLOSE_MS = 1_000;
 
 /**
  * One notification per run stage (analysis, packaging, upload, download), with percent when known. Stages of
@@ -94,7 +101,8 @@ export class ProgressNotifier implements vscode.Disposable {
       bar.shown = Math.max(bar.shown, percent);
     }
     clearTimeout(bar.idle);
-    bar.idle = setTimeout(() => this.closeWhere((_bar, barKey) => barKey === key), IDLE_CLOSE_MS);
+    const closeAfter = percent === 100 ? DONE_CLOSE_MS : IDLE_CLOSE_MS;
+    bar.idle = setTimeout(() => this.closeWhere((_bar, barKey) => barKey === key), closeAfter);
   }
 
   /** Closes the bars of a job that ended. */

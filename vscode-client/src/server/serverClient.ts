@@ -11,6 +11,7 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   State,
+  Trace,
   type CloseHandlerResult,
   type ErrorHandler,
   type ErrorHandlerResult,
@@ -104,6 +105,7 @@ export class DsjobsServer implements vscode.Disposable {
       this.toolkit.appendLine(`dsjobs_lsp is not importable in ${python}; the server is not running.`);
       return;
     }
+    await vscode.workspace.fs.createDirectory(this.context.globalStorageUri);
     const client = this.createClient(python);
     this.client = client;
     try {
@@ -189,6 +191,29 @@ export class DsjobsServer implements vscode.Disposable {
   async execute<T>(command: string, argument: object = {}): Promise<T> {
     const client = await this.readyClient();
     return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] })) as T;
+  }
+
+  /**
+   * Like `execute`, for commands whose argument holds a secret: JSON-RPC tracing is off while it is sent, so
+   * the token never reaches the DataSphere Jobs Toolkit Logs channel even when the user traces messages.
+   */
+  async executeSecret<T>(command: string, argument: object): Promise<T> {
+    const client = await this.readyClient();
+    await client.setTrace(Trace.Off);
+    try {
+      return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] })) as T;
+    } finally {
+      await client.setTrace(this.configuredTrace());
+    }
+  }
+
+  /** The trace level the client runs with (what vscode-languageclient derives from the log level and setting). */
+  private configuredTrace(): Trace {
+    if (this.log.logLevel !== vscode.LogLevel.Trace) {
+      return Trace.Off;
+    }
+    const trace = Trace.fromString(vscode.workspace.getConfiguration("datasphere").get<string>("trace.server", "messages"));
+    return trace === Trace.Off ? Trace.Messages : trace;
   }
 
   /** Sends the current settings (`workspace/didChangeConfiguration`). */

@@ -6,12 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
-import { CLIENT_DIR, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
+import { CLIENT_DIR, languageServerPids, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
 import {
   clickMenuEntry,
   closeAllEditors,
@@ -41,6 +42,12 @@ for step in range(600):
     print("long job step", step, flush=True)
     time.sleep(1)
 `;
+
+/** Every log file code-server and the extension host wrote, concatenated. */
+function readLogFiles(folder: string): string {
+  const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
+}
 
 /** Where each step's last screen is kept for diagnosis (outside the repo). */
 function harnessShotDir(): string {
@@ -106,6 +113,7 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await fillTextarea(form, "inputs", "missing.csv");
     const inputsError = form.locator("#inputs-error");
     await waitUntil("the server's error beside Inputs", () => inputsError.innerText(), (t) => t.includes("missing.csv"), 20_000);
+    await screenshot(page, "form-field-error");
     await fillTextarea(form, "inputs", "data.txt");
     await waitUntil("the Inputs error to clear", () => inputsError.innerText(), (t) => t.trim() === "", 20_000);
     await fillTextarea(form, "outputs", "result.txt");
@@ -120,6 +128,9 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     assert.match(launch, /"type": "datasphere"/);
     assert.match(launch, /result\.txt/);
     await form.locator("#invoke").click();
+    // The console list renders only the rows in view: give it the whole window while the run is checked.
+    await debugConsoleText(page);
+    await runCommand(page, "View: Toggle Maximized Panel");
 
     const console = await waitUntil(
       "the job's console sequence in the Debug Console",
@@ -136,7 +147,31 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
       (visible) => !visible,
       120_000,
     );
+    assert.match(await debugConsoleText(page), /files are downloaded/, "the session ends after the outputs are in");
     await screenshot(page, "debug-console");
+    await runCommand(page, "View: Toggle Maximized Panel");
+  });
+
+  it("exports the form as config.yaml and loads it back", async () => {
+    const form = webview(page);
+    const target = join(harness.workspace, "config.yaml");
+    await form.locator("#export").click();
+    const input = page.locator(".quick-input-widget input.input");
+    await input.waitFor();
+    await input.fill(target);
+    await input.press("Enter");
+    await waitUntil("Export to report the file", () => form.locator("#status").innerText(), (t) => t.includes("config.yaml"), 20_000);
+    const yaml = readFileSync(target, "utf8");
+    assert.match(yaml, /cmd:.*hello\.py/);
+    assert.match(yaml, /result\.txt/);
+
+    await form.locator("#load").click();
+    await input.waitFor();
+    await input.fill(target);
+    await input.press("Enter");
+    await waitUntil("the form to show the loaded file", () => form.locator("#source").innerText(), (t) => t.includes("config.yaml"), 20_000);
+    const outputs = await form.locator("#outputs").evaluate((el) => (el as HTMLElement & { value: string }).value);
+    assert.match(outputs, /result\.txt/);
   });
 
   it("shows the program's output in the Invocation channel and downloads the outputs", async () => {
@@ -163,6 +198,22 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await screenshot(page, "history");
   });
 
+  it("copies the job ID and attaches to the finished job from the history panel", async () => {
+    const row = historyRow(page, "hello-e2e");
+    await row.click({ button: "right" });
+    await clickMenuEntry(page, "Copy job ID");
+    const copied = await waitUntil(
+      "the job ID on the clipboard",
+      () => page.evaluate(() => navigator.clipboard.readText()),
+      (text) => /^[0-9a-z]{20}$/.test(text),
+      10_000,
+    );
+    await row.click({ button: "right" });
+    await clickMenuEntry(page, "Attach");
+    await waitUntil("the attach session", () => debugConsoleText(page), (t) => t.includes(`attaching to job ${copied}`), 30_000);
+    await waitUntil("the attach session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
+  });
+
   it("cancels a long job from the history panel", async () => {
     await closeAllEditors(page);
     const form = await openForm(page, "long.py");
@@ -171,14 +222,32 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await form.locator("#invoke").click();
     await openDatasphereContainer(page);
     const row = historyRow(page, "long-e2e");
-    await row.waitFor({ timeout: 60_000 });
+    await waitUntil("the long job in Launch History", () => row.count(), (n) => n > 0, 90_000);
     await waitUntil("the long job to execute", () => debugConsoleText(page), (t) => t.includes("long job step 1"), 120_000);
     assert.ok(await row.locator(".codicon-loading").count(), "a running job has a spinning icon");
+    assert.ok(await page.locator(".statusbar-item", { hasText: "DataSphere job long-e2e" }).count(), "the status bar shows the running job");
     await screenshot(page, "history-running");
     await row.click({ button: "right" });
     await clickMenuEntry(page, "Cancel");
     await waitUntil("the row to say Cancelled", () => row.innerText(), (t) => t.includes("Cancelled"), 60_000);
     await waitUntil("the debug session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
+  });
+
+  it("restarts the language server after it crashes, history intact", async () => {
+    const [before] = languageServerPids(harness.stateDir);
+    assert.ok(before, "the language server runs");
+    process.kill(before, "SIGKILL");
+    const after = await waitUntil(
+      "a new language server",
+      () => Promise.resolve(languageServerPids(harness.stateDir)),
+      (pids) => pids.length === 1 && pids[0] !== before,
+      60_000,
+    );
+    assert.notEqual(after[0], before);
+    await page.locator(".statusbar-item", { hasText: "DataSphere" }).locator(".codicon-cloud").first().waitFor({ timeout: 30_000 });
+    await openDatasphereContainer(page);
+    await page.locator('.pane-header:has-text("Launch History") .action-label[aria-label^="Refresh"]').click();
+    await waitUntil("the history after the restart", () => historyRow(page, "hello-e2e").innerText(), (t) => t.includes("Succeeded"), 30_000);
   });
 
   it("sets and removes the OAuth token", async () => {
@@ -196,7 +265,28 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await page.locator(".notifications-toasts", { hasText: "OAuth token saved" }).waitFor({ timeout: 15_000 });
     await runCommand(page, "DataSphere Jobs: Remove OAuth token");
     await page.locator(".notifications-toasts", { hasText: "OAuth token removed" }).waitFor({ timeout: 15_000 });
-    const logs = await outputChannelText(page, "DataSphere Jobs Toolkit Logs");
-    assert.doesNotMatch(logs, /y0_e2eTestToken0123456789/, "the token never reaches a log");
+    const logs = readLogFiles(join(harness.userData, "logs"));
+    assert.match(logs, /dsjobs\.removeToken/, "JSON-RPC messages are traced in this test");
+    assert.doesNotMatch(logs, /y0_e2eTestToken0123456789/, "the token never reaches a log, even when traced");
+  });
+
+  it("offers to install dsjobs_lsp into an interpreter that lacks it", async () => {
+    const bare = join(harness.userData, "..", "bare-venv");
+    execFileSync("python3", ["-m", "venv", "--without-pip", bare]);
+    const settingsFile = join(harness.userData, "User", "settings.json");
+    const settings = JSON.parse(readFileSync(settingsFile, "utf8")) as Record<string, unknown>;
+    const edited = JSON.stringify({ ...settings, "datasphere.pythonPath": join(bare, "bin", "python") }, null, 2);
+    // As a user would: edit settings.json in the editor and save.
+    await runCommand(page, "Preferences: Open User Settings (JSON)");
+    await page.locator(".editor-instance .monaco-editor textarea").first().waitFor();
+    await page.evaluate((text) => navigator.clipboard.writeText(text), edited);
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Control+V");
+    await page.keyboard.press("Control+S");
+    const offer = page.locator(".notifications-toasts .notification-list-item", { hasText: "is not installed in" });
+    await offer.waitFor({ timeout: 60_000 });
+    assert.match(await offer.innerText(), /bare-venv/);
+    assert.ok(await offer.locator(".monaco-button", { hasText: "Install" }).count(), "the offer has an Install button");
+    await screenshot(page, "install-offer");
   });
 });

@@ -5,7 +5,7 @@
  */
 
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -28,6 +28,8 @@ export interface Harness {
   workspace: string;
   dataDir: string;
   stateDir: string;
+  /** code-server's user data folder (its logs/ hold every output channel's log file). */
+  userData: string;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -118,6 +120,26 @@ async function stopProcessGroup(server: ChildProcess): Promise<void> {
   }
 }
 
+/** Pids of the language servers this harness's VS Code started (matched by their DSJOBS_STATE_DIR). */
+export function languageServerPids(stateDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (cmdline.includes("dsjobs_lsp") && environ.includes(`DSJOBS_STATE_DIR=${stateDir}`)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
 export interface StartOptions {
   vsix: string;
   /** Files of the workspace folder, relative path → content. */
@@ -145,6 +167,7 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
     "telemetry.telemetryLevel": "off",
     "window.commandCenter": false,
     "workbench.colorTheme": "Default Dark Modern",
+    "datasphere.trace.server": "verbose",
     "workbench.secondarySideBar.defaultVisibility": "hidden",
     "debug.internalConsoleOptions": "openOnSessionStart",
   });
@@ -153,6 +176,8 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
     DSJOBS_STATE_DIR: stateDir,
     DSJOBS_LOCAL_OFFLINE: "1",
     DSJOBS_BACKEND: "local",
+    // Keeps code-server's and dsjobs' user config files inside the test folder.
+    XDG_CONFIG_HOME: join(base, "config"),
   });
   await installExtension(options.vsix, userData, extensions, env);
   const port = await freePort();
@@ -169,6 +194,9 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
       "--disable-telemetry",
       "--disable-update-check",
       "--disable-workspace-trust",
+      // Trace level: the language client then traces every JSON-RPC message (the token test needs that).
+      "--log",
+      "trace",
       "--user-data-dir",
       userData,
       "--extensions-dir",
@@ -207,9 +235,14 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${port}` });
     const page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) {
+        logs.push(`[browser] ${message.text()}\n`);
+      }
+    });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
-    return { page, workspace, dataDir, stateDir, logs, stop };
+    return { page, workspace, dataDir, stateDir, userData, logs, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -32,8 +32,12 @@ export async function clickMenuEntry(page: Page, entry: string): Promise<void> {
   // The workbench ignores a click that lands right after the menu opened.
   await page.waitForTimeout(400);
   await item.click();
-  if (await item.isVisible()) {
-    await item.press("Enter").catch(() => undefined);
+  const closed = await item
+    .waitFor({ state: "hidden", timeout: 2000 })
+    .then(() => true)
+    .catch(() => false);
+  if (!closed) {
+    await item.press("Enter", { timeout: 2000 }).catch(() => undefined);
   }
 }
 
@@ -86,6 +90,9 @@ export async function waitUntil<T>(what: string, read: () => Promise<T>, ok: (va
     }
     await new Promise((r) => setTimeout(r, 500));
     last = await read();
+  }
+  if (process.env.DSJOBS_E2E_DEBUG) {
+    console.log(`[e2e] ${what}: ${timeoutMs - (deadline - Date.now())} ms`);
   }
   return last;
 }

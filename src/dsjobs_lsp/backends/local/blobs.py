@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 URL_TTL_SECONDS = 6 * 3600
 HASH_CHUNK = 1 << 20
+_FANOUT = [f"{i:02x}" for i in range(256)]
 
 
 class SignatureError(PermissionError):
@@ -70,6 +71,11 @@ class BlobStore:
         self._incoming = root / ".incoming"
         self._incoming.mkdir(parents=True, exist_ok=True)
         self._scratch_numbers = itertools.count()
+        if not (root / _FANOUT[-1]).is_dir():
+            # A new store gets all 256 ``ab/`` folders at once: a mkdir costs about as much as storing a
+            # 64 KiB file, and nearly every one of a first upload's files would otherwise make its own.
+            for name in _FANOUT:
+                (root / name).mkdir(exist_ok=True)
 
     def path(self, sha256: str) -> Path:
         """Where the file with this digest lives (whether or not it exists)."""
@@ -88,7 +94,7 @@ class BlobStore:
         target = self.path(sha256)
         try:
             os.replace(scratch, target)
-        except FileNotFoundError:  # the first file of its ``ab/`` folder: make the folder once, not per file
+        except FileNotFoundError:  # its ``ab/`` folder was removed since the store was created
             if not scratch.exists():
                 raise
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
 """The HTTP side of the local backend: presigned PUT/GET of stored files and the read-only job page.
 
-Built on h11 over asyncio streams. Bodies are streamed in both directions (never a whole file in memory);
-uploads are hashed while they arrive and refused unless the bytes match the sha256 in the URL.
+Built on h11 over asyncio streams, with keep-alive. An upload of up to ``WHOLE_BODY_MAX_SIZE`` bytes is taken
+whole and verified, written and committed in one thread hop (a many-file upload is mostly such requests);
+a bigger or unsized one is streamed to a scratch file, hashed as it arrives, one batch written while the next
+comes in. Either way nothing is stored unless the bytes match the sha256 in the URL. Downloads are streamed.
 """
 
 from __future__ import annotations
@@ -118,8 +120,10 @@ class HttpStore:
         *,
         host: str = "127.0.0.1",
         on_stored: Callable[[str, int], object] | None = None,
+        public_base_url: str | None = None,
     ) -> None:
         self._store = store
+        self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self._key = signer_key
         self._host = host
         self._on_stored = on_stored
@@ -130,8 +134,9 @@ class HttpStore:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://{self._host}:{self.port}"
+        """Where clients reach this store: ``public_base_url`` if given (e.g. a proxy in front of it), else
+        ``http://127.0.0.1:<port>``."""
+        return self._public_base_url or f"http://{self._host}:{self.port}"
 
     @property
     def signer(self) -> UrlSigner:

@@ -34,7 +34,11 @@ PAGE_LINES = 100
 
 
 class LocalServer:
-    """The local backend: start it, hand ``endpoints`` and ``token`` to a client, stop it."""
+    """The local backend: start it, hand ``endpoints`` and ``token`` to a client, stop it.
+
+    ``public_http_url`` is the base clients are given for the file store (presigned URLs, job links) when
+    something stands between them and it, e.g. a proxy; by default it is ``http://<host>:<http_port>``.
+    """
 
     def __init__(
         self,
@@ -43,6 +47,7 @@ class LocalServer:
         port: int = 0,
         *,
         http_port: int = 0,
+        public_http_url: str | None = None,
         offline: bool | None = None,
         sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
     ) -> None:
@@ -50,6 +55,7 @@ class LocalServer:
         self.host = host
         self._port = port
         self._http_port = http_port
+        self._public_http_url = public_http_url
         self._offline = offline if offline is not None else os.environ.get(OFFLINE_ENV, "") not in ("", "0")
         self._sweep_seconds = sweep_seconds
         self._grpc: grpc.aio.Server | None = None
@@ -94,6 +100,7 @@ class LocalServer:
             key.encode(),
             host=self.host,
             on_stored=lambda sha, size: state.record_blob(sha, size, time.time()),
+            public_base_url=self._public_http_url,
         )
         await self._http.start(self._http_port)
         http = self._http

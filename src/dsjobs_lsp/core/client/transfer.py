@@ -1,6 +1,9 @@
-"""File transfers against presigned URLs with httpx: concurrent, retried, with byte progress.
+"""File transfers against presigned URLs: concurrent, retried, with byte progress.
 
-Downloads never write outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
+Uploads go over a few keep-alive HTTP/1.1 connections (h11 on asyncio streams): a file up to 1 MiB is read
+in one thread hop and sent in one write, a bigger one with ``loop.sendfile``; biggest files start first.
+When the environment sets a proxy for them, httpx sends them instead. Downloads use httpx and never write
+outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 import os
-import socket
+import ssl
 import urllib.request
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,7 +31,7 @@ from dsjobs_lsp.core.packaging.limits import humanize_bytes_size
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
-SMALL_FILE_SIZE = 4 << 20
+SMALL_FILE_SIZE = 1 << 20
 DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
@@ -78,13 +81,11 @@ def safe_url(url: str) -> str:
 def _check_status(status: int, url: str, what: str) -> None:
     if status >= 500 or status in (408, 429):
         raise _RetryableError(f"HTTP {status}")
-    if status >= 400 or status < 200:
+    if not 200 <= status < 300:  # uploads follow no redirects: a presigned URL is the object itself
         raise TransferError(f"{what} failed: HTTP {status} from {safe_url(url)}")
 
 
-_RETRYABLE = (
-    _RetryableError, httpx.TransportError, ConnectionError, TimeoutError, socket.gaierror, h11.ProtocolError
-)
+_RETRYABLE = (_RetryableError, httpx.TransportError, ConnectionError, TimeoutError, h11.ProtocolError)
 
 
 async def _retrying(attempt: Callable[[], Awaitable[T]], *, what: str, retries: int) -> T:
@@ -121,17 +122,25 @@ def _client() -> httpx.AsyncClient:
     return httpx.AsyncClient(http1=True, http2=False, timeout=TRANSFER_TIMEOUT, follow_redirects=True)
 
 
-Body = bytes | Callable[[], AsyncIterator[bytes]]
-"""A request body: the bytes of a small file, or a factory of a big file's chunks (one per attempt)."""
-PutSender = Callable[[str, Body, int], Awaitable[int]]
+@dataclass(frozen=True)
+class _FileBody:
+    """A big file sent from disk in ``CHUNK_SIZE`` slices; ``on_sent`` hears of every slice sent."""
+
+    path: Path
+    on_sent: Callable[[int], None]
+
+
+_Body = bytes | _FileBody
+"""A request body: the bytes of a small file, or a big file to stream."""
+_PutSender = Callable[[str, _Body, int], Awaitable[int]]
 """Sends a PUT of ``size`` bytes to a URL and returns the HTTP status."""
 
 
 class _PutConnection:
     """One keep-alive HTTP/1.1 connection (h11 over asyncio streams) sending PUTs to one origin.
 
-    httpx costs about 1.5 ms of CPU per request; a many-file upload is a stream of small PUTs to one host, so
-    this connection (about 0.3 ms per request) carries them when no proxy is configured.
+    httpx costs over 1 ms of CPU per request (measured: 300 PUTs of 64 KiB, 0.40 s against 0.11 s here); a
+    many-file upload is a stream of small PUTs to one host, so this carries them when no proxy is configured.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
@@ -145,8 +154,13 @@ class _PutConnection:
         """Connect (TLS for https) within the connect timeout."""
         scheme, host, port = origin
         context = httpx.create_ssl_context() if scheme == "https" else None
-        async with asyncio.timeout(TRANSFER_TIMEOUT.connect):
-            reader, writer = await asyncio.open_connection(host, port, ssl=context, limit=CHUNK_SIZE)
+        try:
+            async with asyncio.timeout(TRANSFER_TIMEOUT.connect):
+                reader, writer = await asyncio.open_connection(host, port, ssl=context, limit=CHUNK_SIZE)
+        except ssl.SSLError as error:
+            raise TransferError(f"cannot connect to {host}:{port} securely: {error}") from None
+        except OSError as error:  # name resolution, unreachable host...: worth another attempt
+            raise ConnectionError(f"cannot connect to {host}:{port}: {error}") from None
         netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
         return cls(reader, writer, netloc)
 
@@ -155,21 +169,17 @@ class _PutConnection:
         """Whether another request may follow on this connection."""
         return self._h11.our_state is h11.IDLE and not self._writer.is_closing()
 
-    async def put(self, target: str, body: Body, size: int) -> int:
-        """Send one PUT and return its status; a response that comes early (an error) wins over the body."""
+    async def put(self, target: str, body: _Body, size: int) -> int:
+        """Send one PUT and return its status."""
         headers = [("Host", self._host), ("Content-Length", str(size))]
-        self._send(h11.Request(method="PUT", target=target, headers=headers))
-        try:
-            if isinstance(body, bytes):
-                self._send(h11.Data(data=body))
-            else:
-                async for chunk in body():
-                    self._send(h11.Data(data=chunk))
-                    await self._drain()
-            self._send(h11.EndOfMessage())
-            await self._drain()
-        except ConnectionError:
-            return await self._response()  # the server answered before taking the whole body
+        head = self._h11.send(h11.Request(method="PUT", target=target, headers=headers)) or b""
+        if isinstance(body, bytes):  # one write, so usually one segment and one wake-up of the server
+            self._writer.write(head + (self._h11.send(h11.Data(data=body)) or b""))
+        else:
+            self._writer.write(head)
+            await self._send_file(body, size)
+        self._send(h11.EndOfMessage())
+        await self._drain()
         return await self._response()
 
     def close(self) -> None:
@@ -178,6 +188,22 @@ class _PutConnection:
 
     def _send(self, event: h11.Event) -> None:
         self._writer.write(self._h11.send(event) or b"")
+
+    async def _send_file(self, body: _FileBody, size: int) -> None:
+        """Slices of the file from the page cache to the socket (``loop.sendfile``: zero-copy on plain TCP,
+        read in a worker thread under TLS); h11 only counts them, as its data pass-through allows."""
+        loop = asyncio.get_running_loop()
+        stream: BinaryIO = await asyncio.to_thread(body.path.open, "rb")
+        try:
+            for offset in range(0, size, CHUNK_SIZE):
+                count = min(CHUNK_SIZE, size - offset)
+                self._h11.send_with_data_passthrough(h11.Data(data=_Length(count)))  # type: ignore[arg-type]
+                async with asyncio.timeout(TRANSFER_TIMEOUT.write):
+                    if await loop.sendfile(self._writer.transport, stream, offset, count) != count:
+                        raise ConnectionError(f"{body.path} ended before its {size} bytes were sent")
+                body.on_sent(count)
+        finally:
+            await asyncio.to_thread(stream.close)
 
     async def _drain(self) -> None:
         async with asyncio.timeout(TRANSFER_TIMEOUT.write):
@@ -200,6 +226,16 @@ class _PutConnection:
                 raise ConnectionError("the server closed the connection")
 
 
+class _Length:
+    """What h11 needs of a body slice it passes through untouched: its length."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+
 _Origin = tuple[str, str, int]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -210,7 +246,7 @@ class _PutPool:
     def __init__(self) -> None:
         self._idle: dict[_Origin, list[_PutConnection]] = {}
 
-    async def put(self, url: str, body: Body, size: int) -> int:
+    async def put(self, url: str, body: _Body, size: int) -> int:
         """PUT through an idle connection to the URL's origin (or a new one); a failed one is dropped."""
         parts = urlsplit(url)
         if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
@@ -256,18 +292,17 @@ def _read_whole(path: Path, size: int) -> bytes | None:
     return data if len(data) == size else None
 
 
-async def _file_chunks(path: Path, counter: list[int], progress: _Progress) -> AsyncIterator[bytes]:
-    stream: BinaryIO = await asyncio.to_thread(path.open, "rb")
+async def _file_chunks(body: _FileBody) -> AsyncIterator[bytes]:
+    stream: BinaryIO = await asyncio.to_thread(body.path.open, "rb")
     try:
         while chunk := await asyncio.to_thread(stream.read, CHUNK_SIZE):
-            counter[0] += len(chunk)
-            progress.add(len(chunk))
+            body.on_sent(len(chunk))
             yield chunk
     finally:
         await asyncio.to_thread(stream.close)
 
 
-async def _upload_one(send: PutSender, target: UploadTarget, progress: _Progress, retries: int) -> None:
+async def _upload_one(send: _PutSender, target: UploadTarget, progress: _Progress, retries: int) -> None:
     what = f"upload of {target.display_path}"
     changed = f"{what}: the file changed since it was hashed"
     whole: bytes | None = None
@@ -282,14 +317,17 @@ async def _upload_one(send: PutSender, target: UploadTarget, progress: _Progress
 
     async def attempt() -> None:
         sent = [0]
+
+        def on_sent(count: int) -> None:
+            sent[0] += count
+            progress.add(count)
+
         try:
             if whole is not None:
                 status = await send(target.url, whole, target.size)
-                sent[0] = target.size
-                progress.add(target.size)
+                on_sent(target.size)
             else:
-                status = await send(target.url, lambda: _file_chunks(target.local_path, sent, progress),
-                                    target.size)
+                status = await send(target.url, _FileBody(target.local_path, on_sent), target.size)
             _check_status(status, target.url, what)
         except BaseException:
             progress.add(-sent[0])
@@ -318,16 +356,16 @@ async def upload_files(
 
 
 async def _upload_all(
-    targets: list[UploadTarget], send: PutSender, progress: _Progress, concurrency: int, retries: int
+    targets: list[UploadTarget], send: _PutSender, progress: _Progress, concurrency: int, retries: int
 ) -> None:
     # Biggest first: a large file then streams while the small ones go by on the other connections.
     ordered = sorted(targets, key=lambda t: t.size, reverse=True)
     await _run_all([_bind_upload(send, t, progress, retries) for t in ordered], concurrency)
 
 
-def _httpx_sender(client: httpx.AsyncClient) -> PutSender:
-    async def send(url: str, body: Body, size: int) -> int:
-        content = body if isinstance(body, bytes) else body()
+def _httpx_sender(client: httpx.AsyncClient) -> _PutSender:
+    async def send(url: str, body: _Body, size: int) -> int:
+        content = body if isinstance(body, bytes) else _file_chunks(body)
         response = await client.put(url, content=content, headers={"Content-Length": str(size)})
         return response.status_code
 
@@ -335,7 +373,7 @@ def _httpx_sender(client: httpx.AsyncClient) -> PutSender:
 
 
 def _bind_upload(
-    send: PutSender, target: UploadTarget, progress: _Progress, retries: int
+    send: _PutSender, target: UploadTarget, progress: _Progress, retries: int
 ) -> Callable[[], Awaitable[None]]:
     return lambda: _upload_one(send, target, progress, retries)
 

@@ -17,14 +17,7 @@ from dsjobs_lsp.core.config import (
 from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, Progress
 from dsjobs_lsp.core.jobs.params import LOCAL_MODULE_PREFIX, build_job_parameters
 from dsjobs_lsp.core.jobs.request import RunRequest
-from dsjobs_lsp.core.packaging import (
-    FileHasher,
-    PackItem,
-    PreparedFile,
-    check_limits,
-    prepare_files,
-    zip_path,
-)
+from dsjobs_lsp.core.packaging import FileHasher, PackItem, PreparedFile, check_limits, prepare_files
 from dsjobs_lsp.core.pyenv import LocalModule, PythonEnvAnalysis, PythonSettings, analyze_python_env
 
 
@@ -79,17 +72,26 @@ async def prepare_job(
     config = resolved.config
     analysis = await _analyse(request, config, sink) if config.env.python is not None else None
     sink(Progress(stage="packaging", message="preparing files"))
-    inputs = await _prepare_inputs(_input_items(request.working_dir, config), hasher, cache_dir, sink)
-    modules = await _prepare_local_modules(analysis.local_modules if analysis else [], hasher, cache_dir)
+    inputs = _input_items(request.working_dir, config)
+    modules = _local_module_items(analysis.local_modules if analysis else [])
+    prepared = await prepare_files(
+        [*inputs, *modules],
+        hasher=hasher,
+        cache_dir=cache_dir,
+        on_progress=lambda done, total: sink(Progress(stage="packaging", done=done, total=total)),
+    )
+    inputs_prepared, modules_prepared = prepared[: len(inputs)], prepared[len(inputs) :]
     sink(Progress(stage="packaging", finished=True))
     check_limits(
-        [*inputs, *modules],
+        prepared,
         outputs=len(config.outputs),
         s3_mounts=len(config.s3_mounts),
         datasets=len(config.datasets),
     )
-    params = build_job_parameters(config, inputs=inputs, local_modules=modules, python=analysis)
-    return PreparedJob(resolved, analysis, [*inputs, *modules], params)
+    params = build_job_parameters(
+        config, inputs=inputs_prepared, local_modules=modules_prepared, python=analysis
+    )
+    return PreparedJob(resolved, analysis, prepared, params)
 
 
 async def _analyse(request: RunRequest, config: JobConfig, sink: EventSink) -> PythonEnvAnalysis:
@@ -108,32 +110,6 @@ async def _analyse(request: RunRequest, config: JobConfig, sink: EventSink) -> P
     return analysis
 
 
-async def _prepare_inputs(
-    items: list[PackItem], hasher: FileHasher, cache_dir: Path, sink: EventSink
-) -> list[PreparedFile]:
-    """Plain files hashed straight through the hasher (one stat pass for all, no per-item thread hops: a
-    re-run of an unchanged project is then a few ms); folders and anything else go through `prepare_files`."""
-    is_file = await asyncio.to_thread(lambda: [item.local_path.is_file() for item in items])
-    plain = [item for item, flag in zip(items, is_file, strict=True) if flag]
-    digests = await hasher.hash_many([item.local_path for item in plain])
-    ready = {
-        id(item): PreparedFile(item.desc_path, item.var, item.local_path, d.sha256, d.size, "NONE", item.role)
-        for item, d in zip(plain, digests, strict=True)
-    }
-    sink(Progress(stage="packaging", done=len(ready), total=len(items)))
-    others = [item for item in items if id(item) not in ready]
-    prepared = await prepare_files(
-        others,
-        hasher=hasher,
-        cache_dir=cache_dir,
-        on_progress=lambda done, _total: sink(
-            Progress(stage="packaging", done=len(ready) + done, total=len(items))
-        ),
-    )
-    ready.update({id(item): file for item, file in zip(others, prepared, strict=True)})
-    return [ready[id(item)] for item in items]
-
-
 def _input_items(working_dir: Path, config: JobConfig) -> list[PackItem]:
     items = []
     for item in config.upload_inputs():
@@ -148,23 +124,16 @@ def _desc_path(path: str) -> str:
     return str(PurePosixPath(path.replace("\\", "/")))
 
 
-async def _prepare_local_modules(
-    modules: list[LocalModule], hasher: FileHasher, cache_dir: Path
-) -> list[PreparedFile]:
-    """Each local module as a ZIP (files too, as the reference ships them) with var `_LOCAL_MODULE_<i>`."""
-
-    async def one(index: int, module: LocalModule) -> PreparedFile:
-        archive = await zip_path(module.path, cache_dir=cache_dir, root=module.archive_root)
-        digest = await hasher.hash(archive)
-        name = module.path.relative_to(module.archive_root).as_posix()
-        return PreparedFile(
-            desc_path=name,
+def _local_module_items(modules: list[LocalModule]) -> list[PackItem]:
+    """Each local module, shipped as a ZIP named by its path under its archive root, with var
+    `_LOCAL_MODULE_<i>`."""
+    return [
+        PackItem(
+            local_path=module.path,
+            desc_path=module.path.relative_to(module.archive_root).as_posix(),
             var=f"{LOCAL_MODULE_PREFIX}_{index}",
-            local_path=archive,
-            sha256=digest.sha256,
-            size=digest.size,
-            compression="ZIP",
             role="local_module",
+            archive_root=module.archive_root,
         )
-
-    return list(await asyncio.gather(*(one(i, m) for i, m in enumerate(modules))))
+        for index, module in enumerate(modules)
+    ]

@@ -73,11 +73,31 @@ class FileHasher:
     async def hash(self, path: Path) -> FileDigest:
         """The digest of ``path``'s contents, from the cache when the file is unchanged."""
         async with self._limit:
-            return await asyncio.to_thread(self._hash_blocking, path)
+            return await asyncio.to_thread(self.hash_blocking, path)
 
     async def hash_many(self, paths: list[Path]) -> list[FileDigest]:
-        """Digests of several files, computed concurrently, in the order given."""
-        return list(await asyncio.gather(*(self.hash(p) for p in paths)))
+        """Digests of several files in the order given: every cache lookup in one thread hop, then the files
+        that changed read concurrently (so an unchanged project costs one hop, not one per file)."""
+        cached = await asyncio.to_thread(self._lookup_many, paths)
+        missing = [i for i, digest in enumerate(cached) if digest is None]
+        read = await asyncio.gather(*(self.hash(paths[i]) for i in missing))
+        for index, digest in zip(missing, read, strict=True):
+            cached[index] = digest
+        return [digest for digest in cached if digest is not None]
+
+    def hash_blocking(self, path: Path) -> FileDigest:
+        """``hash`` for callers already on a worker thread."""
+        key = self._key(path)
+        cached = self._lookup(key)
+        if cached is not None:
+            self.stats.hits += 1
+            return FileDigest(cached, key[1])
+        digest = sha256_of_file(Path(key[0]))
+        self.stats.misses += 1
+        self.stats.bytes_read += digest.size
+        if digest.size == key[1]:  # not modified while we read it
+            self._store(key, digest.sha256)
+        return digest
 
     def close(self) -> None:
         """Close the cache database (it reopens on the next use)."""
@@ -86,20 +106,20 @@ class FileHasher:
                 self._db.close()
                 self._db = None
 
-    def _hash_blocking(self, path: Path) -> FileDigest:
+    @staticmethod
+    def _key(path: Path) -> tuple[str, int, int]:
         absolute = os.path.abspath(path)
         stat = os.stat(absolute)
-        key = (absolute, stat.st_size, stat.st_mtime_ns)
-        cached = self._lookup(key)
-        if cached is not None:
-            self.stats.hits += 1
-            return FileDigest(cached, stat.st_size)
-        digest = sha256_of_file(Path(absolute))
-        self.stats.misses += 1
-        self.stats.bytes_read += digest.size
-        if digest.size == stat.st_size:  # not modified while we read it
-            self._store(key, digest.sha256)
-        return digest
+        return absolute, stat.st_size, stat.st_mtime_ns
+
+    def _lookup_many(self, paths: list[Path]) -> list[FileDigest | None]:
+        found: list[FileDigest | None] = []
+        for path in paths:
+            key = self._key(path)
+            cached = self._lookup(key)
+            found.append(None if cached is None else FileDigest(cached, key[1]))
+        self.stats.hits += sum(1 for digest in found if digest is not None)
+        return found
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:

@@ -14,8 +14,9 @@ Compression = Literal["NONE", "ZIP"]
 class PackItem:
     """A file or folder to ship.
 
-    ``desc_path`` is the POSIX path the job sees (relative to its working directory); folders are zipped with
-    entries relative to ``archive_root`` (default: the folder's parent, as the reference CLI does).
+    ``desc_path`` is the POSIX path the job sees (relative to its working directory). Folders, and local
+    modules even when they are a single file (as the reference CLI ships them), are zipped with entries
+    relative to ``archive_root`` (default: the item's parent, as the reference CLI does).
     """
 
     local_path: Path

@@ -1,19 +1,35 @@
-"""Turn the files and folders of a job into uploadable files: zip folders, hash everything."""
+"""Turn the files and folders of a job into uploadable files: zip what must be zipped, hash everything.
+
+Folders and local modules (a single-file module too, as the reference CLI ships them) become deterministic
+ZIP archives; plain input files are uploaded as they are. Thread hops are batched: one to look at every
+item, one for every cached digest, then one per file that must actually be zipped or read.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
-from dsjobs_lsp.core.packaging.hashing import FileHasher
-from dsjobs_lsp.core.packaging.models import PackItem, PreparedFile
-from dsjobs_lsp.core.packaging.zipping import zip_path
+from dsjobs_lsp.core.packaging.hashing import FileDigest, FileHasher
+from dsjobs_lsp.core.packaging.models import Compression, PackItem, PreparedFile
+from dsjobs_lsp.core.packaging.zipping import zip_path_blocking
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (items done, items in all)."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The items shipped as they are and those shipped as a ZIP, by their index in the request."""
+
+    plain: list[int]
+    zipped: list[int]
 
 
 def _check_desc_path(item: PackItem) -> None:
@@ -25,35 +41,64 @@ def _check_desc_path(item: PackItem) -> None:
         )
 
 
-async def _prepare_one(item: PackItem, hasher: FileHasher, cache_dir: Path) -> PreparedFile:
-    _check_desc_path(item)
-    local = item.local_path
-    if await asyncio.to_thread(local.is_dir):
-        archive = await zip_path(local, cache_dir=cache_dir, root=item.archive_root)
-        digest = await hasher.hash(archive)
-        return PreparedFile(item.desc_path, item.var, archive, digest.sha256, digest.size, "ZIP", item.role)
-    if not await asyncio.to_thread(local.is_file):
-        what = item.role.replace("_", " ")
-        raise FileNotFoundError(f"the {what} {item.desc_path} ({local}) does not exist")
-    digest = await hasher.hash(local)
-    return PreparedFile(item.desc_path, item.var, local, digest.sha256, digest.size, "NONE", item.role)
+def _plan(items: list[PackItem]) -> _Plan:
+    """Check every item and sort it into plain or zipped (blocking: one stat per item)."""
+    plan = _Plan([], [])
+    for index, item in enumerate(items):
+        _check_desc_path(item)
+        try:
+            mode = os.stat(item.local_path).st_mode
+        except FileNotFoundError:
+            mode = 0
+        if stat.S_ISDIR(mode) or (stat.S_ISREG(mode) and item.role == "local_module"):
+            plan.zipped.append(index)
+        elif stat.S_ISREG(mode):
+            plan.plain.append(index)
+        else:
+            what = item.role.replace("_", " ")
+            raise FileNotFoundError(f"the {what} {item.desc_path} ({item.local_path}) does not exist")
+    return plan
+
+
+def _prepared(item: PackItem, path: Path, digest: FileDigest, *, zipped: bool) -> PreparedFile:
+    compression: Compression = "ZIP" if zipped else "NONE"
+    return PreparedFile(item.desc_path, item.var, path, digest.sha256, digest.size, compression, item.role)
 
 
 async def prepare_files(
     items: list[PackItem], *, hasher: FileHasher, cache_dir: Path, on_progress: ProgressCallback | None = None
 ) -> list[PreparedFile]:
-    """Zip folders and hash every item (concurrently); the result keeps the order of ``items``."""
-    done = 0
+    """Zip folders and local modules, hash every item (concurrently); the result keeps the order of ``items``.
 
-    async def run(item: PackItem) -> PreparedFile:
-        nonlocal done
-        prepared = await _prepare_one(item, hasher, cache_dir)
-        done += 1
+    Raises ``ValueError`` for a ``desc_path`` leaving the working directory and ``FileNotFoundError`` naming
+    an item that does not exist.
+    """
+    plan = await asyncio.to_thread(_plan, items)
+    ready: dict[int, PreparedFile] = {}
+
+    def report() -> None:
         if on_progress is not None:
-            on_progress(done, len(items))
-        return prepared
+            on_progress(len(ready), len(items))
 
-    return list(await asyncio.gather(*(run(item) for item in items)))
+    digests = await hasher.hash_many([items[i].local_path for i in plan.plain])
+    for index, digest in zip(plan.plain, digests, strict=True):
+        ready[index] = _prepared(items[index], items[index].local_path, digest, zipped=False)
+    if plan.plain:
+        report()
+
+    async def zip_one(index: int) -> None:
+        item = items[index]
+        archive, digest = await asyncio.to_thread(_zip_and_hash, item, hasher, cache_dir)
+        ready[index] = _prepared(item, archive, digest, zipped=True)
+        report()
+
+    await asyncio.gather(*(zip_one(index) for index in plan.zipped))
+    return [ready[index] for index in range(len(items))]
+
+
+def _zip_and_hash(item: PackItem, hasher: FileHasher, cache_dir: Path) -> tuple[Path, FileDigest]:
+    archive = zip_path_blocking(item.local_path, cache_dir=cache_dir, root=item.archive_root)
+    return archive, hasher.hash_blocking(archive)
 
 
 def to_proto_file(file: PreparedFile) -> jobs_pb2.File:

@@ -114,7 +114,8 @@ def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:
     return target
 
 
-def _zip_checked(src: Path, root: Path | None, cache_dir: Path) -> Path:
+def zip_path_blocking(src: Path, *, cache_dir: Path, root: Path | None = None) -> Path:
+    """``zip_path`` for callers already on a worker thread."""
     src = Path(os.path.abspath(src))
     base = Path(os.path.abspath(root or src.parent))
     if not src.exists():
@@ -130,4 +131,4 @@ async def zip_path(src: Path, *, cache_dir: Path, root: Path | None = None) -> P
     The archive lives in ``cache_dir`` under the tree's signature, so an unchanged tree is neither re-zipped
     nor (the archive's mtime being unchanged) re-hashed by a ``FileHasher``.
     """
-    return await asyncio.to_thread(_zip_checked, src, root, cache_dir)
+    return await asyncio.to_thread(zip_path_blocking, src, cache_dir=cache_dir, root=root)

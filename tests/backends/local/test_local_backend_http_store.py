@@ -1,0 +1,113 @@
+"""The local backend's HTTP file store: whole and streamed uploads, verification, keep-alive, public URL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+
+from dsjobs_lsp.backends.local import LocalServer, http_store
+from dsjobs_lsp.core.client import UploadTarget, upload_files
+from tests.backends.local.local_backend_helpers import Client, file_entry
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bodies over 64 KiB take the streamed path, written in 64 KiB batches."""
+    monkeypatch.setattr(http_store, "WHOLE_BODY_MAX_SIZE", 64 << 10)
+    monkeypatch.setattr(http_store, "FLUSH_SIZE", 64 << 10)
+
+
+async def _chunks(data: bytes, size: int = 10_000) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def _incoming(server: LocalServer) -> list[Path]:
+    return list((server.layout.blobs / ".incoming").iterdir())
+
+
+async def test_streamed_upload_is_stored_verified_and_leaves_no_scratch(
+    client: Client, small_batches: None
+) -> None:
+    content = os.urandom(300_000)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        stored = await http.put(upload.url, content=_chunks(content))  # chunked: no Content-Length
+    assert stored.status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+
+
+async def test_streamed_upload_with_wrong_bytes_is_refused_and_nothing_kept(
+    client: Client, small_batches: None
+) -> None:
+    content = os.urandom(300_000)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    tampered = content[:-1] + bytes([content[-1] ^ 1])
+    async with httpx.AsyncClient() as http:
+        refused = await http.put(upload.url, content=tampered)
+    assert refused.status_code == 400 and upload.file.sha256 in refused.text
+    assert not client.server.engine.store.has(upload.file.sha256)
+    assert _incoming(client.server) == []
+
+
+async def test_many_uploads_over_one_keep_alive_connection(client: Client) -> None:
+    entries = [file_entry(f"f{i}.bin", os.urandom(1000 + i)) for i in range(20)]
+    _, uploads = await client.create("true", entries, upload=False)
+    contents = {f.sha256: data for f, data in entries}
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+        for item in uploads:
+            (await http.put(item.url, content=contents[item.file.sha256])).raise_for_status()
+    assert all(client.server.engine.store.has(f.sha256) for f, _ in entries)
+    _, again = await client.create("true", entries, upload=False)
+    assert again == []  # every file is known now
+
+
+async def test_public_url_is_what_clients_are_given(tmp_path: Path) -> None:
+    public = "http://files.example.test:8080"
+    server = LocalServer(tmp_path / "data", offline=True, public_http_url=public + "/")
+    await server.start()
+    try:
+        assert server.endpoints.ui_base_url == public
+        entry, _ = file_entry("a.txt", b"a")
+        async with grpc.aio.insecure_channel(server.endpoints.jobs) as channel:
+            jobs = Client(server, channel, server.token)
+            _, [upload] = await jobs.create("true", [(entry, b"a")], upload=False)
+        assert upload.url.startswith(f"{public}/blobs/{entry.sha256}?")
+        # The signature covers method and path only: the same URL on the real port is accepted.
+        real = upload.url.replace(public, f"http://127.0.0.1:{server.http_port}")
+        await upload_files([_target(tmp_path, real, b"a")])
+        assert server.engine.store.has(entry.sha256)
+    finally:
+        await server.stop(0)
+
+
+def _target(folder: Path, url: str, data: bytes) -> UploadTarget:
+    path = folder / "upload.bin"
+    path.write_bytes(data)
+    return UploadTarget(url, path, len(data), hashlib.sha256(data).hexdigest(), "upload.bin")
+
+
+async def test_our_client_uploads_a_mixed_project_to_the_store(
+    client: Client, tmp_path: Path, small_batches: None
+) -> None:
+    """Small files sent whole, big ones by sendfile and taken by the store in batches, all verify."""
+    blobs = [os.urandom(size) for size in (3 << 20, 10, 70_000, 0, 1 << 20)]
+    entries = [file_entry(f"f{i}.bin", data) for i, data in enumerate(blobs)]
+    _, uploads = await client.create("true", entries, upload=False)
+    targets = []
+    for item in uploads:
+        data = next(d for f, d in entries if f.sha256 == item.file.sha256)
+        path = tmp_path / item.file.desc.path
+        path.write_bytes(data)
+        targets.append(UploadTarget(item.url, path, len(data), item.file.sha256, item.file.desc.path))
+    await upload_files(targets, concurrency=2)
+    for data in blobs:
+        stored = client.server.engine.store.path(hashlib.sha256(data).hexdigest())
+        assert stored.read_bytes() == data
