@@ -85,18 +85,50 @@ function writeUserSettings(userData: string, settings: Record<string, unknown>):
   writeFileSync(join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
 
-/** Kills the embedded local backend daemon of a data dir (its pid is in `<data dir>/server.json`). */
+/**
+ * Kills the embedded local backend daemon of a data dir: the pid in `<data dir>/server.json`, and any process
+ * started with `--data-dir <data dir>` (a daemon still starting has no server.json yet).
+ */
 export function killLocalBackend(dataDir: string): void {
+  const pids = new Set<number>();
   const info = join(dataDir, "server.json");
-  if (!existsSync(info)) {
-    return;
+  if (existsSync(info)) {
+    try {
+      pids.add((JSON.parse(readFileSync(info, "utf8")) as { pid: number }).pid);
+    } catch {
+      // half-written: the scan below finds it
+    }
   }
-  try {
-    const { pid } = JSON.parse(readFileSync(info, "utf8")) as { pid: number };
-    process.kill(pid, "SIGTERM");
-  } catch {
-    // already gone
+  for (const pid of pidsWithArgs(["--data-dir", dataDir])) {
+    pids.add(pid);
   }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Pids whose command line has these arguments next to each other. */
+function pidsWithArgs(args: string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const at = cmdline.indexOf(args[0] ?? "");
+      if (at >= 0 && args.every((arg, i) => cmdline[at + i] === arg)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 /** SIGTERM to the process group (code-server and its extension host, which started the language server). */
