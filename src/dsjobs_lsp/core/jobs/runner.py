@@ -137,7 +137,8 @@ class JobRunner:
                 job_id=job_id, text=f"uploading {len(wanted)} files ({humanize_bytes_size(total)}) ..."
             )
         )
-        targets = [self._upload_target(f, prepared) for f in wanted]
+        by_sha256 = {f.sha256: f.local_path for f in prepared}
+        targets = [self._upload_target(f, by_sha256) for f in wanted]
         await upload_files(
             targets,
             on_progress=lambda done, all_: sink(
@@ -148,8 +149,8 @@ class JobRunner:
         sink(ConsoleLine(job_id=job_id, text="files are uploaded"))
 
     @staticmethod
-    def _upload_target(file: jobs_pb2.StorageFile, prepared: Sequence[PreparedFile]) -> UploadTarget:
-        local = next((f.local_path for f in prepared if f.sha256 == file.file.sha256), None)
+    def _upload_target(file: jobs_pb2.StorageFile, by_sha256: dict[str, Path]) -> UploadTarget:
+        local = by_sha256.get(file.file.sha256)
         if local is None:
             raise _unknown_file_error(file)
         return UploadTarget(
