@@ -25,6 +25,7 @@ export const ServerNotification = {
   log: "dsjobs/log",
   jobChanged: "dsjobs/jobChanged",
   progress: "dsjobs/progress",
+  runEnded: "dsjobs/runEnded",
 } as const;
 
 export type PythonBuild = "auto" | "manual";
@@ -149,6 +150,16 @@ export interface ProgressParams {
   total: number | null;
   percent: number | null;
   finished: boolean;
+}
+
+/** The last message of every `runFile` / `attach`: the job is over and its outputs are in, or following failed. */
+export interface RunEndedParams {
+  runId: string;
+  jobId: string | null;
+  status: JobStatus | null;
+  exitCode: number | null;
+  succeeded: boolean;
+  error: string | null;
 }
 
 /** `data` of a failed command's JSON-RPC error. */
