@@ -60,6 +60,11 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     server.onProgress.event((params) => progress.update(params)),
+    server.onRunEnded.event((params) => {
+      writer.runEnded(params);
+      progress.runEnded(params);
+      router.runEnded(params);
+    }),
     server.onReady.event(async () => {
       await tokens.restoreToServer();
       await history.refresh();

@@ -7,7 +7,15 @@
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { isFinal, ServerCommand, type ConsoleParams, type Job, type LogParams, type RunStarted } from "../protocol";
+import {
+  isFinal,
+  ServerCommand,
+  type ConsoleParams,
+  type Job,
+  type LogParams,
+  type RunEndedParams,
+  type RunStarted,
+} from "../protocol";
 import { commandFailure } from "../server/commandError";
 import type { RunRouter, RunSubscription } from "../run/runRouter";
 import { jobExitCode, launchConfigFromDebug } from "./launchArgs";
@@ -29,8 +37,11 @@ interface DapRequest {
 }
 
 const CANCEL_WAIT_MS = 60_000;
-/** After the job's final status, the run still downloads outputs and prints its last lines: wait for quiet. */
-const SETTLE_MS = 2_000;
+/**
+ * The session ends with `dsjobs/runEnded`. Should it never come (the server died), a final job status
+ * followed by this long a silence ends the session too.
+ */
+const SETTLE_MS = 30_000;
 
 export class DatasphereDebugAdapter implements vscode.DebugAdapter {
   private readonly emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
@@ -126,6 +137,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
       console: (params) => this.onConsole(params),
       log: (params) => this.onLog(params),
       jobChanged: (job) => this.onJobChanged(job),
+      runEnded: (params) => this.onRunEnded(params),
     });
     return this.subscription;
   }
@@ -152,17 +164,18 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     this.rearmSettle();
   }
 
-  /** Ends the session once the job is final and its outputs are in (or the run has gone quiet). */
+  /** A final status arms the fallback end (the run still downloads outputs; `dsjobs/runEnded` ends it). */
   private onJobChanged(job: Job): void {
     if (!isFinal(job.status)) {
       return;
     }
     this.finalExitCode = jobExitCode(job.status, job.exitCode);
-    if (job.outputsDownloaded) {
-      this.finish(this.finalExitCode);
-    } else {
-      this.rearmSettle();
-    }
+    this.rearmSettle();
+  }
+
+  /** The run's last message: the session ends with the job's exit code (1 when following it failed). */
+  private onRunEnded(params: RunEndedParams): void {
+    this.finish(params.status ? jobExitCode(params.status, params.exitCode) : 1);
   }
 
   private rearmSettle(): void {

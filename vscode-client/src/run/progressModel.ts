@@ -1,4 +1,4 @@
-/** How `dsjobs/progress` becomes a progress notification with percent. Pure module. */
+/** How `dsjobs/progress` becomes progress notifications with percent. No VS Code import: unit-testable. */
 
 import type { ProgressParams, ProgressStage } from "../protocol";
 
@@ -111,7 +111,7 @@ export class ProgressBoard {
     stage.idleTimer = setTimeout(() => this.closeWhere((_s, stageKey) => stageKey === key), IDLE_CLOSE_MS);
   }
 
-  /** Closes the bars of a job that reached a final status. */
+  /** Closes the bars of a job that reached a final status (its stages count as ended). */
   jobEnded(jobId: string): void {
     this.closeWhere((stage) => stage.jobId === jobId);
   }
@@ -167,6 +167,7 @@ export class ProgressBoard {
   private closeWhere(match: (stage: Stage, key: string) => boolean): void {
     for (const [key, stage] of [...this.stages.entries()]) {
       if (match(stage, key)) {
+        this.remember(key);
         clearTimeout(stage.showTimer);
         clearTimeout(stage.idleTimer);
         stage.bar?.close();

@@ -4,9 +4,10 @@
  */
 
 import * as vscode from "vscode";
-import { isFinal, type ConsoleParams, type Job, type LogParams, type ProgressParams } from "../protocol";
+import { isFinal, type ConsoleParams, type Job, type LogParams, type ProgressParams, type RunEndedParams } from "../protocol";
 import { jobLabel, statusText } from "../history/historyModel";
-import { NOTIFIED_STAGES, percentOf, progressIncrement, progressKey, progressMessage, stageTitle } from "./progressModel";
+import { OutcomeLines } from "./outcomeLines";
+import { ProgressBoard, type ProgressBar } from "./progressModel";
 
 /** The extension's output channels. */
 export interface Channels {
@@ -30,7 +31,7 @@ function timestamp(): string {
 /** Program output → Invocation; the run's narrative and outcomes → Toolkit. */
 export class ChannelWriter {
   private readonly announced = new Set<string>();
-  private readonly reportedEnds = new Set<string>();
+  private readonly outcomes = new OutcomeLines();
 
   constructor(private readonly channels: Channels) {}
 
@@ -49,111 +50,65 @@ export class ChannelWriter {
     this.channels.invocation.append(params.lines.map((line) => `${line}\n`).join(""));
   }
 
-  /** One closing line per job, once its exit code is known (the server's own console lines tell the rest). */
+  /** One closing line per job (the server's own console lines tell the rest of the story). */
   jobChanged(job: Job): void {
-    if (!isFinal(job.status) || job.exitCode === null || this.reportedEnds.has(job.id)) {
-      return;
+    this.outcome(job.id, this.outcomes.jobChanged(job));
+  }
+
+  runEnded(params: RunEndedParams): void {
+    if (params.jobId) {
+      this.outcome(params.jobId, this.outcomes.runEnded(params));
     }
-    this.reportedEnds.add(job.id);
-    this.channels.toolkit.appendLine(
-      `${timestamp()} [${job.id}] job ${jobLabel(job)} finished: ${statusText(job.status)}, exit code ${job.exitCode}`,
-    );
+  }
+
+  private outcome(jobId: string, line: string | null): void {
+    if (line) {
+      this.channels.toolkit.appendLine(`${timestamp()} [${jobId}] ${line}`);
+    }
   }
 }
 
-interface OpenProgress {
-  runId: string;
-  jobId: string | null;
-  shown: number;
-  idle: ReturnType<typeof setTimeout> | undefined;
-  report(value: { message?: string; increment?: number }): void;
-  close(): void;
+/** A VS Code notification with a progress bar, open until `close()` (even one called before VS Code starts it). */
+function notificationBar(title: string): ProgressBar {
+  let reporter: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+  let closed = false;
+  let finish: (() => void) | undefined;
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) => {
+    reporter = progress;
+    return new Promise<void>((resolve) => {
+      finish = resolve;
+      if (closed) {
+        resolve();
+      }
+    });
+  });
+  return {
+    report: (value) => reporter?.report(value),
+    close: () => {
+      closed = true;
+      finish?.();
+    },
+  };
 }
 
-/** A bar that hears nothing for this long is closed (the stage ended without saying so). */
-const IDLE_CLOSE_MS = 60_000;
-/** A bar at 100% stays this long, so the user sees it complete. */
-const DONE_CLOSE_MS = 1_000;
-
-/**
- * One notification per run stage (analysis, packaging, upload, download), with percent when known. Stages of
- * a run are sequential: a bar closes when its stage finishes, when a later stage of the run starts, or when
- * its job ends.
- */
+/** Progress notifications of runs (the `dsjobs/progress` mechanism; the client declines `$/progress`). */
 export class ProgressNotifier implements vscode.Disposable {
-  private readonly open = new Map<string, OpenProgress>();
+  private readonly board = new ProgressBoard(notificationBar);
 
   update(params: ProgressParams): void {
-    const key = progressKey(params);
-    this.closeWhere((bar, barKey) => bar.runId === params.runId && barKey !== key);
-    if (!NOTIFIED_STAGES.has(params.stage)) {
-      return;
-    }
-    if (params.finished) {
-      this.closeWhere((_bar, barKey) => barKey === key);
-      return;
-    }
-    const bar = this.open.get(key) ?? this.begin(key, params);
-    bar.jobId ??= params.jobId;
-    const percent = percentOf(params);
-    bar.report({ message: progressMessage(params, percent), increment: progressIncrement(bar.shown, percent) });
-    if (percent !== null) {
-      bar.shown = Math.max(bar.shown, percent);
-    }
-    clearTimeout(bar.idle);
-    const closeAfter = percent === 100 ? DONE_CLOSE_MS : IDLE_CLOSE_MS;
-    bar.idle = setTimeout(() => this.closeWhere((_bar, barKey) => barKey === key), closeAfter);
+    this.board.update(params);
   }
 
-  /** Closes the bars of a job that ended. */
   jobEnded(jobId: string): void {
-    this.closeWhere((bar) => bar.jobId === jobId);
+    this.board.jobEnded(jobId);
   }
 
-  private closeWhere(match: (bar: OpenProgress, key: string) => boolean): void {
-    for (const [key, bar] of [...this.open.entries()]) {
-      if (match(bar, key)) {
-        clearTimeout(bar.idle);
-        bar.close();
-        this.open.delete(key);
-      }
-    }
-  }
-
-  private begin(key: string, params: ProgressParams): OpenProgress {
-    let closed = false;
-    let close: () => void = () => {
-      closed = true;
-    };
-    let reporter: vscode.Progress<{ message?: string; increment?: number }> | undefined;
-    const pending: { message?: string; increment?: number }[] = [];
-    const bar: OpenProgress = {
-      runId: params.runId,
-      jobId: params.jobId,
-      shown: 0,
-      idle: undefined,
-      report: (value) => (reporter ? reporter.report(value) : pending.push(value)),
-      close: () => close(),
-    };
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: stageTitle(params.stage), cancellable: false },
-      (progress) =>
-        new Promise<void>((resolve) => {
-          if (closed) {
-            resolve();
-            return;
-          }
-          reporter = progress;
-          pending.splice(0).forEach((value) => progress.report(value));
-          close = resolve;
-        }),
-    );
-    this.open.set(key, bar);
-    return bar;
+  runEnded(params: RunEndedParams): void {
+    this.board.runEnded(params.runId);
   }
 
   dispose(): void {
-    this.closeWhere(() => true);
+    this.board.dispose();
   }
 }
 

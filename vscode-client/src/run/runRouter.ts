@@ -1,14 +1,16 @@
 /**
- * Routes the server's run notifications to whoever follows that run (a debug session): console lines by
- * run id (or job id), program output and job changes by job id. Pure module.
+ * Routes the server's run notifications to whoever follows that run (a debug session): console lines and
+ * run ends by run id (console lines also by job id), program output and job changes by job id. Pure module.
  */
 
-import { isFinal, type ConsoleParams, type Job, type LogParams } from "../protocol";
+import { isFinal, type ConsoleParams, type Job, type LogParams, type RunEndedParams } from "../protocol";
 
 export interface RunListener {
   console(params: ConsoleParams): void;
   log(params: LogParams): void;
   jobChanged(job: Job): void;
+  /** The run is over (its last message): the follower can end. */
+  runEnded(params: RunEndedParams): void;
 }
 
 /** One follower's registration; bind it to the run and job ids it follows. */
@@ -24,6 +26,7 @@ export class RunRouter {
   private readonly runs = new Map<string, RunListener>();
   private readonly jobs = new Map<string, RunListener>();
   private readonly lastState = new Map<string, Job>();
+  private readonly endedRuns = new Map<string, RunEndedParams>();
 
   /** Registers a follower; nothing reaches it until it is bound to a run or a job. */
   subscribe(listener: RunListener): RunSubscription {
@@ -33,6 +36,10 @@ export class RunRouter {
       bindRun: (runId) => {
         runIds.add(runId);
         this.runs.set(runId, listener);
+        const ended = this.endedRuns.get(runId);
+        if (ended) {
+          listener.runEnded(ended);
+        }
       },
       bindJob: (jobId) => {
         if (jobIds.has(jobId)) {
@@ -71,14 +78,25 @@ export class RunRouter {
 
   /** A `dsjobs/jobChanged`: remembered (a follower bound later still learns a final state), then routed. */
   jobChanged(job: Job): void {
-    this.lastState.delete(job.id);
-    this.lastState.set(job.id, job);
-    if (this.lastState.size > REMEMBERED_JOBS) {
-      const oldest = this.lastState.keys().next().value;
-      if (oldest !== undefined) {
-        this.lastState.delete(oldest);
-      }
-    }
+    remember(this.lastState, job.id, job);
     this.jobs.get(job.id)?.jobChanged(job);
+  }
+
+  /** A `dsjobs/runEnded`: remembered (an attach learns its run id after the run may have ended), then routed. */
+  runEnded(params: RunEndedParams): void {
+    remember(this.endedRuns, params.runId, params);
+    this.runs.get(params.runId)?.runEnded(params);
+  }
+}
+
+/** Sets `key` as the newest entry, dropping the oldest beyond REMEMBERED_JOBS. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED_JOBS) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) {
+      map.delete(oldest);
+    }
   }
 }

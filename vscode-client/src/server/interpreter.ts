@@ -9,9 +9,14 @@ export interface InterpreterSources {
 
 export const FALLBACK_PYTHON = "python3";
 
-/** The Python extension's interpreter, else the setting, else `python3`. */
+/** True when `datasphere.pythonPath` decides the interpreter (the Python extension need not be asked). */
+export function settingDecides(setting: string): boolean {
+  return setting.trim().length > 0;
+}
+
+/** An explicitly set `datasphere.pythonPath`, else the Python extension's interpreter, else `python3`. */
 export function pickInterpreter(sources: InterpreterSources): string {
-  return sources.fromPythonExtension?.trim() || sources.setting.trim() || FALLBACK_PYTHON;
+  return sources.setting.trim() || sources.fromPythonExtension?.trim() || FALLBACK_PYTHON;
 }
 
 /** Arguments that start the language server over stdio. */

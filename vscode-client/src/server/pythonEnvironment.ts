@@ -1,8 +1,8 @@
-/** Finds the user's interpreter (Python extension API, setting, python3) and installs dsjobs_lsp into it on request. */
+/** Finds the user's interpreter (setting, Python extension API, python3) and installs dsjobs_lsp into it on request. */
 
 import { execFile } from "node:child_process";
 import * as vscode from "vscode";
-import { IMPORT_CHECK_ARGS, installArgs, pickInterpreter } from "./interpreter";
+import { IMPORT_CHECK_ARGS, installArgs, pickInterpreter, settingDecides } from "./interpreter";
 import { readSettings } from "../settings";
 
 interface PythonExtensionApi {
@@ -31,10 +31,12 @@ async function pythonExtensionInterpreter(): Promise<string | undefined> {
   }
 }
 
-/** The interpreter that runs the server: Python extension → `datasphere.pythonPath` → `python3`. */
+/** The interpreter that runs the server: `datasphere.pythonPath` → Python extension → `python3`. */
 export async function resolveInterpreter(): Promise<string> {
-  const settings = readSettings(vscode.workspace.getConfiguration("datasphere"));
-  return pickInterpreter({ fromPythonExtension: await pythonExtensionInterpreter(), setting: settings.pythonPath });
+  const setting = readSettings(vscode.workspace.getConfiguration("datasphere")).pythonPath;
+  // The Python extension is activated only when the setting leaves the choice to it.
+  const fromPythonExtension = settingDecides(setting) ? undefined : await pythonExtensionInterpreter();
+  return pickInterpreter({ fromPythonExtension, setting });
 }
 
 interface ProcessResult {

@@ -24,10 +24,12 @@ import {
   type JobChangedParams,
   type LogParams,
   type ProgressParams,
+  type RunEndedParams,
 } from "../protocol";
 import { didChangeConfigurationParams, initializationOptions, readSettings } from "../settings";
 import { SERVER_ARGS } from "./interpreter";
 import { offerServerInstall, resolveInterpreter, serverImportable } from "./pythonEnvironment";
+import { DeclineWorkDoneProgress } from "./progressCapability";
 import { RestartPolicy } from "./restartPolicy";
 
 export type ServerState = "stopped" | "starting" | "running" | "notInstalled" | "failed";
@@ -53,6 +55,7 @@ export class DsjobsServer implements vscode.Disposable {
   readonly onLog = new vscode.EventEmitter<LogParams>();
   readonly onJobChanged = new vscode.EventEmitter<JobChangedParams>();
   readonly onProgress = new vscode.EventEmitter<ProgressParams>();
+  readonly onRunEnded = new vscode.EventEmitter<RunEndedParams>();
   /** Fires each time a (re)started server is ready for commands. */
   readonly onReady = new vscode.EventEmitter<void>();
 
@@ -71,6 +74,7 @@ export class DsjobsServer implements vscode.Disposable {
       this.onLog,
       this.onJobChanged,
       this.onProgress,
+      this.onRunEnded,
       this.onReady,
     );
   }
@@ -133,10 +137,12 @@ export class DsjobsServer implements vscode.Disposable {
       errorHandler: this.errorHandler(),
     };
     const client = new LanguageClient("datasphere", "DataSphere Jobs Toolkit", serverOptions, clientOptions);
+    client.registerFeature(new DeclineWorkDoneProgress());
     client.onNotification(ServerNotification.console, (params: ConsoleParams) => this.onConsole.fire(params));
     client.onNotification(ServerNotification.log, (params: LogParams) => this.onLog.fire(params));
     client.onNotification(ServerNotification.jobChanged, (params: JobChangedParams) => this.onJobChanged.fire(params));
     client.onNotification(ServerNotification.progress, (params: ProgressParams) => this.onProgress.fire(params));
+    client.onNotification(ServerNotification.runEnded, (params: RunEndedParams) => this.onRunEnded.fire(params));
     client.onDidChangeState((event) => {
       if (event.newState === State.Running) {
         this.setState("running");

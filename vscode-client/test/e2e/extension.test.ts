@@ -49,11 +49,30 @@ function readLogFiles(folder: string): string {
   return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
 }
 
+/** The whole DataSphere Jobs Toolkit channel, from the file VS Code backs it with (the view shows only a screenful). */
+function toolkitChannelFile(userData: string): string {
+  const logs = join(userData, "logs");
+  const files = readdirSync(logs, { recursive: true, withFileTypes: true }).filter(
+    (entry) => entry.isFile() && entry.name.endsWith("DataSphere Jobs Toolkit.log"),
+  );
+  return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
+}
+
 /** Where each step's last screen is kept for diagnosis (outside the repo). */
 function harnessShotDir(): string {
   const dir = join(tmpdir(), "dsjobs-e2e-shots");
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Asserts that each of `parts` occurs in `text` after the previous one. */
+function assertInOrder(text: string, parts: string[]): void {
+  let from = 0;
+  for (const part of parts) {
+    const at = text.indexOf(part, from);
+    assert.ok(at >= 0, `"${part}" should follow "${text.slice(Math.max(0, from - 80), from)}" in:\n${text}`);
+    from = at + part.length;
+  }
 }
 
 const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
@@ -147,7 +166,15 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
       (visible) => !visible,
       120_000,
     );
-    assert.match(await debugConsoleText(page), /files are downloaded/, "the session ends after the outputs are in");
+    const ended = await debugConsoleText(page);
+    assert.match(ended, /files are downloaded/, "the session ends after the outputs are in");
+    assertInOrder(ended, ["job process started", "hello from dsjobs: some input data", "the job process exited", "job completed successfully"]);
+    await waitUntil(
+      "every progress notification to close once the run is over",
+      () => page.locator(".notifications-toasts .notification-list-item", { hasText: "DataSphere Jobs:" }).count(),
+      (open) => open === 0,
+      5_000,
+    );
     await screenshot(page, "debug-console");
     await runCommand(page, "View: Toggle Maximized Panel");
   });
@@ -212,6 +239,9 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await clickMenuEntry(page, "Attach");
     await waitUntil("the attach session", () => debugConsoleText(page), (t) => t.includes(`attaching to job ${copied}`), 30_000);
     await waitUntil("the attach session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
+    await page.waitForTimeout(1_000); // the channel's file is written asynchronously
+    const toolkit = toolkitChannelFile(harness.userData);
+    assert.equal(toolkit.match(/job hello-e2e finished: /g)?.length, 1, `one outcome line per job, attach included:\n${toolkit}`);
   });
 
   it("cancels a long job from the history panel", async () => {

@@ -1,14 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { installArgs, pickInterpreter, SERVER_ARGS } from "../../src/server/interpreter";
+import { installArgs, pickInterpreter, SERVER_ARGS, settingDecides } from "../../src/server/interpreter";
 import { RestartPolicy } from "../../src/server/restartPolicy";
 import { commandFailure } from "../../src/server/commandError";
+import { DeclineWorkDoneProgress } from "../../src/server/progressCapability";
 
 describe("interpreter choice", () => {
-  it("prefers the Python extension's interpreter, then the setting, then python3", () => {
-    assert.equal(pickInterpreter({ fromPythonExtension: "/venv/bin/python", setting: "/usr/bin/python3.12" }), "/venv/bin/python");
-    assert.equal(pickInterpreter({ fromPythonExtension: undefined, setting: "/usr/bin/python3.12" }), "/usr/bin/python3.12");
+  it("lets an explicitly set datasphere.pythonPath win, then the Python extension, then python3", () => {
+    assert.equal(pickInterpreter({ fromPythonExtension: "/venv/bin/python", setting: "/usr/bin/python3.12" }), "/usr/bin/python3.12");
+    assert.equal(pickInterpreter({ fromPythonExtension: "/venv/bin/python", setting: "  " }), "/venv/bin/python");
+    assert.equal(pickInterpreter({ fromPythonExtension: undefined, setting: " /opt/py/bin/python " }), "/opt/py/bin/python");
     assert.equal(pickInterpreter({ fromPythonExtension: " ", setting: "" }), "python3");
+  });
+
+  it("asks the Python extension only when the setting is empty", () => {
+    assert.equal(settingDecides("/usr/bin/python3.12"), true);
+    assert.equal(settingDecides("   "), false);
   });
 
   it("starts the server as a module over stdio", () => {
@@ -18,6 +25,15 @@ describe("interpreter choice", () => {
   it("installs the configured source with pip, and refuses an empty one", () => {
     assert.deepEqual(installArgs(" /work/repo "), ["-m", "pip", "install", "--disable-pip-version-check", "/work/repo"]);
     assert.throws(() => installArgs("  "), /serverInstallSource is empty/);
+  });
+});
+
+describe("one progress mechanism", () => {
+  it("declines LSP work-done progress, whatever the features before it declared", () => {
+    const capabilities = { window: { workDoneProgress: true, showMessage: { messageActionItem: { additionalPropertiesSupport: true } } } };
+    new DeclineWorkDoneProgress().fillClientCapabilities(capabilities);
+    assert.equal(capabilities.window.workDoneProgress, false);
+    assert.ok(capabilities.window.showMessage, "the other window capabilities stay");
   });
 });
 

@@ -1,20 +1,26 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ConsoleParams, Job, LogParams } from "../../src/protocol";
+import type { ConsoleParams, Job, LogParams, RunEndedParams } from "../../src/protocol";
 import { RunRouter, type RunListener } from "../../src/run/runRouter";
 import { debugConfigFromLaunch, jobExitCode, launchConfigFromDebug } from "../../src/debug/launchArgs";
 import { job } from "./fixtures";
 
-function recorder(): RunListener & { consoles: ConsoleParams[]; logs: LogParams[]; jobs: Job[] } {
+function recorder(): RunListener & { consoles: ConsoleParams[]; logs: LogParams[]; jobs: Job[]; ends: RunEndedParams[] } {
   const record = {
     consoles: [] as ConsoleParams[],
     logs: [] as LogParams[],
     jobs: [] as Job[],
+    ends: [] as RunEndedParams[],
     console: (p: ConsoleParams) => record.consoles.push(p),
     log: (p: LogParams) => record.logs.push(p),
     jobChanged: (j: Job) => record.jobs.push(j),
+    runEnded: (p: RunEndedParams) => record.ends.push(p),
   };
   return record;
+}
+
+function runEnd(runId: string, jobId: string | null): RunEndedParams {
+  return { runId, jobId, status: "SUCCESS", exitCode: 0, succeeded: true, error: null };
 }
 
 describe("run router", () => {
@@ -40,6 +46,18 @@ describe("run router", () => {
     const late = recorder();
     router.subscribe(late).bindJob("fast");
     assert.equal(late.jobs[0]?.exitCode, 3);
+  });
+
+  it("ends a run's follower with dsjobs/runEnded, even one bound after the run ended", () => {
+    const router = new RunRouter();
+    const follower = recorder();
+    router.subscribe(follower).bindRun("run-1");
+    router.runEnded(runEnd("run-1", "job-1"));
+    router.runEnded(runEnd("run-2", "job-2"));
+    assert.deepEqual(follower.ends.map((e) => e.runId), ["run-1"]);
+    const attach = recorder();
+    router.subscribe(attach).bindRun("run-2");
+    assert.deepEqual(attach.ends.map((e) => e.jobId), ["job-2"]);
   });
 
   it("stops delivering after dispose", () => {
