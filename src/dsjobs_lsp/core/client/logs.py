@@ -19,13 +19,23 @@ from dsjobs_lsp.core.jobs.events import LogStream
 logger = logging.getLogger(__name__)
 
 SYSTEM_LOG = ".system.log"
-RESUMABLE_CODES = frozenset({
-    grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED,
-    grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNKNOWN, grpc.StatusCode.RESOURCE_EXHAUSTED,
-})
-FINISHED_STATUSES = frozenset({
-    jobs_pb2.JobStatus.SUCCESS, jobs_pb2.JobStatus.ERROR, jobs_pb2.JobStatus.CANCELLED,
-})
+RESUMABLE_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+FINISHED_STATUSES = frozenset(
+    {
+        jobs_pb2.JobStatus.SUCCESS,
+        jobs_pb2.JobStatus.ERROR,
+        jobs_pb2.JobStatus.CANCELLED,
+    }
+)
 MAX_CONSECUTIVE_FAILURES = 30
 
 
@@ -89,8 +99,10 @@ class LineSplitter:
 
     def flush(self) -> list[tuple[tuple[LogStream, str | None], str]]:
         """The unterminated last line of every source."""
-        rest = [(source, text + self._decoders[source].decode(b"", final=True))
-                for source, text in self._pending.items()]
+        rest = [
+            (source, text + self._decoders[source].decode(b"", final=True))
+            for source, text in self._pending.items()
+        ]
         self._pending.clear()
         return [(source, text.removesuffix("\r")) for source, text in rest if text]
 
@@ -106,13 +118,18 @@ def _source_of(message: project_job_service_pb2.LogMessage) -> tuple[LogStream, 
 def _chunks_of(
     response: project_job_service_pb2.ReadProjectJobLogsResponse, splitter: LineSplitter
 ) -> list[LogChunk]:
-    grouped: dict[tuple[LogStream, str | None], list[str]] = {}
+    """The response's lines as chunks in written order (consecutive lines of one source merged)."""
+    runs: list[tuple[tuple[LogStream, str | None], list[str]]] = []
     for message in response.logs:
         source = _source_of(message)
         lines = splitter.feed(source, message.content)
-        if lines:
-            grouped.setdefault(source, []).extend(lines)
-    return [LogChunk(stream, lines, response.offset, path) for (stream, path), lines in grouped.items()]
+        if not lines:
+            continue
+        if runs and runs[-1][0] == source:
+            runs[-1][1].extend(lines)
+        else:
+            runs.append((source, lines))
+    return [LogChunk(stream, lines, response.offset, path) for (stream, path), lines in runs]
 
 
 async def _is_finished(job_status: Callable[[str], Awaitable[int]], job_id: str) -> bool:
