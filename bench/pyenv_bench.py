@@ -119,8 +119,13 @@ def local_index(versions: dict[str, str]) -> Iterator[str]:
 def run_reference(python: Path, project: Path, index_url: str) -> tuple[float, set[str], set[str]]:
     """One envzy analysis (as `datasphere` runs it): wall seconds, requirement names, local module names."""
     started = time.perf_counter()
-    done = subprocess.run([str(python), "-c", REFERENCE_SCRIPT, index_url], cwd=project, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [str(python), "-c", REFERENCE_SCRIPT, index_url],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"reference analysis failed:\n{done.stderr[-2000:]}")
@@ -132,8 +137,11 @@ def run_reference(python: Path, project: Path, index_url: str) -> tuple[float, s
 def run_ours(python: Path, project: Path) -> tuple[float, set[str], set[str], list[str]]:
     """One analysis of ours: wall seconds, requirement names, local module names, warnings."""
     started = time.perf_counter()
-    analysis = asyncio.run(analyze_python_env([Path("main.py")], working_dir=project, interpreter=python,
-                                              python=PythonSettings()))
+    analysis = asyncio.run(
+        analyze_python_env(
+            [Path("main.py")], working_dir=project, interpreter=python, python=PythonSettings()
+        )
+    )
     elapsed = time.perf_counter() - started
     names = {str(canonicalize_name(line.split("==")[0])) for line in analysis.requirements}
     return elapsed, names, {m.path.name for m in analysis.local_modules}, analysis.warnings
@@ -151,8 +159,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
     python = reference_python()
-    installed = json.loads(subprocess.run([str(python), "-c", INSTALLED_SCRIPT], capture_output=True,
-                                          text=True, check=True).stdout)
+    installed = json.loads(
+        subprocess.run(
+            [str(python), "-c", INSTALLED_SCRIPT], capture_output=True, text=True, check=True
+        ).stdout
+    )
     with tempfile.TemporaryDirectory() as folder, local_index(installed) as index_url:
         project = Path(folder)
         for relative, text in PROJECT.items():
@@ -163,8 +174,10 @@ def main() -> None:
 
     our_time = statistics.median(r[0] for r in ours)
     ref_time = statistics.median(r[0] for r in reference)
-    print(f"interpreter: {python}  runs: {runs}  project: {len(PROJECT)} files, "
-          f"{len(TRUTH_REQUIREMENTS)} requirements (one lazy), {len(TRUTH_LOCAL)} local modules")
+    print(
+        f"interpreter: {python}  runs: {runs}  project: {len(PROJECT)} files, "
+        f"{len(TRUTH_REQUIREMENTS)} requirements (one lazy), {len(TRUTH_LOCAL)} local modules"
+    )
     print(f"ours      : {our_time:.3f} s (median; runs {', '.join(f'{r[0]:.3f}' for r in ours)})")
     print(f"reference : {ref_time:.3f} s (median; runs {', '.join(f'{r[0]:.3f}' for r in reference)})")
     print(f"ratio ours/reference: {our_time / ref_time:.3f}x (target <= 0.2x)")

@@ -197,6 +197,7 @@ def test_generate_requirements_shows_analysis_warnings_as_console_lines(cli: Cli
     ) in warnings, done.stderr
     assert "dsjobs_lsp." not in done.stderr
 
+
 def test_bad_config_is_one_clear_line_with_file_line_and_key(cli: Cli, project: Path) -> None:
     (project / "bad.yaml").write_text("cmd: python train.py\ninputs:\n  - missing.csv\n")
     done = cli.run("project", "job", "execute", "-c", "bad.yaml", cwd=project)

@@ -31,10 +31,22 @@ def reference_venv() -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        subprocess.run([uv, "venv", "--python", sys.executable, str(venv)], check=True, env=env,
-                       capture_output=True)
-        subprocess.run([uv, "pip", "install", "--python", str(venv / "bin" / "python"),
-                        f"datasphere=={REFERENCE_VERSION}"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [uv, "venv", "--python", sys.executable, str(venv)], check=True, env=env, capture_output=True
+        )
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--python",
+                str(venv / "bin" / "python"),
+                f"datasphere=={REFERENCE_VERSION}",
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         ready.write_text("ok\n")
     return venv
 

@@ -76,7 +76,10 @@ async def run_reference_cli(
     A run over ``RUN_TIMEOUT_SECONDS`` is killed (``TimeoutError``)."""
     argv = reference_command(write_launcher(launcher_dir), address, args)
     process = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=reference_env(token), stdout=asyncio.subprocess.PIPE,
+        *argv,
+        cwd=cwd,
+        env=reference_env(token),
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     try:

@@ -46,6 +46,7 @@ def gate_entry(before: str, after: str, then: str = "") -> tuple[jobs_pb2.File, 
     )
     return file_entry("gate.py", source.encode())
 
+
 def zip_bytes(entries: dict[str, str]) -> bytes:
     """A ZIP archive of ``name -> text``."""
     buffer = io.BytesIO()

@@ -31,8 +31,9 @@ class IamService(iam_token_service_pb2_grpc.IamTokenServiceServicer):
     failure_code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
     calls: list[str] = field(default_factory=list)
 
-    async def Create(self, request: iam_token_service_pb2.CreateIamTokenRequest,
-                     context: grpc.aio.ServicerContext) -> iam_token_service_pb2.CreateIamTokenResponse:
+    async def Create(
+        self, request: iam_token_service_pb2.CreateIamTokenRequest, context: grpc.aio.ServicerContext
+    ) -> iam_token_service_pb2.CreateIamTokenResponse:
         self.calls.append(request.yandex_passport_oauth_token)
         if self.failures:
             self.failures -= 1

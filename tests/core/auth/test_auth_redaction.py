@@ -12,9 +12,11 @@ from dsjobs_lsp.core.auth import RedactingFilter, ensure_grpc_environment, redac
 
 def test_known_and_token_shaped_strings_are_masked() -> None:
     register_secret("plain-secret-without-shape")
-    text = ("iam t1.9euelZqXkZKQ-abc_def.123456789 oauth y0_AgAAAAAAAAAAAAAAAAAAAAAA "
-            "legacy AQAAAAAAAAAAAAAAAAAAAAAAAAA header 'Bearer opaque-local-token' "
-            "known plain-secret-without-shape")
+    text = (
+        "iam t1.9euelZqXkZKQ-abc_def.123456789 oauth y0_AgAAAAAAAAAAAAAAAAAAAAAA "
+        "legacy AQAAAAAAAAAAAAAAAAAAAAAAAAA header 'Bearer opaque-local-token' "
+        "known plain-secret-without-shape"
+    )
     masked = redact(text)
     for leaked in ("t1.9eu", "y0_Ag", "AQAAAAAAAAA", "opaque-local-token", "plain-secret"):
         assert leaked not in masked

@@ -68,26 +68,36 @@ class JobService(project_job_service_pb2_grpc.ProjectJobServiceServicer):
     def __init__(self, state: BackendState) -> None:
         self.state = state
 
-    async def Create(self, request: svc.CreateProjectJobRequest, context: grpc.aio.ServicerContext
-                     ) -> operation_pb2.Operation:
+    async def Create(
+        self, request: svc.CreateProjectJobRequest, context: grpc.aio.ServicerContext
+    ) -> operation_pb2.Operation:
         await _authorize(self.state, context)
         job_id = f"job{len(self.state.jobs) + 1}"
-        self.state.jobs[job_id] = jobs_pb2.Job(id=job_id, project_id=request.project_id, name=request.name,
-                                                status=jobs_pb2.JobStatus.CREATING)
-        uploads = [jobs_pb2.StorageFile(file=f, url=f"http://store/{f.sha256}")
-                   for f in request.job_parameters.input_files]
+        self.state.jobs[job_id] = jobs_pb2.Job(
+            id=job_id, project_id=request.project_id, name=request.name, status=jobs_pb2.JobStatus.CREATING
+        )
+        uploads = [
+            jobs_pb2.StorageFile(file=f, url=f"http://store/{f.sha256}")
+            for f in request.job_parameters.input_files
+        ]
         response = svc.CreateProjectJobResponse(job_id=job_id, upload_files=uploads)
-        return operation_pb2.Operation(id=f"create-{job_id}", done=True, response=_packed(response),
-                                       metadata=_packed(svc.CreateProjectJobMetadata(job_id=job_id)))
+        return operation_pb2.Operation(
+            id=f"create-{job_id}",
+            done=True,
+            response=_packed(response),
+            metadata=_packed(svc.CreateProjectJobMetadata(job_id=job_id)),
+        )
 
-    async def Execute(self, request: svc.ExecuteProjectJobRequest, context: grpc.aio.ServicerContext
-                      ) -> operation_pb2.Operation:
+    async def Execute(
+        self, request: svc.ExecuteProjectJobRequest, context: grpc.aio.ServicerContext
+    ) -> operation_pb2.Operation:
         await _authorize(self.state, context)
         job = self.state.jobs[request.job_id]
         job.status = jobs_pb2.JobStatus.EXECUTING
         meta = svc.ExecuteProjectJobMetadata(job=job)
-        return operation_pb2.Operation(id=f"exec-{job.id}", description="Job execution", done=False,
-                                       metadata=_packed(meta))
+        return operation_pb2.Operation(
+            id=f"exec-{job.id}", description="Job execution", done=False, metadata=_packed(meta)
+        )
 
     async def Get(self, request: svc.GetProjectJobRequest, context: grpc.aio.ServicerContext) -> jobs_pb2.Job:
         await _authorize(self.state, context)
@@ -95,18 +105,21 @@ class JobService(project_job_service_pb2_grpc.ProjectJobServiceServicer):
             await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
         return self.state.jobs[request.job_id]
 
-    async def List(self, request: svc.ListProjectJobRequest, context: grpc.aio.ServicerContext
-                   ) -> svc.ListProjectJobResponse:
+    async def List(
+        self, request: svc.ListProjectJobRequest, context: grpc.aio.ServicerContext
+    ) -> svc.ListProjectJobResponse:
         await _authorize(self.state, context)
         self.state.list_calls += 1
         jobs = [j for j in self.state.jobs.values() if j.project_id == request.project_id]
         start = int(request.page_token or 0)
         end = start + request.page_size
-        return svc.ListProjectJobResponse(jobs=jobs[start:end],
-                                          next_page_token=str(end) if end < len(jobs) else "")
+        return svc.ListProjectJobResponse(
+            jobs=jobs[start:end], next_page_token=str(end) if end < len(jobs) else ""
+        )
 
-    async def Cancel(self, request: svc.CancelProjectJobRequest, context: grpc.aio.ServicerContext
-                     ) -> empty_pb2.Empty:
+    async def Cancel(
+        self, request: svc.CancelProjectJobRequest, context: grpc.aio.ServicerContext
+    ) -> empty_pb2.Empty:
         await _authorize(self.state, context)
         self.state.cancels.append((request.job_id, request.graceful, request.reason))
         return empty_pb2.Empty()

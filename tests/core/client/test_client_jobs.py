@@ -43,8 +43,9 @@ async def client(backend: ScriptedBackend) -> AsyncIterator[JobsClient]:
 
 
 async def _new_job(client: JobsClient) -> str:
-    params = jobs_pb2.JobParameters(input_files=[jobs_pb2.File(
-        desc=jobs_pb2.FileDesc(path="main.py"), sha256="ab" * 32, size_bytes=10)])
+    params = jobs_pb2.JobParameters(
+        input_files=[jobs_pb2.File(desc=jobs_pb2.FileDesc(path="main.py"), sha256="ab" * 32, size_bytes=10)]
+    )
     created = await client.create(PROJECT, params, name="demo")
     return created.job_id
 
@@ -52,8 +53,9 @@ async def _new_job(client: JobsClient) -> str:
 async def test_create_returns_job_and_upload_urls_with_fresh_tokens(
     client: JobsClient, backend: ScriptedBackend
 ) -> None:
-    params = jobs_pb2.JobParameters(input_files=[jobs_pb2.File(
-        desc=jobs_pb2.FileDesc(path="main.py"), sha256="ab" * 32, size_bytes=10)])
+    params = jobs_pb2.JobParameters(
+        input_files=[jobs_pb2.File(desc=jobs_pb2.FileDesc(path="main.py"), sha256="ab" * 32, size_bytes=10)]
+    )
     created = await client.create(PROJECT, params, name="demo", config="cmd: python main.py")
     assert created.job_id == "job1"
     assert [f.url for f in created.upload_files] == ["http://store/" + "ab" * 32]
@@ -69,7 +71,9 @@ async def test_execute_and_wait_reports_progress_and_survives_unavailable(
     assert execute_metadata(op).job.id == job_id
     seen: list[str] = []
     final = await client.wait_operation(
-        op, on_update=lambda o: seen.append(execute_metadata(o).progress.message), interval=0.01,
+        op,
+        on_update=lambda o: seen.append(execute_metadata(o).progress.message),
+        interval=0.01,
         max_interval=0.05,
     )
     assert final.done and execute_response(final).result.return_code == 7
@@ -138,7 +142,7 @@ def _script_logs(backend: ScriptedBackend) -> list[str]:
     """Log messages cutting lines and a UTF-8 character in pieces; returns the expected stdout lines."""
     out, err = svc.StandardStream.OUT, svc.StandardStream.ERR
     text = "".join(f"line {i} ✓\n" for i in range(30)).encode()
-    pieces = [text[i:i + 7] for i in range(0, len(text), 7)]
+    pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
     backend.state.log = [_message(p, stream=out) for p in pieces]
     backend.state.log.insert(5, _message(b"warning: x\n", stream=err))
     backend.state.log.insert(9, _message(b"preparing environment\n", file_path=".system.log"))

@@ -115,8 +115,10 @@ async def test_upload_streams_with_length_and_retries_a_500(tmp_path: Path, stor
     small.write_text("hi")
     state.fail_once.add("/big")
     progress: list[tuple[int, int]] = []
-    await upload_files([_target(big, f"{base}/big?X-Signature=secret"), _target(small, f"{base}/small")],
-                       on_progress=lambda done, total: progress.append((done, total)))
+    await upload_files(
+        [_target(big, f"{base}/big?X-Signature=secret"), _target(small, f"{base}/small")],
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     assert state.objects["/big"] == big.read_bytes() and state.objects["/small"] == b"hi"
     puts = [r for r in state.requests if r[1].startswith("/big")]
     assert len(puts) == 2
@@ -136,8 +138,11 @@ async def test_many_small_files_share_a_few_keep_alive_connections(
         files.append(tmp_path / f"f{i}.txt")
         files[-1].write_text(f"file {i}\n" * i)
     progress: list[tuple[int, int]] = []
-    await upload_files([_target(f, f"{base}/{f.name}?sig=s") for f in files], concurrency=3,
-                       on_progress=lambda done, total: progress.append((done, total)))
+    await upload_files(
+        [_target(f, f"{base}/{f.name}?sig=s") for f in files],
+        concurrency=3,
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     assert all(state.objects[f"/{f.name}"] == f.read_bytes() for f in files)
     assert len(state.peers) <= 3  # 40 PUTs, at most one connection per concurrent upload
     total = sum(f.stat().st_size for f in files)
@@ -162,7 +167,9 @@ async def test_refused_streamed_upload_is_not_retried(tmp_path: Path, store: tup
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * (transfer.SMALL_FILE_SIZE + 1))
     state.refuse.add("/big")
-    with pytest.raises(TransferError, match=r"upload of big.bin failed: HTTP 403 from http://127.0.0.1:\d+/big$"):
+    with pytest.raises(
+        TransferError, match=r"upload of big.bin failed: HTTP 403 from http://127.0.0.1:\d+/big$"
+    ):
         await upload_files([_target(big, f"{base}/big?sig=TOPSECRET")])
     assert len(state.requests) == 1
 
@@ -214,9 +221,15 @@ async def test_upload_gives_up_after_retries(tmp_path: Path) -> None:
 
 def _storage_file(url: str, path: str, data: bytes, *, zipped: bool = False) -> jobs_pb2.StorageFile:
     compression = jobs_pb2.FileCompressionType.ZIP if zipped else jobs_pb2.FileCompressionType.NONE
-    return jobs_pb2.StorageFile(url=url, file=jobs_pb2.File(
-        desc=jobs_pb2.FileDesc(path=path), sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
-        compression_type=compression))
+    return jobs_pb2.StorageFile(
+        url=url,
+        file=jobs_pb2.File(
+            desc=jobs_pb2.FileDesc(path=path),
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_bytes=len(data),
+            compression_type=compression,
+        ),
+    )
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -235,21 +248,27 @@ async def test_download_writes_files_and_unpacks_zips(tmp_path: Path, store: tup
     dest = tmp_path / "work"
     progress: list[tuple[int, int]] = []
     written = await download_files(
-        [_storage_file(f"{base}/result", "results/answer.txt", b"42\n"),
-         _storage_file(f"{base}/dir", "out", state.objects["/dir"], zipped=True)],
-        dest_dir=dest, on_progress=lambda done, total: progress.append((done, total)))
+        [
+            _storage_file(f"{base}/result", "results/answer.txt", b"42\n"),
+            _storage_file(f"{base}/dir", "out", state.objects["/dir"], zipped=True),
+        ],
+        dest_dir=dest,
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     assert (dest / "results" / "answer.txt").read_bytes() == b"42\n"
     assert (dest / "out" / "a.txt").read_bytes() == b"A"
     assert (dest / "out" / "sub" / "b.txt").read_bytes() == b"B"
-    assert sorted(written) == sorted([dest / "results" / "answer.txt", dest / "out" / "a.txt",
-                                      dest / "out" / "sub" / "b.txt"])
+    assert sorted(written) == sorted(
+        [dest / "results" / "answer.txt", dest / "out" / "a.txt", dest / "out" / "sub" / "b.txt"]
+    )
     assert not list(dest.rglob("*.download"))
     assert progress[-1][0] == progress[-1][1]
 
 
 @pytest.mark.parametrize("bad_path", ["../escape.txt", "/etc/passwd", "a/../../b", "C:/x"])
-async def test_download_refuses_paths_outside_the_folder(tmp_path: Path, store: tuple[Store, str],
-                                                         bad_path: str) -> None:
+async def test_download_refuses_paths_outside_the_folder(
+    tmp_path: Path, store: tuple[Store, str], bad_path: str
+) -> None:
     _, base = store
     with pytest.raises(TransferError, match="would land outside"):
         await download_files([_storage_file(f"{base}/x", bad_path, b"")], dest_dir=tmp_path / "dest")
@@ -261,8 +280,9 @@ async def test_download_refuses_zip_slip(tmp_path: Path, store: tuple[Store, str
     state.objects["/evil"] = _zip({"ok.txt": b"fine", "../../pwned.txt": b"gotcha"})
     dest = tmp_path / "a" / "dest"
     with pytest.raises(TransferError, match=r"refusing to write '\.\./\.\./pwned\.txt'"):
-        await download_files([_storage_file(f"{base}/evil", "out", state.objects["/evil"], zipped=True)],
-                             dest_dir=dest)
+        await download_files(
+            [_storage_file(f"{base}/evil", "out", state.objects["/evil"], zipped=True)], dest_dir=dest
+        )
     assert not [p for p in _all_files(tmp_path) if p.name in ("pwned.txt", "ok.txt")]
 
 
@@ -271,9 +291,14 @@ async def test_download_limit_skips_the_largest(tmp_path: Path, store: tuple[Sto
     state.objects["/s"], state.objects["/l"] = b"s" * 10, b"l" * 100
     skipped: list[tuple[str, int]] = []
     written = await download_files(
-        [_storage_file(f"{base}/l", "large.bin", state.objects["/l"]),
-         _storage_file(f"{base}/s", "small.bin", state.objects["/s"])],
-        dest_dir=tmp_path, max_total=50, on_skipped=lambda path, size: skipped.append((path, size)))
+        [
+            _storage_file(f"{base}/l", "large.bin", state.objects["/l"]),
+            _storage_file(f"{base}/s", "small.bin", state.objects["/s"]),
+        ],
+        dest_dir=tmp_path,
+        max_total=50,
+        on_skipped=lambda path, size: skipped.append((path, size)),
+    )
     assert written == [tmp_path / "small.bin"] and skipped == [("large.bin", 100)]
 
 

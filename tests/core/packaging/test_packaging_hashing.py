@@ -76,8 +76,12 @@ async def test_two_processes_share_the_cache(tmp_path: Path) -> None:
         file = tmp_path / f"f{index}.txt"
         file.write_text(str(index) * 1000)
         groups[index % 2].append(str(file))
-    children = [await asyncio.create_subprocess_exec(sys.executable, "-c", _CHILD, str(cache), *group,
-                                                     stderr=subprocess.PIPE) for group in groups]
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _CHILD, str(cache), *group, stderr=subprocess.PIPE
+        )
+        for group in groups
+    ]
     results = [await child.communicate() for child in children]
     assert [child.returncode for child in children] == [0, 0], results
     hasher = FileHasher(cache)

@@ -32,8 +32,12 @@ async def test_files_and_folders_are_prepared_in_order(tmp_path: Path) -> None:
         PackItem(tmp_path / "main.py", "main.py"),
         PackItem(tmp_path / "data", "data", var="DATA"),
     ]
-    prepared = await prepare_files(items, hasher=hasher, cache_dir=tmp_path / "state" / "zips",
-                                   on_progress=lambda done, total: progress.append((done, total)))
+    prepared = await prepare_files(
+        items,
+        hasher=hasher,
+        cache_dir=tmp_path / "state" / "zips",
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     script, folder = prepared
     assert (script.desc_path, script.compression) == ("main.py", "NONE")
     assert script.local_path == tmp_path / "main.py"
@@ -62,12 +66,18 @@ async def test_local_modules_are_zipped_even_as_a_single_file(tmp_path: Path) ->
     (tmp_path / "data.txt").write_text("plain input\n")
     items = [
         PackItem(tmp_path / "data.txt", "data.txt"),
-        PackItem(tmp_path / "helper.py", "helper.py", var="_LOCAL_MODULE_0", role="local_module",
-                 archive_root=tmp_path),
+        PackItem(
+            tmp_path / "helper.py",
+            "helper.py",
+            var="_LOCAL_MODULE_0",
+            role="local_module",
+            archive_root=tmp_path,
+        ),
         PackItem(tmp_path / "pkg", "pkg", var="_LOCAL_MODULE_1", role="local_module", archive_root=tmp_path),
     ]
-    data, helper, package = await prepare_files(items, hasher=FileHasher(tmp_path / "h.db"),
-                                                cache_dir=tmp_path / "zips")
+    data, helper, package = await prepare_files(
+        items, hasher=FileHasher(tmp_path / "h.db"), cache_dir=tmp_path / "zips"
+    )
     assert (data.compression, data.local_path) == ("NONE", tmp_path / "data.txt")
     assert (helper.compression, helper.role, helper.var) == ("ZIP", "local_module", "_LOCAL_MODULE_0")
     with zipfile.ZipFile(helper.local_path) as archive:

@@ -31,6 +31,13 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
 @pytest.fixture(scope="session")
 def other_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheelhouse) -> Path:
     """Interpreter of a venv holding only the wheelhouse's packages (no PyYAML, no attrs)."""
-    python: Path = make_venv(tmp_path_factory.mktemp("venv") / "env", wheelhouse, "acme-core", "acme-extras",
-                             "torchlike", editable=True, path_install=True)
+    python: Path = make_venv(
+        tmp_path_factory.mktemp("venv") / "env",
+        wheelhouse,
+        "acme-core",
+        "acme-extras",
+        "torchlike",
+        editable=True,
+        path_install=True,
+    )
     return python

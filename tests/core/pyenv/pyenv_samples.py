@@ -69,7 +69,6 @@ SAMPLE_FILES = {
 }
 
 
-
 def main_line(fragment: str) -> int:
     """1-based number of the first line of MAIN_PY containing `fragment`."""
     return next(i for i, line in enumerate(MAIN_PY.splitlines(), start=1) if fragment in line)
@@ -107,7 +106,8 @@ def _uv_project(root: Path, name: str, version_: str, module: str, code: str = "
     package = folder / "src" / Path(*module.split("."))
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(code)
-    (folder / "pyproject.toml").write_text(dedent(f"""\
+    (folder / "pyproject.toml").write_text(
+        dedent(f"""\
         [project]
         name = "{name}"
         version = "{version_}"
@@ -116,7 +116,8 @@ def _uv_project(root: Path, name: str, version_: str, module: str, code: str = "
         build-backend = "uv_build"
         [tool.uv.build-backend]
         module-name = "{module}"
-        """))
+        """)
+    )
     return folder
 
 
@@ -124,9 +125,11 @@ def build_wheelhouse(root: Path) -> Wheelhouse:
     """acme-core / acme-extras (sharing the `acme` namespace), torchlike 2.1.0+cpu, an editable and a path
     project."""
     wheels = root / "wheels"
-    for name, version_, module in (("acme-core", "1.2.0", "acme.core"),
-                                   ("acme-extras", "0.5.0", "acme.extras"),
-                                   ("torchlike", "2.1.0+cpu", "torchlike")):
+    for name, version_, module in (
+        ("acme-core", "1.2.0", "acme.core"),
+        ("acme-extras", "0.5.0", "acme.extras"),
+        ("torchlike", "2.1.0+cpu", "torchlike"),
+    ):
         project = _uv_project(root, name, version_, module)
         _uv("build", "-q", "--offline", "--wheel", "-o", str(wheels), str(project))
     editable = _uv_project(root, "edpkg", "0.3.0", "edpkg", "import acme.core\nfrom . import inner\n")
@@ -135,13 +138,23 @@ def build_wheelhouse(root: Path) -> Wheelhouse:
     return Wheelhouse(wheels, editable, path_source)
 
 
-def make_venv(folder: Path, wheelhouse: Wheelhouse, *packages: str, editable: bool = False,
-              path_install: bool = False) -> Path:
+def make_venv(
+    folder: Path, wheelhouse: Wheelhouse, *packages: str, editable: bool = False, path_install: bool = False
+) -> Path:
     """A real venv at `folder` with `packages` from the wheelhouse (offline); returns its interpreter."""
     _uv("venv", "-q", "--python", sys.executable, str(folder))
     python = folder / "bin" / "python"
-    install = ["pip", "install", "-q", "--offline", "--no-index", "--find-links", str(wheelhouse.wheels),
-               "--python", str(python)]
+    install = [
+        "pip",
+        "install",
+        "-q",
+        "--offline",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse.wheels),
+        "--python",
+        str(python),
+    ]
     if packages:
         _uv(*install, *packages)
     if editable:

@@ -25,8 +25,18 @@ from tests.core.pyenv.pyenv_samples import (
     write_files,
 )
 
-SAMPLE_REQUIREMENTS = ("PyYAML", "protobuf", "googleapis-common-protos", "attrs", "httpx", "PyJWT",
-                       "pydantic", "grpcio", "cattrs", "lsprotocol")
+SAMPLE_REQUIREMENTS = (
+    "PyYAML",
+    "protobuf",
+    "googleapis-common-protos",
+    "attrs",
+    "httpx",
+    "PyJWT",
+    "pydantic",
+    "grpcio",
+    "cattrs",
+    "lsprotocol",
+)
 MAIN = [Path("main.py")]
 HERE_PYTHON = Path(sys.executable)
 
@@ -49,8 +59,12 @@ async def test_sample_project_requirements_local_modules_and_warnings(sample_pro
     assert analysis.python_version == f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert analysis.pip_options is None
     assert _has(analysis.warnings, f"main.py:{main_line('sys.argv[1]')}", "dynamic import")
-    assert _has(analysis.warnings, f"main.py:{main_line('import definitely_missing')}",
-                "'definitely_missing_mod_xyz'", "neither local code nor installed")
+    assert _has(
+        analysis.warnings,
+        f"main.py:{main_line('import definitely_missing')}",
+        "'definitely_missing_mod_xyz'",
+        "neither local code nor installed",
+    )
     assert _has(analysis.warnings, f"main.py:{main_line('import ujson')}", "optional import")
     assert _has(analysis.warnings, f"main.py:{main_line('worker.py')}", "worker.py", "root-paths")
     assert len(analysis.warnings) == 4, analysis.warnings
@@ -63,24 +77,32 @@ async def test_user_code_never_runs(sample_project: Path) -> None:
 
 async def test_root_paths_add_a_script_run_in_a_subprocess(sample_project: Path) -> None:
     settings = PythonSettings(root_paths=("worker.py",))
-    analysis = await analyze_python_env(MAIN, working_dir=sample_project, interpreter=HERE_PYTHON,
-                                        python=settings)
+    analysis = await analyze_python_env(
+        MAIN, working_dir=sample_project, interpreter=HERE_PYTHON, python=settings
+    )
     assert analysis.requirements == pinned(*SAMPLE_REQUIREMENTS, "Deprecated")
     assert not _has(analysis.warnings, "root-paths")  # the hint disappears once the script is a root
     assert LocalModule(sample_project / "worker.py", sample_project) not in analysis.local_modules
 
 
 async def test_other_interpreter_gives_its_own_answer(tmp_path: Path, other_venv: Path) -> None:
-    project = write_files(tmp_path, {
-        "main.py": "import yaml\nimport acme.core\nfrom acme import extras\nimport torchlike\nimport edpkg\n"
-                   "import pathtool\n",
-    })
+    project = write_files(
+        tmp_path,
+        {
+            "main.py": "import yaml\nimport acme.core\nfrom acme import extras\nimport torchlike\n"
+            "import edpkg\nimport pathtool\n",
+        },
+    )
     here = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON)
     there = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=other_venv)
 
     assert here.requirements == pinned("PyYAML")
-    assert there.requirements == ["acme-core==1.2.0", "acme-extras==0.5.0", "pathtool==0.1.0",
-                                  "torchlike==2.1.0"]
+    assert there.requirements == [
+        "acme-core==1.2.0",
+        "acme-extras==0.5.0",
+        "pathtool==0.1.0",
+        "torchlike==2.1.0",
+    ]
     assert there.interpreter == other_venv
     assert _has(there.warnings, "main.py:1", "'yaml'", "neither local code nor installed")
     assert _has(there.warnings, "torchlike==2.1.0+cpu", "local version label '+cpu'")
@@ -106,13 +128,16 @@ async def test_default_interpreter_is_the_projects_dot_venv(tmp_path: Path, whee
 
 
 async def test_local_modules_shadowing_installed_and_stdlib_names(tmp_path: Path) -> None:
-    project = write_files(tmp_path, {
-        "main.py": "import yaml\nimport logging\nimport os\nimport attr\n",
-        "yaml.py": "X = 1\n",
-        "logging.py": "Y = 2\n",
-        "os.py": "Z = 3\n",
-        "attr/config.json": "{}\n",
-    })
+    project = write_files(
+        tmp_path,
+        {
+            "main.py": "import yaml\nimport logging\nimport os\nimport attr\n",
+            "yaml.py": "X = 1\n",
+            "logging.py": "Y = 2\n",
+            "os.py": "Z = 3\n",
+            "attr/config.json": "{}\n",
+        },
+    )
     analysis = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON)
     assert analysis.local_modules == _local(project, "logging.py", "yaml.py")
     assert analysis.requirements == pinned("attrs")  # a folder without __init__.py shadows nothing
@@ -130,39 +155,57 @@ async def test_syntax_error_in_local_module_is_reported_and_the_rest_analysed(tm
 
 
 async def test_type_checking_imports_are_not_requirements(tmp_path: Path) -> None:
-    project = write_files(tmp_path, {"main.py": (
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import httpx\nelse:\n    import yaml\n"
-        "from contextlib import suppress\nwith suppress(ImportError):\n    import attr\n")})
+    project = write_files(
+        tmp_path,
+        {
+            "main.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import httpx\n"
+                "else:\n    import yaml\n"
+                "from contextlib import suppress\nwith suppress(ImportError):\n    import attr\n"
+            )
+        },
+    )
     analysis = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON)
     assert analysis.requirements == pinned("attrs", "PyYAML")
     assert analysis.optional_requirements == pinned("attrs")
 
 
 async def test_manual_mode_reads_the_requirements_file(tmp_path: Path) -> None:
-    project = write_files(tmp_path, {
-        "main.py": "import yaml\nimport attr\n",
-        "requirements.txt": "# pinned by hand\nPyYAML==6.0.1  # the one the cluster has\n\n"
-                            "--extra-index-url https://pypi.example/simple\n--no-deps\n",
-        "lib/util.py": "",
-    })
-    settings = PythonSettings(type="manual", version="3.10.4", requirements_file="requirements.txt",
-                              pip=PipOptions(trusted_hosts=("pypi.example",)))
-    analysis = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON,
-                                        python=settings)
+    project = write_files(
+        tmp_path,
+        {
+            "main.py": "import yaml\nimport attr\n",
+            "requirements.txt": "# pinned by hand\nPyYAML==6.0.1  # the one the cluster has\n\n"
+            "--extra-index-url https://pypi.example/simple\n--no-deps\n",
+            "lib/util.py": "",
+        },
+    )
+    settings = PythonSettings(
+        type="manual",
+        version="3.10.4",
+        requirements_file="requirements.txt",
+        pip=PipOptions(trusted_hosts=("pypi.example",)),
+    )
+    analysis = await analyze_python_env(
+        [Path("main.py")], working_dir=project, interpreter=HERE_PYTHON, python=settings
+    )
     assert analysis.requirements == ["PyYAML==6.0.1"]
     assert analysis.python_version == "3.10"
-    assert analysis.pip_options == PipOptions(extra_index_urls=("https://pypi.example/simple",),
-                                              trusted_hosts=("pypi.example",), no_deps=True)
+    assert analysis.pip_options == PipOptions(
+        extra_index_urls=("https://pypi.example/simple",), trusted_hosts=("pypi.example",), no_deps=True
+    )
     assert _has(analysis.warnings, "3.10.4 is reduced to 3.10")
     assert _has(analysis.warnings, "does not list", f"attrs=={pinned('attrs')[0].split('==')[1]}")
 
 
 async def test_fully_manual_mode_runs_nothing(tmp_path: Path) -> None:
     project = write_files(tmp_path, {"main.py": "import yaml\n", "reqs.txt": "pyyaml\n", "lib/util.py": ""})
-    settings = PythonSettings(type="manual", version="3.9", requirements_file="reqs.txt",
-                              local_paths=("lib",))
-    analysis = await analyze_python_env([Path("main.py")], working_dir=project,
-                                        interpreter=tmp_path / "no-such-python", python=settings)
+    settings = PythonSettings(
+        type="manual", version="3.9", requirements_file="reqs.txt", local_paths=("lib",)
+    )
+    analysis = await analyze_python_env(
+        [Path("main.py")], working_dir=project, interpreter=tmp_path / "no-such-python", python=settings
+    )
     assert analysis.requirements == ["pyyaml"]
     assert analysis.python_version == "3.9"
     assert analysis.local_modules == [LocalModule(project / "lib", project)]
@@ -172,25 +215,34 @@ async def test_fully_manual_mode_runs_nothing(tmp_path: Path) -> None:
 async def test_stdlib_module_gone_on_the_target_python(tmp_path: Path) -> None:
     project = write_files(tmp_path, {"main.py": "import asyncore\nimport tomllib\n"})
     settings = PythonSettings(type="manual", version="3.12", requirements_file="")
-    analysis = await analyze_python_env([Path("main.py")], working_dir=project, interpreter=HERE_PYTHON,
-                                        python=settings)
+    analysis = await analyze_python_env(
+        [Path("main.py")], working_dir=project, interpreter=HERE_PYTHON, python=settings
+    )
     assert analysis.python_version == "3.12"
-    assert _has(analysis.warnings, "main.py:1", "'asyncore'",
-                "removed from the standard library in Python 3.12")
+    assert _has(
+        analysis.warnings, "main.py:1", "'asyncore'", "removed from the standard library in Python 3.12"
+    )
     assert not _has(analysis.warnings, "tomllib")
 
 
-@pytest.mark.parametrize(("settings", "key"), [
-    (PythonSettings(root_paths=("nope.py",)), "env.python.root-paths: nope.py"),
-    (PythonSettings(type="manual", requirements_file="nope.txt"), "env.python.requirements-file: nope.txt"),
-    (PythonSettings(type="manual", local_paths=("nope",)), "env.python.local-paths: nope"),
-    (PythonSettings(type="manual", version="python3"), "env.python.version"),
-])
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        (PythonSettings(root_paths=("nope.py",)), "env.python.root-paths: nope.py"),
+        (
+            PythonSettings(type="manual", requirements_file="nope.txt"),
+            "env.python.requirements-file: nope.txt",
+        ),
+        (PythonSettings(type="manual", local_paths=("nope",)), "env.python.local-paths: nope"),
+        (PythonSettings(type="manual", version="python3"), "env.python.version"),
+    ],
+)
 async def test_bad_settings_name_the_key(tmp_path: Path, settings: PythonSettings, key: str) -> None:
     write_files(tmp_path, {"main.py": ""})
     with pytest.raises(PythonEnvError, match=key):
-        await analyze_python_env([Path("main.py")], working_dir=tmp_path, interpreter=HERE_PYTHON,
-                                 python=settings)
+        await analyze_python_env(
+            [Path("main.py")], working_dir=tmp_path, interpreter=HERE_PYTHON, python=settings
+        )
 
 
 async def test_missing_entry_and_missing_interpreter_are_clear_errors(tmp_path: Path) -> None:
@@ -230,12 +282,15 @@ async def test_cancelling_the_analysis_kills_the_interpreter(tmp_path: Path) -> 
 
 
 async def test_relative_imports_of_attributes_and_missing_modules(tmp_path: Path) -> None:
-    project = write_files(tmp_path, {
-        "main.py": "from pkg import a\n",
-        "pkg/__init__.py": "VALUE = 1\n",
-        "pkg/a.py": "from . import VALUE\nfrom .b import helper\nfrom .gone import x\n",
-        "pkg/b.py": "import yaml\ndef helper():\n    pass\n",
-    })
+    project = write_files(
+        tmp_path,
+        {
+            "main.py": "from pkg import a\n",
+            "pkg/__init__.py": "VALUE = 1\n",
+            "pkg/a.py": "from . import VALUE\nfrom .b import helper\nfrom .gone import x\n",
+            "pkg/b.py": "import yaml\ndef helper():\n    pass\n",
+        },
+    )
     analysis = await analyze_python_env(MAIN, working_dir=project, interpreter=HERE_PYTHON)
     assert analysis.requirements == pinned("PyYAML")
     assert analysis.local_modules == _local(project, "pkg")
@@ -243,10 +298,13 @@ async def test_relative_imports_of_attributes_and_missing_modules(tmp_path: Path
 
 
 async def test_local_portion_of_an_installed_namespace(tmp_path: Path, other_venv: Path) -> None:
-    project = write_files(tmp_path, {
-        "main.py": "import acme.core\nfrom acme import mine\n",
-        "acme/mine.py": "import torchlike\n",
-    })
+    project = write_files(
+        tmp_path,
+        {
+            "main.py": "import acme.core\nfrom acme import mine\n",
+            "acme/mine.py": "import torchlike\n",
+        },
+    )
     analysis = await analyze_python_env(MAIN, working_dir=project, interpreter=other_venv)
     assert analysis.requirements == ["acme-core==1.2.0", "torchlike==2.1.0"]
     assert analysis.local_modules == _local(project, "acme")

@@ -7,8 +7,17 @@ import pytest
 from dsjobs_lsp.core.pyenv.versions import in_stdlib_of, parse_version, stdlib_availability, target_version
 
 
-@pytest.mark.parametrize(("local", "target"), [((3, 8), (3, 8)), ((3, 11), (3, 11)), ((3, 12), (3, 12)),
-                                               ((3, 13), (3, 12)), ((3, 14), (3, 12)), ((3, 7), (3, 8))])
+@pytest.mark.parametrize(
+    ("local", "target"),
+    [
+        ((3, 8), (3, 8)),
+        ((3, 11), (3, 11)),
+        ((3, 12), (3, 12)),
+        ((3, 13), (3, 12)),
+        ((3, 14), (3, 12)),
+        ((3, 7), (3, 8)),
+    ],
+)
 def test_target_version_is_the_nearest_supported(local: tuple[int, int], target: tuple[int, int]) -> None:
     chosen, warning = target_version(local)
     assert chosen == target

@@ -25,9 +25,13 @@ YC_TOKEN_LIFETIME_SECONDS = 12 * 3600.0
 REFRESH_MARGIN_SECONDS = 300.0
 IAM_CALL_TIMEOUT_SECONDS = 30.0
 DEFAULT_RETRY_DELAYS = (0.5, 2.0, 5.0)
-_PERMANENT_CODES = frozenset({
-    grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED,
-})
+_PERMANENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.PERMISSION_DENIED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -160,15 +164,20 @@ class IamTokenSource:
             try:
                 response = await stub.Create(request, timeout=IAM_CALL_TIMEOUT_SECONDS)
             except grpc.aio.AioRpcError as error:
-                message = (f"the IAM service at {self._iam_endpoint} refused to exchange the OAuth token: "
-                           f"{error.code().name}: {redact(error.details() or '')}")
+                message = (
+                    f"the IAM service at {self._iam_endpoint} refused to exchange the OAuth token: "
+                    f"{error.code().name}: {redact(error.details() or '')}"
+                )
                 if error.code() in _PERMANENT_CODES:
                     raise _PermanentAuthError(message) from None
                 raise AuthError(message) from None
         if not response.iam_token:
             raise AuthError(f"the IAM service at {self._iam_endpoint} returned an empty token")
-        expires_at = (response.expires_at.ToNanoseconds() / 1e9 if response.HasField("expires_at")
-                      else time.time() + YC_TOKEN_LIFETIME_SECONDS)
+        expires_at = (
+            response.expires_at.ToNanoseconds() / 1e9
+            if response.HasField("expires_at")
+            else time.time() + YC_TOKEN_LIFETIME_SECONDS
+        )
         return IssuedToken(response.iam_token, expires_at)
 
 

@@ -26,9 +26,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_TTL_DAYS = 14
 CALL_TIMEOUT_SECONDS = 60.0
-TRANSIENT_CODES = frozenset({
-    grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED,
-})
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 MAX_POLL_FAILURES = 60
 
 OperationCallback = Callable[[operation_pb2.Operation], None]
@@ -95,8 +99,9 @@ class JobsClient:
     async def _metadata(self) -> Metadata:
         return await auth_metadata(self._token)
 
-    async def _call(self, method: Callable[..., Awaitable[Any]], request: Any, *, subject: str,
-                    address: str) -> Any:
+    async def _call(
+        self, method: Callable[..., Awaitable[Any]], request: Any, *, subject: str, address: str
+    ) -> Any:
         try:
             return await method(request, metadata=await self._metadata(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError as error:
@@ -106,13 +111,23 @@ class JobsClient:
         return await self._call(method, request, subject=subject, address=self.endpoints.jobs)
 
     async def create(
-        self, project_id: str, params: jobs_pb2.JobParameters, *, config: str = "", name: str = "",
-        desc: str = "", data_ttl_days: int = DEFAULT_DATA_TTL_DAYS,
+        self,
+        project_id: str,
+        params: jobs_pb2.JobParameters,
+        *,
+        config: str = "",
+        name: str = "",
+        desc: str = "",
+        data_ttl_days: int = DEFAULT_DATA_TTL_DAYS,
         on_update: OperationCallback | None = None,
     ) -> CreateResult:
         """Create a job (waiting for the Create operation); ``upload_files`` lists what must be uploaded."""
         request = _jobs.CreateProjectJobRequest(
-            project_id=project_id, job_parameters=params, config=config, name=name, desc=desc,
+            project_id=project_id,
+            job_parameters=params,
+            config=config,
+            name=name,
+            desc=desc,
             data_ttl=_duration_days(data_ttl_days),
         )
         op = await self._job_call(self._jobs.Create, request, f"the project {project_id}")
@@ -122,12 +137,20 @@ class JobsClient:
         return CreateResult(response.job_id, list(response.upload_files))
 
     async def clone(
-        self, source_job_id: str, overrides: jobs_pb2.JobParameters | None = None, *, name: str = "",
-        desc: str = "", data_ttl_days: int = DEFAULT_DATA_TTL_DAYS,
+        self,
+        source_job_id: str,
+        overrides: jobs_pb2.JobParameters | None = None,
+        *,
+        name: str = "",
+        desc: str = "",
+        data_ttl_days: int = DEFAULT_DATA_TTL_DAYS,
     ) -> CreateResult:
         """Create a job from ``source_job_id`` with ``overrides``; returns the new job and files to upload."""
         request = _jobs.CloneProjectJobRequest(
-            source_job_id=source_job_id, job_parameters_overrides=overrides, name=name, desc=desc,
+            source_job_id=source_job_id,
+            job_parameters_overrides=overrides,
+            name=name,
+            desc=desc,
             data_ttl=_duration_days(data_ttl_days),
         )
         op = await self._job_call(self._jobs.Clone, request, f"the job {source_job_id}")
@@ -151,8 +174,12 @@ class JobsClient:
         return result
 
     async def wait_operation(
-        self, op: operation_pb2.Operation, *, on_update: OperationCallback | None = None,
-        interval: float = 0.2, max_interval: float = 5.0,
+        self,
+        op: operation_pb2.Operation,
+        *,
+        on_update: OperationCallback | None = None,
+        interval: float = 0.2,
+        max_interval: float = 5.0,
     ) -> operation_pb2.Operation:
         """Poll ``op`` until done (every ``interval`` s, growing to ``max_interval``); raise if it failed.
 
@@ -253,8 +280,14 @@ class JobsClient:
 
     async def read_logs(self, job_id: str, offset: int = 0) -> AsyncIterator[LogChunk]:
         """The job's log lines from ``offset`` until it has finished; reconnects after dropped streams."""
-        stream = follow_logs(self._jobs, job_id, offset=offset, metadata=self._metadata,
-                             job_status=self._job_status, backoff=Backoff())
+        stream = follow_logs(
+            self._jobs,
+            job_id,
+            offset=offset,
+            metadata=self._metadata,
+            job_status=self._job_status,
+            backoff=Backoff(),
+        )
         try:
             async for chunk in stream:
                 yield chunk

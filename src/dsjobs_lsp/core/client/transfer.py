@@ -199,7 +199,10 @@ async def _upload_one(send: _PutSender, target: UploadTarget, progress: _Progres
 
 
 async def upload_files(
-    targets: list[UploadTarget], *, concurrency: int = 8, on_progress: ProgressCallback | None = None,
+    targets: list[UploadTarget],
+    *,
+    concurrency: int = 8,
+    on_progress: ProgressCallback | None = None,
     retries: int = 3,
 ) -> None:
     """PUT every target's file to its presigned URL (``Content-Length`` set; small files sent whole, big ones
@@ -277,8 +280,9 @@ def _write_chunk(stream: BinaryIO, digest: hashlib._Hash, chunk: bytes) -> None:
     digest.update(chunk)
 
 
-async def _fetch_to(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp: Path, what: str,
-                    progress: _Progress) -> None:
+async def _fetch_to(
+    client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp: Path, what: str, progress: _Progress
+) -> None:
     received = 0
     digest = hashlib.sha256()
     stream: BinaryIO = await asyncio.to_thread(temp.open, "wb")
@@ -299,8 +303,9 @@ async def _fetch_to(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp:
         raise _RetryableError("the downloaded content does not match its sha256")
 
 
-async def _download_one(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path,
-                        progress: _Progress, retries: int) -> list[Path]:
+async def _download_one(
+    client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path, progress: _Progress, retries: int
+) -> list[Path]:
     desc_path = file.file.desc.path
     target = safe_destination(dest_dir, desc_path)
     what = f"download of {desc_path}"
@@ -324,8 +329,12 @@ def within_download_limit(
     for file in sorted(files, key=lambda f: f.file.size_bytes):
         total += file.file.size_bytes
         if total > max_total:
-            logger.info("%s (%s) is not downloaded: over the %s download limit", file.file.desc.path,
-                        humanize_bytes_size(file.file.size_bytes), humanize_bytes_size(max_total))
+            logger.info(
+                "%s (%s) is not downloaded: over the %s download limit",
+                file.file.desc.path,
+                humanize_bytes_size(file.file.size_bytes),
+                humanize_bytes_size(max_total),
+            )
             if on_skipped is not None:
                 on_skipped(file.file.desc.path, file.file.size_bytes)
         else:
@@ -334,9 +343,14 @@ def within_download_limit(
 
 
 async def download_files(
-    files: list[jobs_pb2.StorageFile], *, dest_dir: Path, on_progress: ProgressCallback | None = None,
-    max_total: int = DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES, on_skipped: SkippedCallback | None = None,
-    concurrency: int = 4, retries: int = 3,
+    files: list[jobs_pb2.StorageFile],
+    *,
+    dest_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    max_total: int = DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
+    on_skipped: SkippedCallback | None = None,
+    concurrency: int = 4,
+    retries: int = 3,
 ) -> list[Path]:
     """Download job files into ``dest_dir/<desc.path>`` (via ``.download`` temp files), unpacking ZIP
     outputs into their folder; returns the paths written. Paths escaping ``dest_dir`` raise ``TransferError``
@@ -351,6 +365,7 @@ async def download_files(
     return [path for paths in written for path in paths]
 
 
-def _bind_download(client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path, progress: _Progress,
-                   retries: int) -> Callable[[], Awaitable[list[Path]]]:
+def _bind_download(
+    client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path, progress: _Progress, retries: int
+) -> Callable[[], Awaitable[list[Path]]]:
     return lambda: _download_one(client, file, dest_dir, progress, retries)

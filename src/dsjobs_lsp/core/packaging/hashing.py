@@ -132,9 +132,11 @@ class FileHasher:
 
     def _lookup(self, key: tuple[str, int, int]) -> str | None:
         with self._lock:
-            row = self._connection().execute(
-                "SELECT sha256 FROM digests WHERE path = ? AND size = ? AND mtime_ns = ?", key
-            ).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT sha256 FROM digests WHERE path = ? AND size = ? AND mtime_ns = ?", key)
+                .fetchone()
+            )
         return None if row is None else str(row[0])
 
     def _store(self, key: tuple[str, int, int], sha256: str) -> None:

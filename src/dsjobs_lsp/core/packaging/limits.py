@@ -44,7 +44,11 @@ def check_limits(
             f"while limit = {humanize_bytes_size(UPLOAD_FILES_MAX_TOTAL_SIZE_BYTES)}"
         )
     inputs = sum(1 for f in files if f.role == "input")
-    for count, name in ((inputs, "input files"), (outputs, "output files"), (s3_mounts, "s3 mounts"),
-                        (datasets, "datasets")):
+    for count, name in (
+        (inputs, "input files"),
+        (outputs, "output files"),
+        (s3_mounts, "s3 mounts"),
+        (datasets, "datasets"),
+    ):
         if count > FILES_LIST_MAX_SIZE:
             raise LimitError(f"number of {name} ({count}) must be not greater than {FILES_LIST_MAX_SIZE}")

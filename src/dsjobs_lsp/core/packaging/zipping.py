@@ -30,11 +30,46 @@ FILE_MODE = 0o100644
 DEFLATE_LEVEL = 6
 SAMPLE_SIZE = 256 * 1024
 MIN_SAVING = 0.10
-STORED_SUFFIXES = frozenset({
-    ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".whl", ".jar", ".png", ".jpg", ".jpeg",
-    ".gif", ".webp", ".mp3", ".mp4", ".avi", ".mkv", ".mov", ".ogg", ".flac", ".pdf", ".npz", ".pt", ".pth",
-    ".safetensors", ".ckpt", ".h5", ".parquet", ".onnx", ".tflite", ".pkl.gz", ".docx", ".xlsx", ".pptx",
-})
+STORED_SUFFIXES = frozenset(
+    {
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".zst",
+        ".7z",
+        ".rar",
+        ".whl",
+        ".jar",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".mp3",
+        ".mp4",
+        ".avi",
+        ".mkv",
+        ".mov",
+        ".ogg",
+        ".flac",
+        ".pdf",
+        ".npz",
+        ".pt",
+        ".pth",
+        ".safetensors",
+        ".ckpt",
+        ".h5",
+        ".parquet",
+        ".onnx",
+        ".tflite",
+        ".pkl.gz",
+        ".docx",
+        ".xlsx",
+        ".pptx",
+    }
+)
 _FORMAT_VERSION = 1
 _COPY_CHUNK = 1 << 20
 

@@ -28,8 +28,13 @@ from dsjobs_lsp.core.pyenv.versions import (
 )
 
 
-async def analyze_python_env(entry_files: list[Path], *, working_dir: Path, interpreter: Path | None = None,
-                             python: PythonSettings | None = None) -> PythonEnvAnalysis:
+async def analyze_python_env(
+    entry_files: list[Path],
+    *,
+    working_dir: Path,
+    interpreter: Path | None = None,
+    python: PythonSettings | None = None,
+) -> PythonEnvAnalysis:
     """Analyses the code reachable from `entry_files` (and `root-paths`) without running it.
 
     The probe runs inside `interpreter` (default: `working_dir/.venv`, `$VIRTUAL_ENV`, else ours), so the
@@ -64,8 +69,9 @@ async def analyze_python_env(entry_files: list[Path], *, working_dir: Path, inte
     return analysis
 
 
-def _roots(entry_files: list[Path], root_paths: tuple[str | Path, ...],
-           working_dir: Path) -> tuple[Path, list[Path]]:
+def _roots(
+    entry_files: list[Path], root_paths: tuple[str | Path, ...], working_dir: Path
+) -> tuple[Path, list[Path]]:
     working_dir = working_dir.resolve()
     roots: list[Path] = []
     for entry in entry_files:
@@ -76,8 +82,9 @@ def _roots(entry_files: list[Path], root_paths: tuple[str | Path, ...],
     for extra in root_paths:
         path = (working_dir / extra).resolve()
         if not path.is_file():
-            raise PythonEnvError(f"env.python.root-paths: {extra} not found "
-                                 f"(working directory {working_dir})")
+            raise PythonEnvError(
+                f"env.python.root-paths: {extra} not found (working directory {working_dir})"
+            )
         roots.append(path)
     return working_dir, list(dict.fromkeys(roots))
 
@@ -93,8 +100,9 @@ def _manual_version(text: str) -> tuple[tuple[int, int], list[str]]:
         warnings.append(f"env.python.version: {text} is reduced to {shown} (minor versions only)")
     if version not in SUPPORTED_VERSIONS:
         lowest, highest = format_version(SUPPORTED_VERSIONS[0]), format_version(SUPPORTED_VERSIONS[-1])
-        warnings.append(f"env.python.version: Python {shown} is not supported by DataSphere Jobs "
-                        f"({lowest} to {highest})")
+        warnings.append(
+            f"env.python.version: Python {shown} is not supported by DataSphere Jobs ({lowest} to {highest})"
+        )
     return version, warnings
 
 
@@ -103,8 +111,10 @@ async def _manual_requirements(settings: PythonSettings, working_dir: Path) -> R
         return None
     path = working_dir / settings.requirements_file
     if not await asyncio.to_thread(path.is_file):
-        raise PythonEnvError(f"env.python.requirements-file: {settings.requirements_file} not found "
-                             f"(working directory {working_dir})")
+        raise PythonEnvError(
+            f"env.python.requirements-file: {settings.requirements_file} not found "
+            f"(working directory {working_dir})"
+        )
     return await read_requirements_file(path)
 
 
@@ -113,14 +123,16 @@ def _manual_local_paths(local_paths: tuple[str | Path, ...], working_dir: Path) 
     for given in local_paths:
         path = (working_dir / given).resolve()
         if not path.exists():
-            raise PythonEnvError(f"env.python.local-paths: {given} not found "
-                                 f"(working directory {working_dir})")
+            raise PythonEnvError(
+                f"env.python.local-paths: {given} not found (working directory {working_dir})"
+            )
         modules.append(LocalModule(path=path, archive_root=path.parent))
     return modules
 
 
-def _from_answer(answer: dict[str, Any], interpreter: Path,
-                 manual_version: tuple[tuple[int, int], list[str]] | None) -> PythonEnvAnalysis:
+def _from_answer(
+    answer: dict[str, Any], interpreter: Path, manual_version: tuple[tuple[int, int], list[str]] | None
+) -> PythonEnvAnalysis:
     local_version = (int(answer["version_info"][0]), int(answer["version_info"][1]))
     warnings: list[str] = []
     if manual_version is None:
@@ -139,9 +151,14 @@ def _from_answer(answer: dict[str, Any], interpreter: Path,
     warnings += _missing_warnings(answer["missing"], interpreter, version)
     warnings += _stdlib_warnings(answer["stdlib"], version)
     modules = [LocalModule(Path(m["path"]), Path(m["archive_root"])) for m in answer["local_modules"]]
-    return PythonEnvAnalysis(python_version=format_version(version), requirements=requirements,
-                             local_modules=modules, warnings=warnings, optional_requirements=optional,
-                             interpreter=interpreter)
+    return PythonEnvAnalysis(
+        python_version=format_version(version),
+        requirements=requirements,
+        local_modules=modules,
+        warnings=warnings,
+        optional_requirements=optional,
+        interpreter=interpreter,
+    )
 
 
 def _install_source_warnings(item: dict[str, Any], line: str) -> list[str]:
@@ -152,24 +169,31 @@ def _install_source_warnings(item: dict[str, Any], line: str) -> list[str]:
     if direct_url.get("dir_info", {}).get("editable"):
         return [f"{item['name']} is an editable install ({url}): {line} may not exist on the package index"]
     if "vcs_info" in direct_url:
-        return [f"{item['name']} was installed from version control ({url}): {line} may not exist on the "
-                "package index"]
+        return [
+            f"{item['name']} was installed from version control ({url}): {line} may not exist on the "
+            "package index"
+        ]
     return [f"{item['name']} was installed from {url}: {line} may not exist on the package index"]
 
 
-def _missing_warnings(missing: list[dict[str, Any]], interpreter: Path,
-                      version: tuple[int, int]) -> list[str]:
+def _missing_warnings(
+    missing: list[dict[str, Any]], interpreter: Path, version: tuple[int, int]
+) -> list[str]:
     warnings = []
     for item in missing:
         name = item["name"]
         if in_stdlib_of(name, version):
             continue  # gone from the local Python but still in the job's standard library
         if item["optional"]:
-            warnings.append(f"{item['where']}: optional import '{name}' is not installed in {interpreter}: "
-                            "the job runs without it")
+            warnings.append(
+                f"{item['where']}: optional import '{name}' is not installed in {interpreter}: "
+                "the job runs without it"
+            )
         else:
-            warnings.append(f"{item['where']}: module '{name}' is imported but is neither local code nor "
-                            f"installed in {interpreter}: install it or add it to a requirements file")
+            warnings.append(
+                f"{item['where']}: module '{name}' is imported but is neither local code nor "
+                f"installed in {interpreter}: install it or add it to a requirements file"
+            )
     return warnings
 
 
@@ -178,20 +202,28 @@ def _stdlib_warnings(used: list[dict[str, Any]], version: tuple[int, int]) -> li
     for item in used:
         reason = stdlib_availability(item["name"], version)
         if reason:
-            warnings.append(f"{item['where']}: '{item['name']}' is not available on the job's Python "
-                            f"{format_version(version)}: {reason}")
+            warnings.append(
+                f"{item['where']}: '{item['name']}' is not available on the job's Python "
+                f"{format_version(version)}: {reason}"
+            )
     return warnings
 
 
-def _unlisted(detected: list[str], requirements_file: RequirementsFile,
-              settings: PythonSettings) -> list[str]:
+def _unlisted(
+    detected: list[str], requirements_file: RequirementsFile, settings: PythonSettings
+) -> list[str]:
     listed = {canonicalize_name(Requirement(line).name) for line in requirements_file.requirements}
-    return [f"env.python.requirements-file: {settings.requirements_file} does not list {line}, which the "
-            "code imports" for line in detected if canonicalize_name(line.split("==")[0]) not in listed]
+    return [
+        f"env.python.requirements-file: {settings.requirements_file} does not list {line}, which the "
+        "code imports"
+        for line in detected
+        if canonicalize_name(line.split("==")[0]) not in listed
+    ]
 
 
-def _pip_options(configured: PipOptions | None,
-                 requirements_file: RequirementsFile | None) -> PipOptions | None:
+def _pip_options(
+    configured: PipOptions | None, requirements_file: RequirementsFile | None
+) -> PipOptions | None:
     from_file = requirements_file.pip_options if requirements_file else PipOptions()
     if configured is None and from_file.is_empty:
         return None

@@ -39,8 +39,12 @@ async def run_probe(interpreter: Path, *, roots: list[Path], working_dir: Path) 
     request = json.dumps({"working_dir": str(working_dir), "roots": [str(r) for r in roots]}).encode()
     try:
         process = await asyncio.create_subprocess_exec(
-            str(interpreter), "-B", str(PROBE_SCRIPT),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            str(interpreter),
+            "-B",
+            str(PROBE_SCRIPT),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             cwd=str(working_dir),
         )
     except OSError as error:
@@ -49,8 +53,9 @@ async def run_probe(interpreter: Path, *, roots: list[Path], working_dir: Path) 
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
             stdout, stderr = await process.communicate(request)
     except TimeoutError:
-        raise PythonEnvError(f"Python environment analysis in {interpreter} took over "
-                             f"{PROBE_TIMEOUT_SECONDS:.0f} s") from None
+        raise PythonEnvError(
+            f"Python environment analysis in {interpreter} took over {PROBE_TIMEOUT_SECONDS:.0f} s"
+        ) from None
     finally:
         if process.returncode is None:
             with suppress(ProcessLookupError):
@@ -58,11 +63,14 @@ async def run_probe(interpreter: Path, *, roots: list[Path], working_dir: Path) 
             await process.wait()
     if process.returncode != 0:
         tail = stderr.decode(errors="replace").strip().splitlines()[-5:]
-        raise PythonEnvError(f"Python environment analysis failed in {interpreter} "
-                             f"(exit code {process.returncode}): " + " | ".join(tail))
+        raise PythonEnvError(
+            f"Python environment analysis failed in {interpreter} "
+            f"(exit code {process.returncode}): " + " | ".join(tail)
+        )
     try:
         answer: dict[str, Any] = json.loads(stdout)
     except ValueError:
-        raise PythonEnvError(f"Python environment analysis in {interpreter} printed no valid "
-                             "answer") from None
+        raise PythonEnvError(
+            f"Python environment analysis in {interpreter} printed no valid answer"
+        ) from None
     return answer

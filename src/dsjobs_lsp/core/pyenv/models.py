@@ -74,7 +74,9 @@ class PythonSettings:
             requirements_file=getattr(python, "requirements_file", None),
             root_paths=tuple(getattr(python, "root_paths", None) or ()),
             local_paths=None if local_paths is None else tuple(local_paths),
-            pip=None if pip is None else PipOptions(
+            pip=None
+            if pip is None
+            else PipOptions(
                 index_url=getattr(pip, "index_url", None),
                 extra_index_urls=tuple(getattr(pip, "extra_index_urls", None) or ()),
                 trusted_hosts=tuple(getattr(pip, "trusted_hosts", None) or ()),

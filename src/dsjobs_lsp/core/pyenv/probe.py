@@ -28,8 +28,11 @@ from typing import Any  # noqa: E402
 MODULE_FILE_EXTENSIONS = (".py", ".pyc", ".pyw", ".so", ".pyd")
 IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 DYNAMIC_IMPORTERS = {"import_module", "__import__"}
-MODULE_SUFFIXES = (importlib.machinery.EXTENSION_SUFFIXES + importlib.machinery.SOURCE_SUFFIXES
-                   + importlib.machinery.BYTECODE_SUFFIXES)
+MODULE_SUFFIXES = (
+    importlib.machinery.EXTENSION_SUFFIXES
+    + importlib.machinery.SOURCE_SUFFIXES
+    + importlib.machinery.BYTECODE_SUFFIXES
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,11 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 def _is_suppress_import_error(item: ast.withitem) -> bool:
     call = item.context_expr
-    return (isinstance(call, ast.Call) and _name_of(call.func) == "suppress"
-            and any(_name_of(arg) in IMPORT_ERRORS for arg in call.args))
+    return (
+        isinstance(call, ast.Call)
+        and _name_of(call.func) == "suppress"
+        and any(_name_of(arg) in IMPORT_ERRORS for arg in call.args)
+    )
 
 
 def _literal_str(node: ast.expr | None) -> str | None:
@@ -217,8 +223,10 @@ def _stdlib_names() -> set[str]:
             continue
         for entry in os.listdir(folder):
             stem = entry.split(".")[0]
-            if stem.isidentifier() and (entry.endswith(MODULE_FILE_EXTENSIONS)
-                                        or os.path.isfile(os.path.join(folder, entry, "__init__.py"))):
+            if stem.isidentifier() and (
+                entry.endswith(MODULE_FILE_EXTENSIONS)
+                or os.path.isfile(os.path.join(folder, entry, "__init__.py"))
+            ):
                 found.add(stem)
     return found
 
@@ -281,7 +289,7 @@ class DistInfo:
     def source_dir(self) -> str | None:
         """The local folder of an editable or path install (`file://` in direct_url.json), if any."""
         url = str((self.direct_url or {}).get("url", ""))
-        return _real(url[len("file://"):]) if url.startswith("file://") else None
+        return _real(url[len("file://") :]) if url.startswith("file://") else None
 
 
 def _read_record(dist: Any) -> list[str]:
@@ -411,8 +419,9 @@ class Probe:
             with open(path, "rb") as source:
                 tree = ast.parse(source.read(), filename=path)
         except SyntaxError as error:
-            self.notes.append(self.label(path, error.lineno) + ": syntax error, imports not analysed: "
-                              + str(error.msg))
+            self.notes.append(
+                self.label(path, error.lineno) + ": syntax error, imports not analysed: " + str(error.msg)
+            )
             return
         except (OSError, ValueError) as error:
             self.notes.append(self.label(path) + ": cannot be read: " + str(error))
@@ -430,9 +439,11 @@ class Probe:
             elif found.module:
                 self.resolve_absolute(found.module, site_)
         for line in collector.collected.dynamic_lines:
-            self.notes.append(self.label(path, line) + ": dynamic import with a non-literal name: the module "
-                              "cannot be found statically; add its package to a requirements file if it is "
-                              "third-party")
+            self.notes.append(
+                self.label(path, line) + ": dynamic import with a non-literal name: the module "
+                "cannot be found statically; add its package to a requirements file if it is "
+                "third-party"
+            )
         for name, line in collector.collected.script_names:
             self.check_script_name(path, name, line)
 
@@ -440,9 +451,11 @@ class Probe:
         for folder in (os.path.dirname(path), self.working_dir):
             candidate = _real(os.path.join(folder, name))
             if os.path.isfile(candidate) and candidate not in self.roots:
-                self.notes.append(self.label(path, line) + ": " + name + " looks like a script started as "
-                                  "a separate process: add it to env.python.root-paths so its imports are "
-                                  "analysed")
+                self.notes.append(
+                    self.label(path, line) + ": " + name + " looks like a script started as "
+                    "a separate process: add it to env.python.root-paths so its imports are "
+                    "analysed"
+                )
                 return
 
     # -- local code -----------------------------------------------------------------------------------------
@@ -488,8 +501,13 @@ class Probe:
         for part in [p for p in found.module.split(".") if p]:
             target = self._child(target, part) if target and os.path.isdir(target) else None
             if target is None:
-                self.notes.append(site_.where + ": relative import '" + "." * found.level + found.module
-                                  + "' does not match a local file")
+                self.notes.append(
+                    site_.where
+                    + ": relative import '"
+                    + "." * found.level
+                    + found.module
+                    + "' does not match a local file"
+                )
                 return
             self.queue_local(target, owner)
         if target and os.path.isdir(target):
@@ -527,13 +545,19 @@ class Probe:
         parts = dotted.split(".")
         top = parts[0]
         local = _find_in(top, self.local_dirs)
-        if local is not None and not _is_namespace(local) and local.origin and \
-                _is_under(_real(local.origin), self.site_dirs + self.stdlib_dirs):
+        if (
+            local is not None
+            and not _is_namespace(local)
+            and local.origin
+            and _is_under(_real(local.origin), self.site_dirs + self.stdlib_dirs)
+        ):
             local = None
         if self._is_builtin(top):
             if local is not None and not _is_namespace(local):
-                self.notes.append(self.label(_real(local.origin or "")) + " is never imported: Python's "
-                                  "built-in module '" + top + "' always wins")
+                self.notes.append(
+                    self.label(_real(local.origin or "")) + " is never imported: Python's "
+                    "built-in module '" + top + "' always wins"
+                )
             self.use_stdlib(top, site_)
         elif local is not None and not _is_namespace(local):
             self.use_local(top, parts, local, site_)
@@ -560,8 +584,16 @@ class Probe:
         if shadowed is None and self.index.by_top.get(top):
             shadowed = "the installed distribution " + self.index.by_top[top][0].name
         if shadowed and top_path not in self.local_modules:
-            self.notes.append(site_.where + ": local " + self.label(top_path) + " shadows '" + top + "' of "
-                              + shadowed + " (Python imports the local one)")
+            self.notes.append(
+                site_.where
+                + ": local "
+                + self.label(top_path)
+                + " shadows '"
+                + top
+                + "' of "
+                + shadowed
+                + " (Python imports the local one)"
+            )
         self.ship(top_path, owner)
         self.walk_package_path(top_path, parts[1:], owner)
 
@@ -594,8 +626,12 @@ class Probe:
 
     def use_namespace(self, top: str, parts: list[str], portions: list[str], site_: ImportSite) -> None:
         """A namespace package (no __init__.py): the deeper name decides whose portion it is."""
-        local = [_real(p) for p in portions if _is_under(_real(p), self.local_dirs)
-                 and not _is_under(_real(p), self.site_dirs + self.stdlib_dirs)]
+        local = [
+            _real(p)
+            for p in portions
+            if _is_under(_real(p), self.local_dirs)
+            and not _is_under(_real(p), self.site_dirs + self.stdlib_dirs)
+        ]
         locations = portions
         for depth in range(1, len(parts)):
             spec = _find_in(".".join(parts[: depth + 1]), locations)
@@ -619,8 +655,14 @@ class Probe:
         if len(owners) == 1:
             self.add_requirement(owners[0], top, site_)
         elif owners:
-            self.notes.append(site_.where + ": '" + ".".join(parts) + "' is a namespace shared by "
-                              + ", ".join(sorted(o.name for o in owners)) + ": none of them was added")
+            self.notes.append(
+                site_.where
+                + ": '"
+                + ".".join(parts)
+                + "' is a namespace shared by "
+                + ", ".join(sorted(o.name for o in owners))
+                + ": none of them was added"
+            )
         else:
             self.add_missing(".".join(parts), site_)
 
@@ -635,9 +677,11 @@ class Probe:
             if owners:
                 self.add_requirement(owners[0], top, site_)
             else:
-                self.notes.append(site_.where + ": '" + top + "' is in site-packages (" + origin + ") but "
-                                  "belongs to no installed distribution: it cannot be installed from an "
-                                  "index")
+                self.notes.append(
+                    site_.where + ": '" + top + "' is in site-packages (" + origin + ") but "
+                    "belongs to no installed distribution: it cannot be installed from an "
+                    "index"
+                )
             return
         self.use_external(top, parts, spec, origin, site_)
 
@@ -651,8 +695,16 @@ class Probe:
         if top_path not in self.local_modules:
             dist = self.index.editable_owner(top_path)
             source = ("an editable install of " + dist.name) if dist else "outside the Python environment"
-            self.notes.append(site_.where + ": '" + top + "' comes from " + source + " (" + top_path
-                              + "): shipped as local code, its own imports analysed")
+            self.notes.append(
+                site_.where
+                + ": '"
+                + top
+                + "' comes from "
+                + source
+                + " ("
+                + top_path
+                + "): shipped as local code, its own imports analysed"
+            )
         self.ship(top_path, owner)
         self.walk_package_path(top_path, parts[1:], owner)
 
@@ -673,14 +725,20 @@ class Probe:
             "version_info": list(sys.version_info[:2]),
             "executable": sys.executable,
             "requirements": [
-                {"name": r.info.name, "version": r.info.version, "modules": sorted(r.modules),
-                 "optional": r.optional, "direct_url": r.info.direct_url}
+                {
+                    "name": r.info.name,
+                    "version": r.info.version,
+                    "modules": sorted(r.modules),
+                    "optional": r.optional,
+                    "direct_url": r.info.direct_url,
+                }
                 for r in sorted(self.requirements.values(), key=lambda r: r.info.name.lower())
             ],
             "local_modules": sorted(self.local_modules.values(), key=lambda m: m["path"]),
             "stdlib": [{"name": n, "where": w} for n, w in sorted(self.stdlib_used.items())],
-            "missing": [{"name": n, "where": s.where, "optional": s.optional}
-                        for n, s in sorted(self.missing.items())],
+            "missing": [
+                {"name": n, "where": s.where, "optional": s.optional} for n, s in sorted(self.missing.items())
+            ],
             "notes": self.notes,
         }
 

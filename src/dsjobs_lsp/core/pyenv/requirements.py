@@ -20,10 +20,12 @@ logger = logging.getLogger(__name__)
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTION = re.compile(r"^(--?[A-Za-z][A-Za-z-]*)(?:[=\s]\s*(.*))?$")
 _VALUE_OPTIONS = {
-    "-i": "index_url", "--index-url": "index_url",
+    "-i": "index_url",
+    "--index-url": "index_url",
     "--extra-index-url": "extra_index_urls",
     "--trusted-host": "trusted_hosts",
-    "-r": "include", "--requirement": "include",
+    "-r": "include",
+    "--requirement": "include",
 }
 
 
@@ -73,8 +75,9 @@ class _Parser:
             raise RequirementsError(f"{where}: requirement URLs are not supported ({line})")
         name = canonicalize_name(requirement.name)
         if name in self.seen_names:
-            raise RequirementsError(f"{where}: {requirement.name} is already required at "
-                                    f"{self.seen_names[name]}")
+            raise RequirementsError(
+                f"{where}: {requirement.name} is already required at {self.seen_names[name]}"
+            )
         self.seen_names[name] = where
         self.result.requirements.append(line)
 
@@ -86,16 +89,20 @@ class _Parser:
             return
         target = _VALUE_OPTIONS.get(option)
         if target is None:
-            raise RequirementsError(f"{where}: option {option} is not supported (allowed: --index-url, "
-                                    "--extra-index-url, --trusted-host, --no-deps, -r)")
+            raise RequirementsError(
+                f"{where}: option {option} is not supported (allowed: --index-url, "
+                "--extra-index-url, --trusted-host, --no-deps, -r)"
+            )
         if not value:
             raise RequirementsError(f"{where}: option {option} needs a value")
         if target == "include":
             self.parse_file(folder / value, included_from=where)
             return
-        given = {"index_url": PipOptions(index_url=value),
-                 "extra_index_urls": PipOptions(extra_index_urls=(value,)),
-                 "trusted_hosts": PipOptions(trusted_hosts=(value,))}[target]
+        given = {
+            "index_url": PipOptions(index_url=value),
+            "extra_index_urls": PipOptions(extra_index_urls=(value,)),
+            "trusted_hosts": PipOptions(trusted_hosts=(value,)),
+        }[target]
         self.result.pip_options = self.result.pip_options.merged(given)
 
 
@@ -146,7 +153,8 @@ def pin(name: str, version: str) -> tuple[str, str | None]:
     return f"{name}=={public}", (
         f"{name}=={version}: local version label '+{parsed.local}' is not installable from an index; "
         f"pinned as {name}=={public} (add the index that serves the +{parsed.local} build to "
-        "env.python.pip.extra-index-urls if you need it)")
+        "env.python.pip.extra-index-urls if you need it)"
+    )
 
 
 def _existing_roots(files: list[Path], working_dir: Path) -> tuple[Path, list[Path]]:
@@ -158,15 +166,17 @@ def _existing_roots(files: list[Path], working_dir: Path) -> tuple[Path, list[Pa
     return working_dir, roots
 
 
-async def generate_requirements(files: list[Path], *, interpreter: Path | None = None,
-                                working_dir: Path) -> list[str]:
+async def generate_requirements(
+    files: list[Path], *, interpreter: Path | None = None, working_dir: Path
+) -> list[str]:
     """Pinned requirements (`PyYAML==6.0.3`) of the code reachable from `files`, found in `interpreter`.
 
     Warnings (missing modules, stripped version labels, dynamic imports) go to this module's logger.
     """
     working_dir, roots = await asyncio.to_thread(_existing_roots, files, working_dir)
-    answer = await run_probe(interpreter or default_interpreter(working_dir), roots=roots,
-                             working_dir=working_dir)
+    answer = await run_probe(
+        interpreter or default_interpreter(working_dir), roots=roots, working_dir=working_dir
+    )
     pinned: list[str] = []
     for item in answer["requirements"]:
         line, warning = pin(item["name"], item["version"])

@@ -13,9 +13,30 @@ STDLIB_REMOVED: dict[tuple[int, int], frozenset[str]] = {
     (3, 10): frozenset({"formatter", "parser", "symbol"}),
     (3, 11): frozenset({"binhex"}),
     (3, 12): frozenset({"asynchat", "asyncore", "distutils", "imp", "smtpd"}),
-    (3, 13): frozenset({"aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap",
-                        "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau",
-                        "telnetlib", "uu", "xdrlib"}),
+    (3, 13): frozenset(
+        {
+            "aifc",
+            "audioop",
+            "cgi",
+            "cgitb",
+            "chunk",
+            "crypt",
+            "imghdr",
+            "lib2to3",
+            "mailcap",
+            "msilib",
+            "nis",
+            "nntplib",
+            "ossaudiodev",
+            "pipes",
+            "sndhdr",
+            "spwd",
+            "sunau",
+            "telnetlib",
+            "uu",
+            "xdrlib",
+        }
+    ),
 }
 # Top-level stdlib modules by the version that added them.
 STDLIB_ADDED: dict[tuple[int, int], frozenset[str]] = {
@@ -31,7 +52,7 @@ def format_version(version: tuple[int, int]) -> str:
 
 
 def parse_version(text: str) -> tuple[int, int]:
-    """"3.10" or "3.10.4" -> (3, 10); anything else raises ValueError."""
+    """ "3.10" or "3.10.4" -> (3, 10); anything else raises ValueError."""
     if not _VERSION_PATTERN.fullmatch(text.strip()):
         raise ValueError(f"unsupported python version: {text!r} (expected 3.X or 3.X.Y)")
     major, minor = text.strip().split(".")[:2]
@@ -44,9 +65,11 @@ def target_version(local: tuple[int, int]) -> tuple[tuple[int, int], str | None]
     nearest = min(max(local, lowest), highest)
     if nearest == local:
         return local, None
-    return nearest, (f"local Python {format_version(local)} is not supported by DataSphere Jobs "
-                     f"({format_version(lowest)} to {format_version(highest)}): the job uses Python "
-                     f"{format_version(nearest)}; set env.python.version to choose another")
+    return nearest, (
+        f"local Python {format_version(local)} is not supported by DataSphere Jobs "
+        f"({format_version(lowest)} to {format_version(highest)}): the job uses Python "
+        f"{format_version(nearest)}; set env.python.version to choose another"
+    )
 
 
 def stdlib_availability(module: str, version: tuple[int, int]) -> str | None:

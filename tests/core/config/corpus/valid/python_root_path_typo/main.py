@@ -1,6 +1,6 @@
 def run() -> None:
-    print('hello')
+    print("hello")
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     run()

@@ -1,3 +1,3 @@
 #!/usr/bin/env python3
-if __name__ == '__main__':
+if __name__ == "__main__":
     pass
