@@ -198,12 +198,13 @@ def test_generate_requirements_shows_analysis_warnings_as_console_lines(cli: Cli
     assert "dsjobs_lsp." not in done.stderr
 
 
-def test_bad_config_is_one_clear_line_with_file_line_and_key(cli: Cli, project: Path) -> None:
-    (project / "bad.yaml").write_text("cmd: python train.py\ninputs:\n  - missing.csv\n")
+def test_bad_config_is_one_clear_line_per_finding_with_file_line_and_key(cli: Cli, project: Path) -> None:
+    (project / "bad.yaml").write_text("cmd: python train.py\ninputs:\n  - missing.csv\ndesk: typo\n")
     done = cli.run("project", "job", "execute", "-c", "bad.yaml", cwd=project)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert re.search(r"bad\.yaml:3: inputs\[0\]: .*missing\.csv", done.stderr), done.stderr
+    assert re.search(r"\[ERROR\] - .*bad\.yaml:3: inputs\[0\]: .*missing\.csv", done.stderr), done.stderr
+    assert re.search(r"\[WARNING\] - .*bad\.yaml:4: desk: .*`desc`", done.stderr), done.stderr
 
     unknown = cli.run("project", "job", "get", "--id", "nosuchjob00000000000", cwd=project)
     assert unknown.returncode == 1 and "not found" in unknown.stderr and "Traceback" not in unknown.stderr

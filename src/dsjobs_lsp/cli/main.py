@@ -143,9 +143,14 @@ async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrint
 
 def _report(error: Exception, printer: ConsolePrinter, *, debug: bool) -> int:
     from dsjobs_lsp.core.auth import redact
+    from dsjobs_lsp.core.config import ConfigError
 
     if debug:
         sys.stderr.write(redact("".join(traceback.format_exception(error))))
+    if isinstance(error, ConfigError):  # every finding in file order, warnings included: fix them in one go
+        for issue in sorted(error.issues, key=lambda found: (found.line, found.column)):
+            printer.console(redact(issue.describe(error.source)), issue.severity)
+        return 1
     message = str(error) or type(error).__name__
     printer.console(redact(message), "error")
     return 1
