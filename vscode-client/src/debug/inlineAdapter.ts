@@ -121,8 +121,8 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
       this.finish(1);
       return;
     }
+    // The server says "attaching to job …" itself once it has found the job: no line of our own (it doubled).
     this.bindJob(jobId);
-    this.output(`attaching to job ${jobId} ...\n`, "console");
     try {
       const started = await this.services.execute<RunStarted>(ServerCommand.attach, { jobId });
       this.subscription?.bindRun(started.runId);

@@ -1,8 +1,9 @@
 /**
  * End to end in real VS Code (code-server + headless Chromium) against the real language server and the
  * embedded local backend: the packaged .vsix is installed, a file is run from the explorer through the form,
- * its output, console sequence and history entry are checked, a long job is cancelled from the history panel,
- * and an OAuth token is set and removed.
+ * its output, console sequence and history entry are checked, the form opens from the editor title's run menu,
+ * the saved launch.json entry and the dynamic "Run File in DataSphere Jobs" configuration run from the Run and
+ * Debug view, a long job is cancelled from the history panel, and an OAuth token is set and removed.
  */
 
 import assert from "node:assert/strict";
@@ -20,9 +21,14 @@ import {
   explorerContextMenu,
   historyRow,
   openDatasphereContainer,
+  openFile,
+  outputChannelFile,
   outputChannelText,
   runCommand,
   screenshot,
+  selectDebugConfiguration,
+  selectedDebugConfiguration,
+  startDebugging,
   waitUntil,
   webview,
 } from "./workbench";
@@ -36,6 +42,9 @@ print("a warning on stderr", file=sys.stderr)
 pathlib.Path("result.txt").write_text(text.upper() + "\\n")
 `;
 
+const DYNAMIC = `print("hello from the dynamic configuration")
+`;
+
 const LONG = `import time
 
 for step in range(600):
@@ -46,15 +55,6 @@ for step in range(600):
 /** Every log file code-server and the extension host wrote, concatenated. */
 function readLogFiles(folder: string): string {
   const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-  return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
-}
-
-/** The whole DataSphere Jobs Toolkit channel, from the file VS Code backs it with (the view shows only a screenful). */
-function toolkitChannelFile(userData: string): string {
-  const logs = join(userData, "logs");
-  const files = readdirSync(logs, { recursive: true, withFileTypes: true }).filter(
-    (entry) => entry.isFile() && entry.name.endsWith("DataSphere Jobs Toolkit.log"),
-  );
   return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
 }
 
@@ -90,6 +90,63 @@ async function openForm(page: Page, file: string): Promise<ReturnType<typeof web
   return form;
 }
 
+/**
+ * Types a path into VS Code's own file dialog once it has shown its starting folder (typing earlier races
+ * the dialog's own fill and autocompletion), and accepts it.
+ */
+async function answerFileDialog(page: Page, target: string): Promise<void> {
+  const input = page.locator(".quick-input-widget input.input");
+  await input.waitFor();
+  await waitUntil("the file dialog's starting folder", () => input.inputValue(), (value) => value.startsWith("/"), 20_000);
+  await waitUntil(
+    "the file dialog to take the path",
+    async () => {
+      await input.fill(target);
+      return input.inputValue();
+    },
+    (value) => value === target,
+    20_000,
+  );
+  await input.press("Enter");
+}
+
+/** IDs of the jobs whose output the Invocation channel shows (one header per job). */
+function invocationJobIds(userData: string): Set<string> {
+  const text = outputChannelFile(userData, "DataSphere Jobs Invocation");
+  return new Set([...text.matchAll(/----- job (\S+) -----/g)].map((match) => match[1] ?? ""));
+}
+
+/** The console of the first run in `text` that created a job not in `known`, from its `created job` line on. */
+function newRunConsole(text: string, known: Set<string>): { jobId: string; console: string } | undefined {
+  for (const match of text.matchAll(/created job `?([0-9a-z]{20})`?/g)) {
+    const jobId = match[1] ?? "";
+    if (!known.has(jobId)) {
+      return { jobId, console: text.slice(match.index) };
+    }
+  }
+  return undefined;
+}
+
+/** Waits for a debug session started now to run a new job to its end; returns the job's ID and console. */
+async function followNewRun(page: Page, known: Set<string>, programLine: string): Promise<{ jobId: string; console: string }> {
+  await waitUntil(
+    "a new job's console sequence in the Debug Console",
+    async () => newRunConsole(await debugConsoleText(page), known),
+    (run) => run !== undefined && /job link: \S+/.test(run.console) && run.console.includes(programLine),
+    120_000,
+  );
+  await waitUntil("the debug session to end with the job", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 120_000);
+  const run = newRunConsole(await debugConsoleText(page), known);
+  assert.ok(run);
+  assertInOrder(run.console, ["executing job", "job link:", programLine, "job completed successfully"]);
+  return run;
+}
+
+/** Job IDs named in `created job` lines of a console text. */
+function jobIdsIn(text: string): string[] {
+  return [...text.matchAll(/created job `?([0-9a-z]{20})`?/g)].map((match) => match[1] ?? "");
+}
+
 async function openTab(form: ReturnType<typeof webview>, title: string): Promise<void> {
   await form.locator("vscode-tab-header", { hasText: title }).click();
 }
@@ -108,7 +165,7 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     harness = await startHarness({
       vsix: VSIX,
-      files: { "hello.py": HELLO, "data.txt": "some input data\n", "long.py": LONG },
+      files: { "hello.py": HELLO, "data.txt": "some input data\n", "long.py": LONG, "dynamic.py": DYNAMIC },
     });
     page = harness.page;
     await page.locator(".statusbar-item", { hasText: "DataSphere" }).first().waitFor({ timeout: 60_000 });
@@ -183,19 +240,14 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     const form = webview(page);
     const target = join(harness.workspace, "config.yaml");
     await form.locator("#export").click();
-    const input = page.locator(".quick-input-widget input.input");
-    await input.waitFor();
-    await input.fill(target);
-    await input.press("Enter");
+    await answerFileDialog(page, target);
     await waitUntil("Export to report the file", () => form.locator("#status").innerText(), (t) => t.includes("config.yaml"), 20_000);
     const yaml = readFileSync(target, "utf8");
     assert.match(yaml, /cmd:.*hello\.py/);
     assert.match(yaml, /result\.txt/);
 
     await form.locator("#load").click();
-    await input.waitFor();
-    await input.fill(target);
-    await input.press("Enter");
+    await answerFileDialog(page, target);
     await waitUntil("the form to show the loaded file", () => form.locator("#source").innerText(), (t) => t.includes("config.yaml"), 20_000);
     const outputs = await form.locator("#outputs").evaluate((el) => (el as HTMLElement & { value: string }).value);
     assert.match(outputs, /result\.txt/);
@@ -237,11 +289,85 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     );
     await row.click({ button: "right" });
     await clickMenuEntry(page, "Attach");
-    await waitUntil("the attach session", () => debugConsoleText(page), (t) => t.includes(`attaching to job ${copied}`), 30_000);
+    await waitUntil("the attach session", () => debugConsoleText(page), (t) => t.includes(`attaching to job \`${copied}\``), 30_000);
     await waitUntil("the attach session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
+    const attached = await debugConsoleText(page);
+    assert.equal(attached.match(/attaching to job/g)?.length, 1, `one "attaching to job" line:\n${attached}`);
     await page.waitForTimeout(1_000); // the channel's file is written asynchronously
-    const toolkit = toolkitChannelFile(harness.userData);
+    const toolkit = outputChannelFile(harness.userData, "DataSphere Jobs Toolkit");
     assert.equal(toolkit.match(/job hello-e2e finished: /g)?.length, 1, `one outcome line per job, attach included:\n${toolkit}`);
+  });
+
+  it("opens the job form from the editor title's run menu", async () => {
+    await closeAllEditors(page);
+    await openFile(page, "hello.py");
+    await page.locator('.part.editor .editor-actions .action-label[aria-label^="Run File in DataSphere Jobs"]').first().click();
+    const form = webview(page);
+    await waitUntil(
+      "the form for the open file",
+      () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
+      (value) => value.endsWith("hello.py"),
+      60_000,
+    );
+    await page.locator(".tabs-container .tab.active", { hasText: "DataSphere Job Configuration: hello.py" }).waitFor();
+  });
+
+  it("runs the saved launch.json entry from Run and Debug", async () => {
+    await closeAllEditors(page);
+    const launch = JSON.parse(readFileSync(join(harness.workspace, ".vscode", "launch.json"), "utf8")) as {
+      configurations: { type: string; name: string }[];
+    };
+    const entry = launch.configurations.find((configuration) => configuration.type === "datasphere");
+    assert.ok(entry, "Save wrote a datasphere entry");
+    const known = new Set([...invocationJobIds(harness.userData), ...jobIdsIn(await debugConsoleText(page))]);
+    await selectDebugConfiguration(page, entry.name);
+    await waitUntil("the entry to be selected", () => selectedDebugConfiguration(page), (name) => name.startsWith(entry.name), 10_000);
+    await runCommand(page, "Notifications: Clear All Notifications");
+    // Open again for the picture: the selected entry is ticked, the dynamic DataSphere Jobs... entry below it.
+    await page.locator(".start-debug-action-item-dropdown-label").click();
+    await page.locator('input[placeholder^="Search configurations"]').waitFor();
+    await screenshot(page, "run-and-debug");
+    await page.keyboard.press("Escape");
+    await page.locator('input[placeholder^="Search configurations"]').waitFor({ state: "hidden" });
+    await runCommand(page, "View: Toggle Maximized Panel");
+    await startDebugging(page);
+    const run = await followNewRun(page, known, "hello from dsjobs: some input data");
+    await runCommand(page, "View: Toggle Maximized Panel");
+    assert.match(run.console, /files are downloaded/);
+    const invocation = await waitUntil(
+      "the program's output in the Invocation channel",
+      () => Promise.resolve(outputChannelFile(harness.userData, "DataSphere Jobs Invocation")),
+      (text) => text.includes(`----- job ${run.jobId} -----`),
+      30_000,
+    );
+    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "hello from dsjobs: some input data", "a warning on stderr"]);
+  });
+
+  it("runs the open file through the dynamic Run File in DataSphere Jobs configuration", async () => {
+    await openFile(page, "dynamic.py");
+    const known = new Set([...invocationJobIds(harness.userData), ...jobIdsIn(await debugConsoleText(page))]);
+    await selectDebugConfiguration(page, "DataSphere Jobs...");
+    const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: "Run File in DataSphere Jobs" }).first();
+    await pick.waitFor();
+    await pick.click();
+    await waitUntil(
+      "the dynamic configuration to be selected",
+      () => selectedDebugConfiguration(page),
+      (name) => name.startsWith("Run File in DataSphere Jobs"),
+      10_000,
+    );
+    await runCommand(page, "View: Toggle Maximized Panel");
+    // F5 this time (the green button started the previous run): it starts the selected configuration.
+    await page.keyboard.press("F5");
+    const run = await followNewRun(page, known, "hello from the dynamic configuration");
+    await runCommand(page, "View: Toggle Maximized Panel");
+    const invocation = await waitUntil(
+      "the program's output in the Invocation channel",
+      () => Promise.resolve(outputChannelFile(harness.userData, "DataSphere Jobs Invocation")),
+      (text) => text.includes(`----- job ${run.jobId} -----`),
+      30_000,
+    );
+    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "hello from the dynamic configuration"]);
   });
 
   it("cancels a long job from the history panel", async () => {
@@ -277,7 +403,7 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await page.locator(".statusbar-item", { hasText: "DataSphere" }).locator(".codicon-cloud").first().waitFor({ timeout: 30_000 });
     await openDatasphereContainer(page);
     await page.locator('.pane-header:has-text("Launch History") .action-label[aria-label^="Refresh"]').click();
-    await waitUntil("the history after the restart", () => historyRow(page, "hello-e2e").innerText(), (t) => t.includes("Succeeded"), 30_000);
+    await waitUntil("the history after the restart", () => historyRow(page, "hello-e2e").first().innerText(), (t) => t.includes("Succeeded"), 30_000);
   });
 
   it("sets and removes the OAuth token", async () => {

@@ -1,5 +1,6 @@
 /** Playwright helpers that drive the VS Code workbench the way a user does (menus, palette, views, webviews). */
 
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FrameLocator, Locator, Page } from "playwright-core";
 import { SCREENSHOT_DIR } from "./harness";
@@ -98,11 +99,64 @@ export async function waitUntil<T>(what: string, read: () => Promise<T>, ok: (va
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+  // Finished transitions: a menu or notification just opened is pictured as it settles, not mid-fade.
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), animations: "disabled" });
 }
 
 /** Closes every editor (forms included). */
 export async function closeAllEditors(page: Page): Promise<void> {
   await runCommand(page, "View: Close All Editors");
   await page.waitForTimeout(300);
+}
+
+/** Opens a workspace file in an editor (Quick Open, as a user types it) and waits for its tab to be active. */
+export async function openFile(page: Page, fileName: string): Promise<void> {
+  await runCommand(page, "Go to File...");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.fill(fileName);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: fileName }).first().waitFor();
+  await input.press("Enter");
+  await page.locator(".tabs-container .tab.active", { hasText: fileName }).waitFor();
+}
+
+/** The configuration dropdown of the Run and Debug view (a drop-down menu in this VS Code, not a select box). */
+function debugConfigurationDropdown(page: Page): Locator {
+  return page.locator(".part.sidebar .start-debug-action-item .start-debug-action-item-dropdown-label");
+}
+
+/** Opens the Run and Debug view and waits for its configuration dropdown. */
+export async function openRunAndDebug(page: Page): Promise<void> {
+  await runCommand(page, "View: Show Run and Debug");
+  await debugConfigurationDropdown(page).waitFor();
+}
+
+/** Picks an entry of the Run and Debug configuration dropdown. */
+export async function selectDebugConfiguration(page: Page, entry: string): Promise<void> {
+  await openRunAndDebug(page);
+  await debugConfigurationDropdown(page).click();
+  // The dropdown is a searchable list: narrow it to the entry, as a user would, then click the entry.
+  const search = page.locator('input[placeholder^="Search configurations"]');
+  await search.fill(entry);
+  const row = page.locator(".monaco-list-row:visible", { hasText: entry }).last();
+  await row.click();
+  await search.waitFor({ state: "hidden" });
+}
+
+/** The configuration the Run and Debug dropdown shows as selected. */
+export async function selectedDebugConfiguration(page: Page): Promise<string> {
+  return normalize(await debugConfigurationDropdown(page).innerText());
+}
+
+/** Presses the green start button of the Run and Debug view. */
+export async function startDebugging(page: Page): Promise<void> {
+  await page.locator(".part.sidebar .start-debug-action-item .codicon-debug-start").click();
+}
+
+/** The whole of an output channel, from the log file VS Code backs it with (the view shows only a screenful). */
+export function outputChannelFile(userData: string, channel: string): string {
+  const logs = join(userData, "logs");
+  const files = readdirSync(logs, { recursive: true, withFileTypes: true }).filter(
+    (entry) => entry.isFile() && entry.name.endsWith(`${channel}.log`),
+  );
+  return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
 }
