@@ -19,6 +19,20 @@ from textwrap import dedent
 UV = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
 UV_ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"}
 
+SAMPLE_REQUIREMENTS = (
+    "PyYAML",
+    "protobuf",
+    "googleapis-common-protos",
+    "attrs",
+    "httpx",
+    "PyJWT",
+    "pydantic",
+    "grpcio",
+    "cattrs",
+    "lsprotocol",
+)
+"""What the sample project (`MAIN_PY` and its helpers) requires, in the analysis's order."""
+
 MAIN_PY = '''\
 """Sample entry file: the analysis must never run it."""
 import pathlib

@@ -18,6 +18,7 @@ from dsjobs_lsp.core.pyenv import (
     analyze_python_env,
 )
 from tests.core.pyenv.pyenv_samples import (
+    SAMPLE_REQUIREMENTS,
     Wheelhouse,
     main_line,
     make_venv,
@@ -25,18 +26,6 @@ from tests.core.pyenv.pyenv_samples import (
     write_files,
 )
 
-SAMPLE_REQUIREMENTS = (
-    "PyYAML",
-    "protobuf",
-    "googleapis-common-protos",
-    "attrs",
-    "httpx",
-    "PyJWT",
-    "pydantic",
-    "grpcio",
-    "cattrs",
-    "lsprotocol",
-)
 MAIN = [Path("main.py")]
 HERE_PYTHON = Path(sys.executable)
 

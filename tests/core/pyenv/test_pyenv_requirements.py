@@ -16,7 +16,7 @@ from dsjobs_lsp.core.pyenv import (
     parse_requirements_file,
     pin,
 )
-from tests.core.pyenv.pyenv_samples import main_line, pinned, write_files
+from tests.core.pyenv.pyenv_samples import SAMPLE_REQUIREMENTS, main_line, pinned, write_files
 
 
 def test_reference_style_file_with_comments_options_and_includes(tmp_path: Path) -> None:
@@ -90,19 +90,7 @@ async def test_generate_requirements_pins_what_the_code_imports(
         lines = await generate_requirements(
             [Path("main.py"), Path("worker.py")], working_dir=sample_project, interpreter=Path(sys.executable)
         )
-    assert lines == pinned(
-        "PyYAML",
-        "protobuf",
-        "googleapis-common-protos",
-        "attrs",
-        "httpx",
-        "PyJWT",
-        "pydantic",
-        "grpcio",
-        "cattrs",
-        "lsprotocol",
-        "Deprecated",
-    )
+    assert lines == pinned(*SAMPLE_REQUIREMENTS, "Deprecated")
     missing_line = main_line("import definitely_missing")
     assert f"main.py:{missing_line}: module 'definitely_missing_mod_xyz'" in caplog.text
     assert not (sample_project / "SIDE_EFFECT").exists()

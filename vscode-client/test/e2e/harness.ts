@@ -111,8 +111,9 @@ export function killLocalBackend(dataDir: string): void {
   }
 }
 
-/** Pids whose command line has these arguments next to each other. */
-function pidsWithArgs(args: string[]): number[] {
+/** Pids of the processes whose command line (and environment, if asked) `matches`; ones that exit meanwhile,
+ * or are not ours to read, are skipped. */
+function pidsWhere(matches: (cmdline: string[], environ: () => string[]) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) {
@@ -120,15 +121,23 @@ function pidsWithArgs(args: string[]): number[] {
     }
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      const at = cmdline.indexOf(args[0] ?? "");
-      if (at >= 0 && args.every((arg, i) => cmdline[at + i] === arg)) {
+      const environ = (): string[] => readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (matches(cmdline, environ)) {
         pids.push(Number(entry));
       }
     } catch {
-      // exited meanwhile
+      // exited meanwhile, or not ours to read
     }
   }
   return pids;
+}
+
+/** Pids whose command line has these arguments next to each other. */
+function pidsWithArgs(args: string[]): number[] {
+  return pidsWhere((cmdline) => {
+    const at = cmdline.indexOf(args[0] ?? "");
+    return at >= 0 && args.every((arg, i) => cmdline[at + i] === arg);
+  });
 }
 
 /** SIGTERM to the process group (code-server and its extension host, which started the language server). */
@@ -154,22 +163,9 @@ async function stopProcessGroup(server: ChildProcess): Promise<void> {
 
 /** Pids of the language servers this harness's VS Code started (matched by their DSJOBS_STATE_DIR). */
 export function languageServerPids(stateDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (cmdline.includes("dsjobs_lsp") && environ.includes(`DSJOBS_STATE_DIR=${stateDir}`)) {
-        pids.push(Number(entry));
-      }
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return pids;
+  return pidsWhere(
+    (cmdline, environ) => cmdline.includes("dsjobs_lsp") && environ().includes(`DSJOBS_STATE_DIR=${stateDir}`),
+  );
 }
 
 export interface StartOptions {
