@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from dsjobs_lsp.core.config import INSTANCE_TYPES, KEY_DOCS, child_keys
 from dsjobs_lsp.core.config.parse_env import DOCKER_KEYS, ENV_KEYS, PIP_KEYS, PYTHON_KEYS
 from dsjobs_lsp.core.config.parser import TOP_LEVEL_KEYS
@@ -26,3 +29,11 @@ def test_enums_and_completion() -> None:
     assert KEY_DOCS["env.python.type"].values == ("auto", "manual")
     assert child_keys("env.python.pip") == ["index-url", "extra-index-urls", "trusted-hosts", "no-deps"]
     assert child_keys("")[:3] == ["name", "desc", "cmd"]
+
+
+def test_vscode_manifest_offers_the_same_instance_types() -> None:
+    """The extension's static manifest (launch.json attributes) must list the types the core validates."""
+    manifest = json.loads((Path(__file__).parents[3] / "vscode-client" / "package.json").read_text())
+    [debugger] = manifest["contributes"]["debuggers"]
+    attribute = debugger["configurationAttributes"]["launch"]["properties"]["instanceType"]
+    assert tuple(attribute["enum"]) == tuple(INSTANCE_TYPES)

@@ -501,13 +501,8 @@ class Probe:
         for part in [p for p in found.module.split(".") if p]:
             target = self._child(target, part) if target and os.path.isdir(target) else None
             if target is None:
-                self.notes.append(
-                    site_.where
-                    + ": relative import '"
-                    + "." * found.level
-                    + found.module
-                    + "' does not match a local file"
-                )
+                relative = "." * found.level + found.module
+                self.notes.append(f"{site_.where}: relative import '{relative}' does not match a local file")
                 return
             self.queue_local(target, owner)
         if target and os.path.isdir(target):
@@ -585,14 +580,8 @@ class Probe:
             shadowed = "the installed distribution " + self.index.by_top[top][0].name
         if shadowed and top_path not in self.local_modules:
             self.notes.append(
-                site_.where
-                + ": local "
-                + self.label(top_path)
-                + " shadows '"
-                + top
-                + "' of "
-                + shadowed
-                + " (Python imports the local one)"
+                f"{site_.where}: local {self.label(top_path)} shadows '{top}' of {shadowed}"
+                " (Python imports the local one)"
             )
         self.ship(top_path, owner)
         self.walk_package_path(top_path, parts[1:], owner)
@@ -655,13 +644,9 @@ class Probe:
         if len(owners) == 1:
             self.add_requirement(owners[0], top, site_)
         elif owners:
+            dotted, shared_by = ".".join(parts), ", ".join(sorted(o.name for o in owners))
             self.notes.append(
-                site_.where
-                + ": '"
-                + ".".join(parts)
-                + "' is a namespace shared by "
-                + ", ".join(sorted(o.name for o in owners))
-                + ": none of them was added"
+                f"{site_.where}: '{dotted}' is a namespace shared by {shared_by}: none of them was added"
             )
         else:
             self.add_missing(".".join(parts), site_)
@@ -696,14 +681,8 @@ class Probe:
             dist = self.index.editable_owner(top_path)
             source = ("an editable install of " + dist.name) if dist else "outside the Python environment"
             self.notes.append(
-                site_.where
-                + ": '"
-                + top
-                + "' comes from "
-                + source
-                + " ("
-                + top_path
-                + "): shipped as local code, its own imports analysed"
+                f"{site_.where}: '{top}' comes from {source} ({top_path}):"
+                " shipped as local code, its own imports analysed"
             )
         self.ship(top_path, owner)
         self.walk_package_path(top_path, parts[1:], owner)
