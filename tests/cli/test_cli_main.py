@@ -8,77 +8,10 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.support.local_backend import build_job_venv, copy_example, isolated_env, stop_local_daemon
-
-DSJOBS = [sys.executable, "-m", "dsjobs_lsp.cli.main"]
-
-
-@dataclass
-class Cli:
-    """Runs `dsjobs` with an environment of its own (data dir, state dir, offline, the job venv)."""
-
-    env: dict[str, str]
-    data_dir: Path
-
-    def run(self, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run to completion, capturing stdout and stderr."""
-        return subprocess.run(
-            [*DSJOBS, *args],
-            cwd=cwd,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def start(self, *args: str, cwd: Path) -> subprocess.Popen[str]:
-        """Start in the background with pipes."""
-        return subprocess.Popen(
-            [*DSJOBS, *args], cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-
-
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
-    """One backend daemon (started by the first command) per test module, stopped afterwards."""
-    root = tmp_path_factory.mktemp("cli")
-    venv = build_job_venv(root).parent.parent
-    env = {**isolated_env(root), "VIRTUAL_ENV": str(venv), "PYTHONUNBUFFERED": "1"}
-    cli = Cli(env, root / "data")
-    try:
-        yield cli
-    finally:
-        stop_local_daemon(cli.data_dir)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of examples/train."""
-    return copy_example(tmp_path / "train")
-
-
-CONSOLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - \[(\w+)\] - (.*)$")
-
-
-def console(stderr: str) -> list[str]:
-    """The narrative lines (without time and level)."""
-    return [m.group(2) for line in stderr.splitlines() if (m := CONSOLE.match(line))]
-
-
-def job_id_of(stderr: str) -> str:
-    found = re.search(r"created job `(\w+)`", stderr)
-    assert found, stderr
-    return found.group(1)
+from tests.support.dsjobs_cli import CONSOLE, Cli, console, job_id_of
 
 
 def test_run_streams_the_log_brings_outputs_back_and_exits_with_the_programs_code(

@@ -307,3 +307,35 @@ def test_probe_stays_python_38_compatible() -> None:
     ast.parse(source, feature_version=(3, 8))
     newer_apis = ("removeprefix", "removesuffix", "functools.cache", "strict=", "ast.unparse")
     assert [api for api in newer_apis if api in source] == []
+
+
+async def test_modules_run_with_dash_m_are_shipped_with_what_they_import(tmp_path: Path) -> None:
+    project = write_files(
+        tmp_path / "project",
+        {
+            "app/__init__.py": "",
+            "app/train.py": "import yaml\nfrom app.helpers import scale\nimport tools\n",
+            "app/helpers.py": "def scale(x):\n    return x\n",
+            "tools.py": "import json\n",
+            "cli/__init__.py": "",
+            "cli/__main__.py": "import extra\n",
+            "extra/__init__.py": "",
+            "unused.py": "import attr\n",
+        },
+    )
+    analysis = await analyze_python_env(
+        [], working_dir=project, interpreter=HERE_PYTHON, module_names=["app.train", "cli"]
+    )
+
+    assert analysis.local_modules == _local(project, "app", "cli", "extra", "tools.py")
+    assert [line.split("==")[0] for line in analysis.requirements] == ["PyYAML"]
+    assert analysis.warnings == []
+
+
+async def test_a_module_run_with_dash_m_that_exists_nowhere_is_a_warning(tmp_path: Path) -> None:
+    project = write_files(tmp_path / "project", {"main.py": ""})
+    analysis = await analyze_python_env(
+        [], working_dir=project, interpreter=HERE_PYTHON, module_names=["nosuchpkg_xyz.mod"]
+    )
+    assert analysis.local_modules == []
+    assert _has(analysis.warnings, "python -m nosuchpkg_xyz.mod", "'nosuchpkg_xyz'")

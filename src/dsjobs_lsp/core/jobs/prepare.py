@@ -97,12 +97,14 @@ async def prepare_job(
 async def _analyse(request: RunRequest, config: JobConfig, sink: EventSink) -> PythonEnvAnalysis:
     assert config.env.python is not None
     entries = [request.working_dir / m.path for m in config.root_modules if not m.is_name]
+    names = [m.path for m in config.root_modules if m.is_name]
     sink(Progress(stage="analysis", message="analysing the Python environment"))
     analysis = await analyze_python_env(
         entries,
         working_dir=request.working_dir,
         interpreter=request.interpreter,
         python=PythonSettings.from_attributes(config.env.python),
+        module_names=names,
     )
     for warning in analysis.warnings:
         sink(ConsoleLine(text=warning, level="warning"))

@@ -34,8 +34,10 @@ async def analyze_python_env(
     working_dir: Path,
     interpreter: Path | None = None,
     python: PythonSettings | None = None,
+    module_names: list[str] | None = None,
 ) -> PythonEnvAnalysis:
-    """Analyses the code reachable from `entry_files` (and `root-paths`) without running it.
+    """Analyses the code reachable from `entry_files`, `module_names` (modules run with `python -m`, found
+    from `working_dir` as Python finds them) and `root-paths`, without running it.
 
     The probe runs inside `interpreter` (default: `working_dir/.venv`, `$VIRTUAL_ENV`, else ours), so the
     answer reflects that environment. Manual settings (version, requirements file, local paths) replace
@@ -53,7 +55,7 @@ async def analyze_python_env(
     analysis = PythonEnvAnalysis(python_version="", requirements=[], local_modules=[])
     if not settings.is_fully_manual:
         chosen = interpreter or default_interpreter(working_dir)
-        answer = await run_probe(chosen, roots=roots, working_dir=working_dir)
+        answer = await run_probe(chosen, roots=roots, working_dir=working_dir, module_names=module_names)
         analysis = _from_answer(answer, chosen, manual_version)
     elif manual_version is not None:
         analysis.python_version = format_version(manual_version[0])

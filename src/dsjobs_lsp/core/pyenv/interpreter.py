@@ -34,9 +34,19 @@ def default_interpreter(working_dir: Path) -> Path:
     return Path(sys.executable)
 
 
-async def run_probe(interpreter: Path, *, roots: list[Path], working_dir: Path) -> dict[str, Any]:
-    """Runs the stdlib-only probe in `interpreter` (its site-packages visible) and returns its JSON answer."""
-    request = json.dumps({"working_dir": str(working_dir), "roots": [str(r) for r in roots]}).encode()
+async def run_probe(
+    interpreter: Path, *, roots: list[Path], working_dir: Path, module_names: list[str] | None = None
+) -> dict[str, Any]:
+    """Runs the stdlib-only probe in `interpreter` (its site-packages visible) and returns its JSON answer.
+
+    `roots` are entry files; `module_names` are modules run by name (`python -m pkg.mod`)."""
+    request = json.dumps(
+        {
+            "working_dir": str(working_dir),
+            "roots": [str(r) for r in roots],
+            "module_names": list(module_names or []),
+        }
+    ).encode()
     try:
         process = await asyncio.create_subprocess_exec(
             str(interpreter),

@@ -1,7 +1,7 @@
 """Static import analysis, run INSIDE the user's interpreter: stdlib only, Python 3.8+ syntax and APIs.
 
 Usage: `<interpreter> probe.py < request.json > answer.json`. The request names the root files (entry
-scripts) and the working directory. The probe parses local code with `ast`, finds modules the way the import
+scripts), the modules run by name (`python -m pkg.mod`: `module_names`) and the working directory. The probe parses local code with `ast`, finds modules the way the import
 system would (built-in/frozen, local folders, then the interpreter's own `sys.path` and meta path finders),
 maps installed modules to distributions via RECORD files, and never imports or runs user code.
 """
@@ -389,6 +389,7 @@ class Probe:
         self._index: DistIndex | None = None
         self.visited: set[str] = set()
         self.queue: list[tuple[str, str]] = [(root, os.path.dirname(root)) for root in self.roots]
+        self.module_names: list[str] = list(request.get("module_names", []))
         self.local_modules: dict[str, dict[str, str]] = {}
         self.requirements: dict[str, Requirement] = {}
         self.stdlib_used: dict[str, str] = {}
@@ -407,6 +408,8 @@ class Probe:
         return shown if line is None else shown + ":" + str(line)
 
     def run(self) -> dict[str, Any]:
+        for name in self.module_names:
+            self.add_module_name(name)
         while self.queue:
             path, owner = self.queue.pop(0)
             if path not in self.visited:
@@ -446,6 +449,13 @@ class Probe:
             )
         for name, line in collector.collected.script_names:
             self.check_script_name(path, name, line)
+
+    def add_module_name(self, name: str) -> None:
+        """A module run by name (`python -m pkg.mod`): resolved like an import of it from the working
+        directory, so its package is shipped and walked; a package runs its `__main__` submodule."""
+        site_ = ImportSite("cmd (python -m " + name + ")", False)
+        self.resolve_absolute(name, site_)
+        self.resolve_absolute(name + ".__main__", site_)
 
     def check_script_name(self, path: str, name: str, line: int) -> None:
         for folder in (os.path.dirname(path), self.working_dir):

@@ -1,0 +1,71 @@
+"""`dsjobs` side by side with the official `datasphere` 0.10.0 CLI on the same local backend daemon.
+
+Both CLIs run as subprocesses in the same project; the reference is pointed at the daemon our CLI started
+(`Cli.reference`). What a script reads from them (output files, tables) must be the same.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
+from tests.support.dsjobs_cli import Cli, job_id_of
+from tests.support.reference import reference_python
+
+pytestmark = pytest.mark.reference
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reference_installed() -> None:
+    try:
+        reference_python()
+    except Exception as error:  # the venv is built from the registry on first use
+        pytest.skip(f"reference datasphere venv unavailable: {error}")
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+DASH_M_PROJECT = {
+    "config.yaml": """
+        name: dash-m
+        cmd: python -m app.train ${DATA}
+        inputs:
+          - data.txt: DATA
+        env:
+          python: auto
+    """,
+    "data.txt": "hello\n",
+    "app/__init__.py": "",
+    "app/helpers.py": "def shout(text):\n    return text.upper()\n",
+    "app/train.py": """
+        import sys
+
+        from app.helpers import shout
+
+        if __name__ == "__main__":
+            print("says", shout(open(sys.argv[1]).read().strip()))
+    """,
+}
+
+
+def test_python_dash_m_ships_the_package_like_the_reference(cli: Cli, tmp_path: Path) -> None:
+    project = write_tree(tmp_path / "dash-m", DASH_M_PROJECT)
+    ours = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=project)
+    assert ours.returncode == 0, ours.stderr
+    assert "says HELLO" in ours.stdout
+
+    theirs = cli.reference(
+        "project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml", cwd=project
+    )
+    assert theirs.returncode == 0, theirs.stderr
+    assert "says HELLO" in theirs.stdout + theirs.stderr
