@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
-from tests.support.dsjobs_cli import Cli, job_id_of
+from tests.support.dsjobs_cli import Cli
 from tests.support.reference import reference_python
 
 pytestmark = pytest.mark.reference
@@ -69,3 +69,48 @@ def test_python_dash_m_ships_the_package_like_the_reference(cli: Cli, tmp_path: 
     )
     assert theirs.returncode == 0, theirs.stderr
     assert "says HELLO" in theirs.stdout + theirs.stderr
+
+
+FOLDER_PROJECT = {
+    "config.yaml": """
+        name: folder
+        cmd: python list.py ${TREE}
+        inputs:
+          - tree: TREE
+        env:
+          python: auto
+    """,
+    "list.py": """
+        import os
+        import sys
+
+        if __name__ == "__main__":
+            for folder, _, files in os.walk(sys.argv[1]):
+                for name in files:
+                    print("shipped", os.path.relpath(os.path.join(folder, name), sys.argv[1]))
+    """,
+    "tree/.git/HEAD": "ref: refs/heads/main\n",
+    "tree/node_modules/m/index.js": "x\n",
+    "tree/__pycache__/a.cpython-311.pyc": "x\n",
+    "tree/.env": "A=1\n",
+    "tree/a.csv": "1\n",
+}
+
+
+def shipped(output: str) -> list[str]:
+    """The files the job listed (the reference prefixes program lines with a timestamp)."""
+    return sorted(re.findall(r"(?m)shipped (\S+)$", output))
+
+
+def test_a_declared_folder_ships_whole_like_the_reference_with_a_warning(cli: Cli, tmp_path: Path) -> None:
+    project = write_tree(tmp_path / "folder", FOLDER_PROJECT)
+    ours = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=project)
+    assert ours.returncode == 0, ours.stderr
+    theirs = cli.reference(
+        "project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml", cwd=project
+    )
+    assert theirs.returncode == 0, theirs.stderr
+    expected = [".env", ".git/HEAD", "__pycache__/a.cpython-311.pyc", "a.csv", "node_modules/m/index.js"]
+    assert shipped(theirs.stdout + theirs.stderr) == expected, theirs.stdout + theirs.stderr
+    assert shipped(ours.stdout) == expected
+    assert re.search(r"\[WARNING\] - input folder tree ships whole.*\.git/, node_modules/", ours.stderr)

@@ -131,3 +131,31 @@ def test_humanize_matches_reference() -> None:
     assert humanize_bytes_size(0) == "0.0B"
     assert humanize_bytes_size(1536) == "1.5KB"
     assert humanize_bytes_size(129.7 * (1 << 20)) == "129.7MB"
+
+
+async def test_an_input_folder_ships_whole_and_local_code_skips_caches(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    inputs = ("data/.git/HEAD", "data/node_modules/m.js", "data/__pycache__/x.pyc", "data/.env", "data/a.csv")
+    for name in inputs:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(name)
+    for name in ("pkg/__init__.py", "pkg/__pycache__/__init__.cpython-311.pyc"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(name)
+    items = [
+        PackItem(project / "data", "data", var="DATA"),
+        PackItem(project / "pkg", "pkg", role="local_module", archive_root=project),
+    ]
+    folder, module = await prepare_files(
+        items, hasher=FileHasher(tmp_path / "h.db"), cache_dir=tmp_path / "zips"
+    )
+    with zipfile.ZipFile(folder.local_path) as bundle:
+        assert bundle.namelist() == [
+            "data/.env",
+            "data/.git/HEAD",
+            "data/__pycache__/x.pyc",
+            "data/a.csv",
+            "data/node_modules/m.js",
+        ]
+    with zipfile.ZipFile(module.local_path) as bundle:
+        assert bundle.namelist() == ["pkg/__init__.py"]

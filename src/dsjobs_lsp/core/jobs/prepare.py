@@ -17,8 +17,20 @@ from dsjobs_lsp.core.config import (
 from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, Progress
 from dsjobs_lsp.core.jobs.params import LOCAL_MODULE_PREFIX, build_job_parameters
 from dsjobs_lsp.core.jobs.request import RunRequest
-from dsjobs_lsp.core.packaging import FileHasher, PackItem, PreparedFile, check_limits, prepare_files
+from dsjobs_lsp.core.packaging import (
+    FileHasher,
+    PackItem,
+    PreparedFile,
+    check_limits,
+    humanize_bytes_size,
+    prepare_files,
+)
 from dsjobs_lsp.core.pyenv import LocalModule, PythonEnvAnalysis, PythonSettings, analyze_python_env
+
+LARGE_INPUT_FOLDER_BYTES = 100 * 1024 * 1024
+"""An input folder zipped to this size or more gets a warning (it still ships whole)."""
+NOTABLE_FOLDERS = (".git", "node_modules", ".venv", "__pycache__")
+"""Folders an input folder ships like any other, which the user may not mean to upload."""
 
 
 @dataclass
@@ -81,6 +93,8 @@ async def prepare_job(
         on_progress=lambda done, total: sink(Progress(stage="packaging", done=done, total=total)),
     )
     inputs_prepared, modules_prepared = prepared[: len(inputs)], prepared[len(inputs) :]
+    for warning in await asyncio.to_thread(input_folder_warnings, inputs, inputs_prepared):
+        sink(ConsoleLine(text=warning, level="warning"))
     sink(Progress(stage="packaging", finished=True))
     check_limits(
         prepared,
@@ -119,6 +133,24 @@ def _input_items(working_dir: Path, config: JobConfig) -> list[PackItem]:
         local = local if local.is_absolute() else working_dir / local
         items.append(PackItem(local_path=local, desc_path=_desc_path(item.path), var=item.var or None))
     return items
+
+
+def input_folder_warnings(items: list[PackItem], prepared: list[PreparedFile]) -> list[str]:
+    """A warning for each input folder that is large or holds folders such as `.git/` (blocking: a few
+    stats). Declared folders ship whole, as with the reference CLI; the warning says what that includes."""
+    warnings = []
+    for item, file in zip(items, prepared, strict=True):
+        if file.compression != "ZIP":
+            continue
+        notes = [f"{name}/" for name in NOTABLE_FOLDERS if (item.local_path / name).is_dir()]
+        if file.size >= LARGE_INPUT_FOLDER_BYTES:
+            notes.insert(0, f"{humanize_bytes_size(file.size)} zipped")
+        if notes:
+            warnings.append(
+                f"input folder {item.desc_path} ships whole, every file included ({', '.join(notes)}); "
+                "list only the files the job needs to upload less"
+            )
+    return warnings
 
 
 def _desc_path(path: str) -> str:

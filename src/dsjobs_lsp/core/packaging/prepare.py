@@ -97,7 +97,8 @@ async def prepare_files(
 
 
 def _zip_and_hash(item: PackItem, hasher: FileHasher, cache_dir: Path) -> tuple[Path, FileDigest]:
-    archive = zip_path_blocking(item.local_path, cache_dir=cache_dir, root=item.archive_root)
+    whole = item.role == "input"  # a declared input folder ships every file, as with the reference
+    archive = zip_path_blocking(item.local_path, cache_dir=cache_dir, root=item.archive_root, whole=whole)
     return archive, hasher.hash_blocking(archive)
 
 

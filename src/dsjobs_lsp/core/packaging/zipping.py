@@ -3,8 +3,9 @@
 Rules (documented for users in the README of packaging):
 - entries are the files under ``src`` (recursively), named relative to ``root`` (default ``src.parent``, like
   the reference CLI's ``_zip_path``), POSIX separators, sorted by name; folders get no entries of their own;
-- folders named ``__pycache__``, ``.git``, ``.venv``, ``node_modules`` and files named ``.DS_Store`` are
-  skipped;
+- an input folder ships whole (``whole=True``: every file, as the reference CLI ships it); in local code
+  (``whole=False``) folders named ``__pycache__``, ``.git``, ``.venv``, ``node_modules`` and files named
+  ``.DS_Store`` are skipped;
   symlinked folders are not followed (as ``os.walk`` does), symlinked files are stored by content;
 - every entry has the timestamp 1980-01-01 00:00:00 and permissions 0644, so an unchanged tree gives a
   byte-identical archive (same sha256), which makes a re-run upload nothing;
@@ -84,15 +85,16 @@ class TreeEntry:
     mtime_ns: int
 
 
-def collect_entries(src: Path, root: Path) -> list[TreeEntry]:
-    """The files an archive of ``src`` holds, sorted by entry name (blocking)."""
+def collect_entries(src: Path, root: Path, *, whole: bool = False) -> list[TreeEntry]:
+    """The files an archive of ``src`` holds, sorted by entry name (blocking); ``whole``: skip nothing."""
+    skipped_dirs, skipped_files = (frozenset(), frozenset()) if whole else (SKIPPED_DIRS, SKIPPED_FILES)
     if src.is_file():
         files = [src]
     else:
         files = []
         for folder, dirnames, filenames in os.walk(src):
-            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
-            files.extend(Path(folder) / f for f in filenames if f not in SKIPPED_FILES)
+            dirnames[:] = [d for d in dirnames if d not in skipped_dirs]
+            files.extend(Path(folder) / f for f in filenames if f not in skipped_files)
     entries = []
     for file in files:
         stat = file.stat()
@@ -133,8 +135,8 @@ def write_archive(entries: list[TreeEntry], target: Path) -> None:
                     sink.write(chunk)
 
 
-def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:
-    entries = collect_entries(src, root)
+def _zip_blocking(src: Path, root: Path, cache_dir: Path, whole: bool) -> Path:
+    entries = collect_entries(src, root, whole=whole)
     signature = tree_signature(entries)
     target = cache_dir / f"{signature}.zip"
     if target.exists():
@@ -149,7 +151,7 @@ def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:
     return target
 
 
-def zip_path_blocking(src: Path, *, cache_dir: Path, root: Path | None = None) -> Path:
+def zip_path_blocking(src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False) -> Path:
     """``zip_path`` for callers already on a worker thread."""
     src = Path(os.path.abspath(src))
     base = Path(os.path.abspath(root or src.parent))
@@ -157,13 +159,14 @@ def zip_path_blocking(src: Path, *, cache_dir: Path, root: Path | None = None) -
         raise FileNotFoundError(f"cannot zip {src}: it does not exist")
     if not src.is_relative_to(base):
         raise ValueError(f"cannot zip {src}: it is not inside the archive root {base}")
-    return _zip_blocking(src, base, cache_dir)
+    return _zip_blocking(src, base, cache_dir, whole)
 
 
-async def zip_path(src: Path, *, cache_dir: Path, root: Path | None = None) -> Path:
-    """A deterministic zip of ``src`` (file or folder), entries relative to ``root`` (default: its parent).
+async def zip_path(src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False) -> Path:
+    """A deterministic zip of ``src`` (file or folder), entries relative to ``root`` (default: its parent);
+    ``whole``: every file (an input folder), else without caches and VCS/venv folders (local code).
 
     The archive lives in ``cache_dir`` under the tree's signature, so an unchanged tree is neither re-zipped
     nor (the archive's mtime being unchanged) re-hashed by a ``FileHasher``.
     """
-    return await asyncio.to_thread(zip_path_blocking, src, cache_dir=cache_dir, root=root)
+    return await asyncio.to_thread(zip_path_blocking, src, cache_dir=cache_dir, root=root, whole=whole)

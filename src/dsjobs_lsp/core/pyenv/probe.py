@@ -1,9 +1,10 @@
 """Static import analysis, run INSIDE the user's interpreter: stdlib only, Python 3.8+ syntax and APIs.
 
 Usage: `<interpreter> probe.py < request.json > answer.json`. The request names the root files (entry
-scripts), the modules run by name (`python -m pkg.mod`: `module_names`) and the working directory. The probe parses local code with `ast`, finds modules the way the import
-system would (built-in/frozen, local folders, then the interpreter's own `sys.path` and meta path finders),
-maps installed modules to distributions via RECORD files, and never imports or runs user code.
+scripts), the modules run by name (`python -m pkg.mod`: `module_names`) and the working directory. The
+probe parses local code with `ast`, finds modules the way the import system would (built-in/frozen, local
+folders, then the interpreter's own `sys.path` and meta path finders), maps installed modules to
+distributions via RECORD files, and never imports or runs user code.
 """
 
 from __future__ import annotations
