@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
-from tests.support.dsjobs_cli import Cli
+from tests.support.dsjobs_cli import Cli, job_id_of
 from tests.support.reference import reference_python
 
 pytestmark = pytest.mark.reference
@@ -114,3 +114,61 @@ def test_a_declared_folder_ships_whole_like_the_reference_with_a_warning(cli: Cl
     assert shipped(theirs.stdout + theirs.stderr) == expected, theirs.stdout + theirs.stderr
     assert shipped(ours.stdout) == expected
     assert re.search(r"\[WARNING\] - input folder tree ships whole.*\.git/, node_modules/", ours.stderr)
+
+
+OUTPUT_PROJECT = {
+    "config.yaml": """
+        name: outputs
+        desc: writes a nested output
+        cmd: python write.py ${RES}
+        outputs:
+          - out/sub/res.txt: RES
+        env:
+          python: auto
+    """,
+    "write.py": """
+        import os
+        import sys
+
+        if __name__ == "__main__":
+            os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+            with open(sys.argv[1], "w") as out:
+                out.write("result\\n")
+    """,
+}
+
+
+def run_outputs_job(cli: Cli, project: Path) -> str:
+    write_tree(project, OUTPUT_PROJECT)
+    done = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=project)
+    assert done.returncode == 0, done.stderr
+    return job_id_of(done.stderr)
+
+
+def test_download_files_to_an_output_dir_writes_base_names_like_the_reference(
+    cli: Cli, tmp_path: Path
+) -> None:
+    project = tmp_path / "outputs"
+    job_id = run_outputs_job(cli, project)
+
+    for name, run in (("ours", cli.run), ("theirs", cli.reference)):
+        got = run("project", "job", "download-files", "--id", job_id, "--output-dir", name, cwd=project)
+        assert got.returncode == 0, got.stderr
+    assert sorted(p.relative_to(project / "ours").as_posix() for p in (project / "ours").rglob("*")) == [
+        "res.txt"
+    ]
+    assert (project / "ours" / "res.txt").read_text() == (project / "theirs" / "res.txt").read_text()
+
+
+def test_get_and_list_tables_are_byte_identical_to_the_reference(cli: Cli, tmp_path: Path) -> None:
+    project = tmp_path / "outputs"
+    job_id = run_outputs_job(cli, project)
+    for command in (("get", "--id", job_id), ("list", "-p", LOCAL_PROJECT_ID)):
+        tables = {}
+        for name, run in (("ours", cli.run), ("theirs", cli.reference)):
+            target = tmp_path / f"{command[0]}-{name}.txt"
+            got = run("project", "job", *command, "-o", str(target), cwd=project)
+            assert got.returncode == 0, got.stderr
+            tables[name] = target.read_bytes()
+        assert tables["ours"] == tables["theirs"]
+        assert job_id.encode() in tables["ours"]

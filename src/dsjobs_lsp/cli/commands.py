@@ -179,10 +179,16 @@ async def cmd_set_data_ttl(runner: JobRunner, args: argparse.Namespace, tracker:
 
 
 async def cmd_download_files(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
-    """`project job download-files --id [--output-dir]`."""
+    """`project job download-files --id [--output-dir D]`: files at their paths under the current folder,
+    or directly in D under their base names (as the reference CLI does)."""
     output_dir = Path(args.output_dir) if args.output_dir else Path.cwd()
     await runner.download_files(
-        args.id, output_dir, tracker, with_logs=args.with_logs, with_diagnostics=args.with_diagnostics
+        args.id,
+        output_dir,
+        tracker,
+        with_logs=args.with_logs,
+        with_diagnostics=args.with_diagnostics,
+        flat=args.output_dir is not None,  # the reference writes `D/<basename>`
     )
     return 0
 

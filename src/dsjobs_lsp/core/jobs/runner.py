@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
 from yandex.cloud.operation import operation_pb2
@@ -413,8 +413,12 @@ class JobRunner:
         *,
         with_logs: bool = False,
         with_diagnostics: bool = False,
+        flat: bool = False,
     ) -> Paths:
-        """Download a finished job's outputs (and optionally logs / diagnostics) into `output_dir`."""
+        """Download a finished job's outputs (and optionally logs / diagnostics) into `output_dir`.
+
+        `flat`: every file lands directly in `output_dir` under its base name, as the reference's
+        `download-files --output-dir D` writes `D/<basename>`; else at its path under `output_dir`."""
         async with self.session() as session:
             job = await session.client.get(job_id)
             status = JobStatus(jobs_pb2.JobStatus.Name(job.status))
@@ -440,6 +444,8 @@ class JobRunner:
             wanted += list(job.log_files) if with_logs else []
             wanted += list(job.diagnostic_files) if with_diagnostics else []
             files = await session.client.download_job_files(job_id, wanted)
+            if flat:
+                files = [_under_base_name(file) for file in files]
             return await self._download(files, output_dir, job_id, sink)
 
     async def set_data_ttl(self, job_id: str, days: int | None) -> None:
@@ -459,3 +465,11 @@ def _unknown_file_error(file: jobs_pb2.StorageFile) -> Exception:
     return RuntimeError(
         f"the backend asked for a file we did not send: {file.file.desc.path} ({file.file.sha256})"
     )
+
+
+def _under_base_name(file: jobs_pb2.StorageFile) -> jobs_pb2.StorageFile:
+    """A copy of `file` whose path is its base name (`out/sub/res.txt` → `res.txt`)."""
+    flat = jobs_pb2.StorageFile()
+    flat.CopyFrom(file)
+    flat.file.desc.path = PurePosixPath(file.file.desc.path.replace("\\", "/")).name
+    return flat
