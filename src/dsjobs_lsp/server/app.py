@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from dsjobs_lsp import __version__
@@ -55,6 +58,22 @@ class DsjobsServer(LanguageServer):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with the robust framing of `server.transport` until `exit` or the end of stdin."""
+        from dsjobs_lsp.server.transport import serve
+
+        stop = threading.Event()
+        self._stop_event = stop  # pygls's shutdown() sets it
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve(self, stdin or sys.stdin.buffer, stop))
+        except BrokenPipeError:
+            log.error("the client closed the connection; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     @property
     def supports_work_done_progress(self) -> bool:
