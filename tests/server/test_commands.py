@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from dsjobs_lsp.server import protocol
@@ -60,3 +61,21 @@ async def test_unknown_job_is_reported_as_not_found(server: Server) -> None:
 
     assert error_data(caught.value)["kind"] == "notFound"
     assert "nosuchjob00000000000" in caught.value.message
+
+
+async def test_an_argument_less_command_accepts_an_empty_list_as_lua_clients_send_it(server: Server) -> None:
+    answer = await server.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="dsjobs.history", arguments=[[]])
+    )
+    assert answer == {"jobs": []}
+
+
+async def test_run_file_of_a_missing_file_is_not_found_naming_the_path(
+    server: Server, tmp_path: Path
+) -> None:
+    missing = tmp_path / "gone" / "train.py"
+    with pytest.raises(JsonRpcException) as caught:
+        await server.command("dsjobs.runFile", {"file": str(missing)})
+
+    assert error_data(caught.value)["kind"] == "notFound"
+    assert str(missing) in caught.value.message

@@ -155,3 +155,13 @@ async def test_hover_documents_the_key_under_the_cursor(server: Server, tmp_path
     assert "env.python.pip.no-deps" in hover.contents.value and "--no-deps" in hover.contents.value
     assert hover.range is not None and (hover.range.start.character, hover.range.end.character) == (6, 13)
     assert nothing is None  # on a value, not a key
+
+
+async def test_a_config_opened_without_a_language_id_is_judged_by_its_name(
+    server: Server, tmp_path: Path
+) -> None:
+    uri = open_document(server, tmp_path / "config.yaml", BROKEN, language="")
+
+    codes = {d.code for d in await wait_diagnostics(server, uri)}
+
+    assert "inputs[0]" in codes

@@ -111,12 +111,14 @@ HANDLERS: dict[str, Handler] = {
 
 
 def parse_arguments(command: str, arguments: tuple[Any, ...]) -> p.Payload:
-    """The command's single argument as its protocol model; `CommandError(invalidParams)` naming the key."""
+    """The command's single argument as its protocol model; `CommandError(invalidParams)` naming the key.
+
+    No argument, `null` and `[]` (an empty table from a Lua client) all mean an empty object."""
     model = p.COMMAND_ARGS[command]
     if len(arguments) > 1:
         raise CommandError("invalidParams", f"{command} takes one object argument, got {len(arguments)}")
     raw = arguments[0] if arguments else {}
-    if raw is None:
+    if raw is None or raw == []:  # Lua clients send an empty table as `[]`
         raw = {}
     if not isinstance(raw, dict):
         raise CommandError(

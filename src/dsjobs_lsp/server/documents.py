@@ -1,7 +1,7 @@
 """config.yaml intelligence: diagnostics (debounced, off the event loop), key/value completion and key hover.
 
-A document is a job config when its languageId is `yaml` and it is named `config.yaml` / `*.dsjob.yaml`, or
-its text has a top-level `cmd:` key. Validation is the core's `check_config_text`; the key tree, the enum
+A document is a job config when its languageId is `yaml` (or empty, as from a client without filetype
+detection) and it is named `config.yaml` / `*.dsjob.yaml`, or its text has a top-level `cmd:` key. Validation is the core's `check_config_text`; the key tree, the enum
 values and the documentation come from the core's key docs (through `server.keys`).
 """
 
@@ -31,7 +31,7 @@ _CONFIG_SUFFIXES = (".dsjob.yaml", ".dsjob.yml")
 
 def is_job_config(document: TextDocument) -> bool:
     """True for YAML documents that are DataSphere job configurations."""
-    if document.language_id not in (None, "yaml"):
+    if document.language_id not in (None, "", "yaml"):  # no languageId: judged by the file name
         return False
     name = Path(document.path).name
     if name in _CONFIG_NAMES or name.endswith(_CONFIG_SUFFIXES):

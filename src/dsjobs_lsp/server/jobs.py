@@ -163,6 +163,8 @@ def _run_request(settings: Settings, args: RunFileArgs) -> RunRequest:
     from dsjobs_lsp.core.jobs.request import RunRequest
 
     program = Path(args.file).expanduser().resolve()
+    if not program.is_file():
+        raise CommandError("notFound", f"file not found: {program}")
     config = args.config
     if config is None:
         config = forms.resolve_config_sync(settings, str(program), None).config
