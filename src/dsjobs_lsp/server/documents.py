@@ -1,8 +1,9 @@
 """config.yaml intelligence: diagnostics (debounced, off the event loop), key/value completion and key hover.
 
 A document is a job config when its languageId is `yaml` (or empty, as from a client without filetype
-detection) and it is named `config.yaml` / `*.dsjob.yaml`, or its text has a top-level `cmd:` key. Validation is the core's `check_config_text`; the key tree, the enum
-values and the documentation come from the core's key docs (through `server.keys`).
+detection) and it is named `config.yaml` / `*.dsjob.yaml`, or its text has a top-level `cmd:` key.
+Validation is the core's `check_config_text`; the key tree, the enum values and the documentation come from
+the core's key docs (through `server.keys`).
 """
 
 from __future__ import annotations
