@@ -185,3 +185,15 @@ async def test_no_credentials_at_all(tmp_path: Path) -> None:
     with pytest.raises(AuthError, match="no credentials"):
         await IamTokenSource().token()
     assert "yc" not in str(os.environ["PATH"]).split("/")
+
+
+async def test_an_unreachable_iam_service_is_a_network_failure_not_a_refusal() -> None:
+    server = grpc.aio.server()
+    port = server.add_insecure_port("127.0.0.1:0")  # a port nobody listens on once the server is gone
+    await server.start()
+    await server.stop(None)
+    with pytest.raises(AuthError) as caught:
+        await _source(f"127.0.0.1:{port}").token()
+    message = str(caught.value)
+    assert f"cannot reach the IAM service at 127.0.0.1:{port}" in message, message
+    assert "refused to exchange" not in message and OAUTH not in message

@@ -164,10 +164,7 @@ class IamTokenSource:
             try:
                 response = await stub.Create(request, timeout=IAM_CALL_TIMEOUT_SECONDS)
             except grpc.aio.AioRpcError as error:
-                message = (
-                    f"the IAM service at {self._iam_endpoint} refused to exchange the OAuth token: "
-                    f"{error.code().name}: {redact(error.details() or '')}"
-                )
+                message = _iam_failure(self._iam_endpoint, error)
                 if error.code() in _PERMANENT_CODES:
                     raise _PermanentAuthError(message) from None
                 raise AuthError(message) from None
@@ -179,6 +176,18 @@ class IamTokenSource:
             else time.time() + YC_TOKEN_LIFETIME_SECONDS
         )
         return IssuedToken(response.iam_token, expires_at)
+
+
+def _iam_failure(endpoint: str, error: grpc.aio.AioRpcError) -> str:
+    """What went wrong with the OAuth exchange: the network (no answer) or the service's answer."""
+    details = redact(error.details() or "")
+    if error.code() == grpc.StatusCode.UNAVAILABLE:
+        return f"cannot reach the IAM service at {endpoint} (UNAVAILABLE): {details}"
+    if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return f"the IAM service at {endpoint} did not answer in time (DEADLINE_EXCEEDED)"
+    return (
+        f"the IAM service at {endpoint} refused to exchange the OAuth token: {error.code().name}: {details}"
+    )
 
 
 class _PermanentAuthError(AuthError):
