@@ -150,3 +150,30 @@ def test_run_options_after_the_file_are_ours_and_program_arguments_follow_the_se
     assert done.returncode == 0, done.stderr
     assert "epoch 1/1" in done.stdout, "program arguments after -- replace the config's cmd arguments"
     assert (project / "model.json").exists() and (project / "outputs" / "report.yaml").exists()
+
+
+def test_run_option_errors_name_the_option_not_a_pseudo_file(cli: Cli, project: Path) -> None:
+    done = cli.run("run", "train.py", "--input", "missing.csv", cwd=project)
+    assert done.returncode == 1
+    assert "launch configuration" not in done.stderr
+    assert re.search(r"\[ERROR\] - --input: inputs\[\d\]: .*missing\.csv", done.stderr), done.stderr
+
+
+def test_an_output_the_job_never_created_is_a_warning_and_the_run_succeeds(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("print('no output written')\n")
+    config = "cmd: python main.py\noutputs:\n  - never.txt\nenv:\n  python: auto\n"
+    (tmp_path / "config.yaml").write_text(config)
+    done = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"\[WARNING\] - output never\.txt was not uploaded: .*not created", done.stderr)
+    assert "[ERROR]" not in done.stderr
+    assert console(done.stderr)[-1] == "job completed successfully"
+
+
+def test_a_bad_output_path_is_not_called_a_problem_of_the_project(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("print(1)\n")
+    (tmp_path / "config.yaml").write_text("cmd: python main.py ${UP}\noutputs:\n  - ../up.txt: UP\n")
+    done = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "the project" not in done.stderr
+    assert re.search(r"\[ERROR\] - the new job was rejected: INVALID_ARGUMENT: .*'\.\./up\.txt'", done.stderr)

@@ -50,7 +50,7 @@ def run_cli(argv: list[str]) -> int:
         printer.console("interrupted", "warning")
         return DETACHED_EXIT_CODE
     except Exception as error:
-        return _report(error, printer, debug=level <= logging.DEBUG)
+        return _report(error, printer, debug=level <= logging.DEBUG, command=args.command)
 
 
 def _print_core_logs(printer: ConsolePrinter, *, debug: bool) -> None:
@@ -141,15 +141,19 @@ async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrint
     return 0
 
 
-def _report(error: Exception, printer: ConsolePrinter, *, debug: bool) -> int:
+def _report(error: Exception, printer: ConsolePrinter, *, debug: bool, command: str) -> int:
+    from dsjobs_lsp.cli.run_file import describe_option_issue
     from dsjobs_lsp.core.auth import redact
     from dsjobs_lsp.core.config import ConfigError
+    from dsjobs_lsp.core.config.issues import FORM_SOURCE
 
     if debug:
         sys.stderr.write(redact("".join(traceback.format_exception(error))))
     if isinstance(error, ConfigError):  # every finding in file order, warnings included: fix them in one go
+        by_option = command == "run" and error.source == FORM_SOURCE  # `dsjobs run`: name the option
         for issue in sorted(error.issues, key=lambda found: (found.line, found.column)):
-            printer.console(redact(issue.describe(error.source)), issue.severity)
+            text = describe_option_issue(issue) if by_option else issue.describe(error.source)
+            printer.console(redact(text), issue.severity)
         return 1
     message = str(error) or type(error).__name__
     printer.console(redact(message), "error")

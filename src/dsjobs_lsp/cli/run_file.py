@@ -20,10 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsjobs_lsp.core.config import LaunchConfig
+from dsjobs_lsp.core.config import ConfigIssue, LaunchConfig
 
 _BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
 _KNOWN_KEYS = {"inputs", "outputs", "instance-type", "env"}
+FLAG_OF_FIELD = {
+    "program": "FILE",
+    "args": "program arguments",
+    "inputs": "--input",
+    "outputs": "--output",
+    "envVars": "--env",
+    "instanceType": "--instance-type",
+    "configFile": "--config",
+    "projectId": "--project-id",
+}
+"""The `dsjobs run` option behind each form field it fills in."""
 
 
 class RunFileError(ValueError):
@@ -96,6 +107,11 @@ def build_launch(options: RunFileOptions) -> LaunchConfig:
     if options.project_id:
         data["projectId"] = options.project_id
     return LaunchConfig.model_validate(data)
+
+
+def describe_option_issue(issue: ConfigIssue) -> str:
+    """A finding about the run's form, named by the option that filled the field (`--input: ...`)."""
+    return f"{FLAG_OF_FIELD.get(issue.key, issue.key)}: {issue.message}"
 
 
 def _env_entry(entry: str) -> str:

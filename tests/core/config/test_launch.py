@@ -70,6 +70,7 @@ def test_errors_name_the_form_field(project: Path) -> None:
         launch_to_job_config(launch, base_dir=project)
     assert [issue.key for issue in raised.value.errors] == ["inputs"]
     assert "missing.csv" in raised.value.errors[0].message
+    assert str(raised.value).startswith("inputs: inputs[0]: "), "the form field, no pseudo file name or line"
 
 
 def test_validate_launch_points_at_field_and_line() -> None:

@@ -41,11 +41,19 @@ def code_name(code: int) -> str:
         return f"CODE_{code}"
 
 
-def translate_rpc_error(error: grpc.aio.AioRpcError, *, subject: str, address: str) -> BackendError:
-    """A ``BackendError`` saying what went wrong with ``subject`` (e.g. "the job abc") in user terms."""
+def translate_rpc_error(
+    error: grpc.aio.AioRpcError, *, subject: str, address: str, request: str | None = None
+) -> BackendError:
+    """A ``BackendError`` saying what went wrong with ``subject`` (e.g. "the job abc") in user terms.
+
+    ``request`` names what was sent (e.g. "the new job"): a request the backend finds invalid is reported as
+    that request's problem, not ``subject``'s (a bad output path is no problem of the project)."""
     code = error.code()
     details = redact(error.details() or "")
-    if code == grpc.StatusCode.NOT_FOUND:
+    invalid = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION)
+    if request is not None and code in invalid:
+        message = f"{request} was rejected: {code.name}: {details}"
+    elif code == grpc.StatusCode.NOT_FOUND:
         message = f"{subject} was not found" + (f" ({details})" if details else "")
     elif code == grpc.StatusCode.UNAUTHENTICATED:
         message = f"authentication failed: {details or 'the token was rejected'}"

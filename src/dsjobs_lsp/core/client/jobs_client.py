@@ -100,15 +100,23 @@ class JobsClient:
         return await auth_metadata(self._token)
 
     async def _call(
-        self, method: Callable[..., Awaitable[Any]], request: Any, *, subject: str, address: str
+        self,
+        method: Callable[..., Awaitable[Any]],
+        request: Any,
+        *,
+        subject: str,
+        address: str,
+        sent: str | None = None,
     ) -> Any:
         try:
             return await method(request, metadata=await self._metadata(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError as error:
-            raise translate_rpc_error(error, subject=subject, address=address) from None
+            raise translate_rpc_error(error, subject=subject, address=address, request=sent) from None
 
-    async def _job_call(self, method: Callable[..., Awaitable[Any]], request: Any, subject: str) -> Any:
-        return await self._call(method, request, subject=subject, address=self.endpoints.jobs)
+    async def _job_call(
+        self, method: Callable[..., Awaitable[Any]], request: Any, subject: str, sent: str | None = None
+    ) -> Any:
+        return await self._call(method, request, subject=subject, address=self.endpoints.jobs, sent=sent)
 
     async def create(
         self,
@@ -130,7 +138,7 @@ class JobsClient:
             desc=desc,
             data_ttl=_duration_days(data_ttl_days),
         )
-        op = await self._job_call(self._jobs.Create, request, f"the project {project_id}")
+        op = await self._job_call(self._jobs.Create, request, f"the project {project_id}", "the new job")
         op = await self.wait_operation(op, on_update=on_update)
         response = _jobs.CreateProjectJobResponse()
         op.response.Unpack(response)
@@ -153,7 +161,7 @@ class JobsClient:
             desc=desc,
             data_ttl=_duration_days(data_ttl_days),
         )
-        op = await self._job_call(self._jobs.Clone, request, f"the job {source_job_id}")
+        op = await self._job_call(self._jobs.Clone, request, f"the job {source_job_id}", "the forked job")
         op = await self.wait_operation(op)
         response = _jobs.CloneProjectJobResponse()
         op.response.Unpack(response)

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["error", "warning"]
+FORM_SOURCE = "launch configuration"
+"""The `source` of issues about a form (a launch.json entry, `dsjobs run` options): no file, no lines."""
 
 
 class ConfigIssue(BaseModel):
@@ -28,7 +30,10 @@ class ConfigIssue(BaseModel):
     end_column: int = 0
 
     def describe(self, source: str) -> str:
-        """`config.yaml:7: env.python.pip.index-url: should be a string` (1-based line)."""
+        """`config.yaml:7: env.python.pip.index-url: should be a string` (1-based line); for a form
+        (`FORM_SOURCE`), the form field and the message: `inputs: inputs[0]: no such file ...`."""
+        if source == FORM_SOURCE:
+            return f"{self.key}: {self.message}" if self.key else self.message
         where = f"{source}:{self.line + 1}: "
         return where + (f"{self.key}: {self.message}" if self.key else self.message)
 
