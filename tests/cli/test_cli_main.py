@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -177,3 +178,25 @@ def test_a_bad_output_path_is_not_called_a_problem_of_the_project(cli: Cli, tmp_
     assert done.returncode == 1
     assert "the project" not in done.stderr
     assert re.search(r"\[ERROR\] - the new job was rejected: INVALID_ARGUMENT: .*'\.\./up\.txt'", done.stderr)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_local_server_listens_on_the_http_port_it_is_given(cli: Cli, tmp_path: Path) -> None:
+    port = free_port()
+    data_dir = tmp_path / "own-data"
+    server = cli.start("local-server", "--http-port", str(port), "--data-dir", str(data_dir), cwd=tmp_path)
+    assert server.stdout is not None
+    try:
+        banner = server.stdout.readline()
+        assert f"files http://127.0.0.1:{port}" in banner, banner
+        info = json.loads((data_dir / "server.json").read_text())
+        assert info["http_port"] == port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)

@@ -87,7 +87,7 @@ def _local_command(args: argparse.Namespace) -> int:
 def _local_server(args: argparse.Namespace) -> int:
     from dsjobs_lsp.backends.local import main as local_main
 
-    argv = ["--host", args.host, "--port", str(args.port)]
+    argv = ["--host", args.host, "--port", str(args.port), "--http-port", str(args.http_port)]
     if args.data_dir:
         argv += ["--data-dir", args.data_dir]
     result = local_main(argv)

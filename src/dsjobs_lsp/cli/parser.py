@@ -186,6 +186,9 @@ def _add_local_server(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="gRPC port (default: any free port)")
     parser.add_argument(
+        "--http-port", type=int, default=0, help="File store (HTTP) port (default: any free port)"
+    )
+    parser.add_argument(
         "--data-dir", help="Data folder (default: $DSJOBS_LOCAL_DATA_DIR or the user data dir)"
     )
     parser.set_defaults(command="local_server")

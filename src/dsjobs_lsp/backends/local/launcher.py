@@ -157,9 +157,9 @@ async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
         lock.close()
 
 
-async def serve(data_dir: Path, host: str, port: int) -> None:
-    """Run a server in the foreground until SIGINT/SIGTERM."""
-    server = LocalServer(data_dir, host=host, port=port)
+async def serve(data_dir: Path, host: str, port: int, http_port: int = 0) -> None:
+    """Run a server in the foreground until SIGINT/SIGTERM (port 0: any free port)."""
+    server = LocalServer(data_dir, host=host, port=port, http_port=http_port)
     await server.start()
     write_server_info(server.layout, server.grpc_port, server.http_port, host)
     stop = asyncio.Event()
@@ -182,12 +182,13 @@ async def serve(data_dir: Path, host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dsjobs_lsp.backends.local [--host H] [--port N] [--data-dir DIR]``."""
+    """``python -m dsjobs_lsp.backends.local [--host H] [--port N] [--http-port N] [--data-dir DIR]``."""
     parser = argparse.ArgumentParser(
         prog="dsjobs local-server", description="Run the dsjobs local DataSphere backend in the foreground."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="gRPC port (default: a free port)")
+    parser.add_argument("--http-port", type=int, default=0, help="file store port (default: a free port)")
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -196,5 +197,5 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(args.data_dir or default_data_dir(), args.host, args.port))
+    asyncio.run(serve(args.data_dir or default_data_dir(), args.host, args.port, args.http_port))
     return 0
