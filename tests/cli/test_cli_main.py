@@ -200,3 +200,15 @@ def test_local_server_listens_on_the_http_port_it_is_given(cli: Cli, tmp_path: P
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
+
+
+def test_a_job_started_with_run_is_named_after_its_file(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "hello.py").write_text("print('hello')\n")
+    done = cli.run("run", "hello.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    job_id = job_id_of(done.stderr)
+    got = cli.run("project", "job", "get", "--id", job_id, "--format", "json", cwd=tmp_path)
+    assert json.loads(got.stdout)["name"] == "hello.py"
+    listed = json.loads(cli.run("project", "job", "list", "--format", "json", cwd=tmp_path).stdout)
+    jobs = [listed] if isinstance(listed, dict) else listed  # one job: an object, as the reference prints it
+    assert next(job["name"] for job in jobs if job["id"] == job_id) == "hello.py"

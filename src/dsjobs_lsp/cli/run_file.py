@@ -1,6 +1,7 @@
 """`dsjobs run FILE [ARGS...]`: the job form (a `LaunchConfig`) from a Python file and command-line options.
 
-Defaults: working directory = the file's folder, Python environment detected automatically, instance `c1.4`.
+Defaults: working directory = the file's folder, Python environment detected automatically, instance `c1.4`,
+job name = the file's name (without `-c`: a config file names its own job).
 A file may carry its own defaults in a PEP 723 inline metadata block (command-line options add to them):
 
     # /// script
@@ -104,6 +105,8 @@ def build_launch(options: RunFileOptions) -> LaunchConfig:
         data["instanceType"] = instance
     if options.config_file is not None:
         data["configFile"] = str(options.config_file.resolve())
+    else:  # the job is named after its file in `list` and the history (a config file names its own)
+        data["jobName"] = program.name
     if options.project_id:
         data["projectId"] = options.project_id
     return LaunchConfig.model_validate(data)
