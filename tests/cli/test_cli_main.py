@@ -212,3 +212,26 @@ def test_a_job_started_with_run_is_named_after_its_file(cli: Cli, tmp_path: Path
     listed = json.loads(cli.run("project", "job", "list", "--format", "json", cwd=tmp_path).stdout)
     jobs = [listed] if isinstance(listed, dict) else listed  # one job: an object, as the reference prints it
     assert next(job["name"] for job in jobs if job["id"] == job_id) == "hello.py"
+
+
+def test_the_local_backend_accepts_any_well_formed_project_id_as_a_project_of_its_own(
+    cli: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "hello.py").write_text("print('hello')\n")
+    other = "otherproject00000000"
+    done = cli.run("run", "hello.py", "--project-id", other, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    job_id = job_id_of(done.stderr)
+    assert f"/projects/{other}/job/{job_id}" in done.stderr
+    project = json.loads(cli.run("project", "get", "--id", other, "--format", "json", cwd=tmp_path).stdout)
+    assert project["id"] == other
+    listed = cli.run("project", "job", "list", "-p", other, "--format", "json", cwd=tmp_path).stdout
+    assert job_id in listed
+    default = cli.run(
+        "project", "job", "list", "-p", "localproject00000000", "--format", "json", cwd=tmp_path
+    )
+    assert job_id not in default.stdout, "each project keeps its own jobs"
+
+    malformed = cli.run("project", "job", "list", "-p", "Not-A-Project", cwd=tmp_path)
+    assert malformed.returncode == 1
+    assert "'Not-A-Project' is not a valid project id (20 characters of [0-9a-z])" in malformed.stderr
