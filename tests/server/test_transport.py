@@ -50,11 +50,13 @@ class RawClient:
 
     async def answer_to(self, msg_id: int | None) -> dict[str, Any]:
         """The next response carrying `msg_id` (notifications and other responses are skipped)."""
-        async with asyncio.timeout(WAIT_S):
-            while True:
-                message = await self.receive()
-                if "method" not in message and message.get("id") == msg_id:
-                    return message
+        return await asyncio.wait_for(self._answer_to(msg_id), WAIT_S)
+
+    async def _answer_to(self, msg_id: int | None) -> dict[str, Any]:
+        while True:
+            message = await self.receive()
+            if "method" not in message and message.get("id") == msg_id:
+                return message
 
 
 @pytest.fixture
