@@ -1,0 +1,89 @@
+"""What a job on the local backend sees of datasets, S3 connectors and output datasets.
+
+Under the job's ``mnt/`` folder (beside its working directory):
+- ``datasets/<id>/``: a private copy of the dataset, so nothing the job does (it may run as root, where file
+  modes protect nothing) changes the dataset; the copy is removed when the job ends;
+- ``output-datasets/<name>/``: empty at the start; on success its content becomes a new dataset.
+S3 connectors are the user's folders themselves (live, read-write, like a mounted bucket).
+
+``cmd`` refers to datasets and connectors by ID (``${<id>}``, as the client sends it) and to output datasets
+by their ``var``; ``mount_resources`` answers both with paths. Blocking: call through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from ..workspace import WorkspaceError
+from .registry import ResourceError, ResourceRegistry
+
+
+class MountError(WorkspaceError):
+    """A job's resources cannot be laid out (an unknown dataset or connector, a failed copy)."""
+
+
+def unknown_resources(
+    registry: ResourceRegistry, project_id: str, params: jobs_pb2.JobParameters
+) -> list[str]:
+    """One message per dataset or connector of the job that does not exist in the project."""
+    problems: list[str] = []
+    for dataset_id in params.dataset_ids:
+        try:
+            registry.dataset(project_id, dataset_id)
+        except ResourceError as error:
+            problems.append(str(error))
+    for connector_id in params.s3_mount_ids:
+        try:
+            registry.connector(project_id, connector_id)
+        except ResourceError as error:
+            problems.append(str(error))
+    return problems
+
+
+def mount_resources(
+    registry: ResourceRegistry, project_id: str, params: jobs_pb2.JobParameters, mnt: Path
+) -> dict[str, str]:
+    """Lay out the job's datasets, connectors and output datasets; the ``${...}`` name → path of each."""
+    variables: dict[str, str] = {}
+    try:
+        for dataset_id in params.dataset_ids:
+            dataset = registry.dataset(project_id, dataset_id)
+            private = mnt / "datasets" / dataset.id
+            shutil.rmtree(private, ignore_errors=True)
+            shutil.copytree(dataset.folder, private, symlinks=True)
+            variables[dataset_id] = str(private)
+        for connector_id in params.s3_mount_ids:
+            variables[connector_id] = str(registry.connector(project_id, connector_id).path)
+    except (ResourceError, OSError, shutil.Error) as error:
+        raise MountError(str(error)) from None
+    for desc in params.output_datasets:
+        folder = _output_folder(mnt, desc)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        variables[desc.var] = str(folder)
+    return variables
+
+
+def finish_resources(
+    registry: ResourceRegistry, job: jobs_pb2.Job, mnt: Path, *, succeeded: bool
+) -> list[jobs_pb2.OutputDataset]:
+    """After the job: on success its output folders become datasets (returned, with their new IDs); the
+    private dataset copies and anything left are removed either way."""
+    created: list[jobs_pb2.OutputDataset] = []
+    if succeeded:
+        for desc in job.job_parameters.output_datasets:
+            folder = _output_folder(mnt, desc)
+            if not folder.is_dir():
+                continue
+            dataset = registry.add_dataset(job.project_id, desc.name, folder, job_id=job.id)
+            created.append(jobs_pb2.OutputDataset(desc=desc, id=dataset.id))
+    shutil.rmtree(mnt, ignore_errors=True)
+    return created
+
+
+def _output_folder(mnt: Path, desc: jobs_pb2.OutputDatasetDesc) -> Path:
+    name = desc.name.replace("/", "_").replace("\\", "_").lstrip(".") or "output"
+    return mnt / "output-datasets" / name
