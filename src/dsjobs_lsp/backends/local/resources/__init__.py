@@ -12,6 +12,7 @@ from .registry import (
     ResourceError,
     ResourceRegistry,
     S3Connector,
+    registry_of,
 )
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "S3Connector",
     "finish_resources",
     "mount_resources",
+    "registry_of",
     "unknown_resources",
 ]

@@ -226,3 +226,10 @@ class ResourceRegistry:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             yield db
+
+
+def registry_of(data_dir: Path | None = None) -> ResourceRegistry:
+    """The registry of ``data_dir`` (default: the local backend's data dir, as the daemon uses it)."""
+    from ..layout import default_data_dir
+
+    return ResourceRegistry(data_dir if data_dir is not None else default_data_dir())
