@@ -181,11 +181,15 @@ def register_documents(server: DsjobsServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[":", " ", "-"])
     )
-    def on_completion(ls: DsjobsServer, params: types.CompletionParams) -> types.CompletionList | None:
+    async def on_completion(ls: DsjobsServer, params: types.CompletionParams) -> types.CompletionList | None:
+        from dsjobs_lsp.server.local_resources import resource_completions
+
         document = ls.workspace.get_text_document(params.text_document.uri)
         if not is_job_config(document):
             return None
-        return types.CompletionList(is_incomplete=False, items=completions(document, params.position))
+        items = completions(document, params.position)
+        items += await resource_completions(ls.session, document, params.position)
+        return types.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: DsjobsServer, params: types.HoverParams) -> types.Hover | None:

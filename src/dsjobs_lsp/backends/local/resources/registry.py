@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..operations import new_id
 
@@ -134,12 +135,11 @@ class ResourceRegistry:
 
     def datasets(self, project_id: str) -> list[Dataset]:
         """The project's datasets, oldest first."""
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT id, project_id, name, size, created_at, job_id FROM datasets "
-                "WHERE project_id = ? ORDER BY created_at, id",
-                (project_id,),
-            ).fetchall()
+        rows = self._select(
+            "SELECT id, project_id, name, size, created_at, job_id FROM datasets "
+            "WHERE project_id = ? ORDER BY created_at, id",
+            project_id,
+        )
         return [
             Dataset(id_, project, name, size, created_at, job_id, self.datasets_dir / id_)
             for id_, project, name, size, created_at, job_id in rows
@@ -186,12 +186,11 @@ class ResourceRegistry:
 
     def connectors(self, project_id: str) -> list[S3Connector]:
         """The project's S3 connectors, oldest first."""
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT id, project_id, path, created_at FROM s3_connectors "
-                "WHERE project_id = ? ORDER BY created_at, id",
-                (project_id,),
-            ).fetchall()
+        rows = self._select(
+            "SELECT id, project_id, path, created_at FROM s3_connectors "
+            "WHERE project_id = ? ORDER BY created_at, id",
+            project_id,
+        )
         return [S3Connector(row[0], row[1], Path(row[2]), row[3]) for row in rows]
 
     def connector(self, project_id: str, connector_id: str) -> S3Connector:
@@ -218,6 +217,13 @@ class ResourceRegistry:
         scratch = self.datasets_dir / ".staging"
         scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
         return scratch / name
+
+    def _select(self, query: str, project_id: str) -> list[tuple[Any, ...]]:
+        """Rows of a query by project; none (and nothing created) while the registry does not exist."""
+        if not self.database.exists():
+            return []
+        with self._connection() as db:
+            return db.execute(query, (project_id,)).fetchall()
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
