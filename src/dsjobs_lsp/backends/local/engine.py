@@ -409,12 +409,11 @@ class JobEngine:
             workspace = await asyncio.to_thread(
                 prepare_workspace, self.store, params, job_dir / "work", project_home
             )
-            workspace.variables.update(
-                await asyncio.to_thread(
-                    mount_resources, self.resources, row.job.project_id, params, job_dir / "mnt"
-                )
+            mounts = await asyncio.to_thread(
+                mount_resources, self.resources, row.job.project_id, params, job_dir / "mnt"
             )
-            command = resolve_command(params, workspace.variables)
+            workspace.variables.update(mounts.variables)
+            command = mounts.wrap(resolve_command(params, workspace.variables))
             for note in local_differences(params):
                 await journal.append_system(note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None

@@ -7,8 +7,10 @@ from pathlib import Path
 import grpc
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
+from dsjobs_lsp.backends.local.resources.isolation import read_only_binds_available
 from tests.backends.local.local_backend_helpers import Client, execute_response, std_text, system_text
 
 
@@ -64,15 +66,19 @@ async def test_a_job_writing_into_a_dataset_leaves_it_unchanged_for_the_next_job
     before = snapshot(dataset.folder)
     path = f"${{{dataset.id}}}"
 
-    _, operation = await client.run(
-        f"echo overwritten > {path}/a.txt && rm {path}/b.txt && echo new > {path}/c.txt && cat {path}/a.txt",
+    writer, _ = await client.run(
+        f"echo overwritten > {path}/a.txt; rm {path}/b.txt; echo new > {path}/c.txt; cat {path}/a.txt",
         dataset_ids=[dataset.id],
     )
-    assert not operation.HasField("error"), operation.error
     second, operation = await client.run(f"cat {path}/a.txt {path}/b.txt", dataset_ids=[dataset.id])
 
+    assert not operation.HasField("error"), operation.error
     assert std_text(await client.all_logs(second)) == "original\nkeep me\n"
     assert snapshot(dataset.folder) == before
+    if read_only_binds_available():  # a read-only view refuses the writes; a private copy takes them
+        assert "Read-only file system" in std_text(await client.all_logs(writer), service_pb2.ERR)
+    else:
+        assert std_text(await client.all_logs(writer)) == "overwritten\n"
 
 
 async def test_a_failed_job_creates_no_output_dataset(server: LocalServer, client: Client) -> None:

@@ -4,7 +4,7 @@
 server). ``mounts``: what a job sees of them and how its output datasets come to exist.
 """
 
-from .mounts import MountError, finish_resources, mount_resources, unknown_resources
+from .mounts import JobMounts, MountError, finish_resources, mount_resources, unknown_resources
 from .registry import (
     CREATE_CONNECTOR_COMMAND,
     CREATE_DATASET_COMMAND,
@@ -19,6 +19,7 @@ __all__ = [
     "CREATE_CONNECTOR_COMMAND",
     "CREATE_DATASET_COMMAND",
     "Dataset",
+    "JobMounts",
     "MountError",
     "ResourceError",
     "ResourceRegistry",

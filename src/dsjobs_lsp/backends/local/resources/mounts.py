@@ -1,23 +1,27 @@
 """What a job on the local backend sees of datasets, S3 connectors and output datasets.
 
 Under the job's ``mnt/`` folder (beside its working directory):
-- ``datasets/<id>/``: a private copy of the dataset, so nothing the job does (it may run as root, where file
-  modes protect nothing) changes the dataset; the copy is removed when the job ends;
+- ``datasets/<id>/``: the dataset, read-only (a bind mount in the job's own mount namespace, see
+  ``isolation``) or, where that is not permitted, a private copy, so nothing the job does (it may run as root,
+  where file modes protect nothing) changes the dataset; a copy is removed when the job ends;
 - ``output-datasets/<name>/``: empty at the start; on success its content becomes a new dataset.
 S3 connectors are the user's folders themselves (live, read-write, like a mounted bucket).
 
 ``cmd`` refers to datasets and connectors by ID (``${<id>}``, as the client sends it) and to output datasets
-by their ``var``; ``mount_resources`` answers both with paths. Blocking: call through ``asyncio.to_thread``.
+by their ``var``; ``mount_resources`` answers both with paths (and ``JobMounts.wrap`` gives the command that
+makes the binds). Blocking: call through ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from ..workspace import WorkspaceError
+from .isolation import read_only_binds_available, with_read_only_binds
 from .registry import ResourceError, ResourceRegistry
 
 
@@ -43,28 +47,51 @@ def unknown_resources(
     return problems
 
 
+@dataclass
+class JobMounts:
+    """The ``${...}`` name → path of each resource, and the read-only binds the job's command must make."""
+
+    variables: dict[str, str] = field(default_factory=dict)
+    binds: list[tuple[Path, Path]] = field(default_factory=list)
+
+    def wrap(self, command: str) -> str:
+        """The job's ``/bin/sh -c`` command, making the binds first (unchanged when there are none)."""
+        return with_read_only_binds(command, self.binds)
+
+
 def mount_resources(
-    registry: ResourceRegistry, project_id: str, params: jobs_pb2.JobParameters, mnt: Path
-) -> dict[str, str]:
-    """Lay out the job's datasets, connectors and output datasets; the ``${...}`` name → path of each."""
-    variables: dict[str, str] = {}
+    registry: ResourceRegistry,
+    project_id: str,
+    params: jobs_pb2.JobParameters,
+    mnt: Path,
+    *,
+    binds: bool | None = None,
+) -> JobMounts:
+    """Lay out the job's datasets (read-only binds if ``binds``, default: where permitted; else copies),
+    connectors and output datasets."""
+    use_binds = read_only_binds_available() if binds is None else binds
+    mounts = JobMounts()
     try:
         for dataset_id in params.dataset_ids:
             dataset = registry.dataset(project_id, dataset_id)
-            private = mnt / "datasets" / dataset.id
-            shutil.rmtree(private, ignore_errors=True)
-            shutil.copytree(dataset.folder, private, symlinks=True)
-            variables[dataset_id] = str(private)
+            view = mnt / "datasets" / dataset.id
+            shutil.rmtree(view, ignore_errors=True)
+            if use_binds:
+                view.mkdir(parents=True)
+                mounts.binds.append((dataset.folder, view))
+            else:
+                shutil.copytree(dataset.folder, view, symlinks=True)
+            mounts.variables[dataset_id] = str(view)
         for connector_id in params.s3_mount_ids:
-            variables[connector_id] = str(registry.connector(project_id, connector_id).path)
+            mounts.variables[connector_id] = str(registry.connector(project_id, connector_id).path)
     except (ResourceError, OSError, shutil.Error) as error:
         raise MountError(str(error)) from None
     for desc in params.output_datasets:
         folder = _output_folder(mnt, desc)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        variables[desc.var] = str(folder)
-    return variables
+        mounts.variables[desc.var] = str(folder)
+    return mounts
 
 
 def finish_resources(
