@@ -414,7 +414,7 @@ class JobEngine:
             )
             workspace.variables.update(mounts.variables)
             command = mounts.wrap(resolve_command(params, workspace.variables))
-            for note in local_differences(params):
+            for note in [*local_differences(params), *mounts.notes]:
                 await journal.append_system(note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
             if python_env is not None and python_env.requirements:

@@ -45,6 +45,11 @@ async def test_dataset_and_s3_in_output_dataset_out_then_a_second_job_reads_it(
     )
 
     assert not operation.HasField("error"), operation.error
+    system = system_text(await client.all_logs(job_id))
+    assert (
+        f"dataset {dataset.id} (inputs) is at " in system
+        and f"connector {connector.id} is the folder" in system
+    )
     created = list(execute_response(operation).output_datasets)
     assert [(d.desc.name, len(d.id)) for d in created] == [("combined", 20)]
     assert list((await client.get(job_id)).output_datasets) == created

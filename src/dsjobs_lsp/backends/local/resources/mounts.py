@@ -53,6 +53,7 @@ class JobMounts:
 
     variables: dict[str, str] = field(default_factory=dict)
     binds: list[tuple[Path, Path]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # `.system.log` lines: where each resource is
 
     def wrap(self, command: str) -> str:
         """The job's ``/bin/sh -c`` command, making the binds first (unchanged when there are none)."""
@@ -82,8 +83,12 @@ def mount_resources(
             else:
                 shutil.copytree(dataset.folder, view, symlinks=True)
             mounts.variables[dataset_id] = str(view)
+            how = "read-only" if use_binds else "a private copy"
+            mounts.notes.append(f"note: dataset {dataset.id} ({dataset.name}) is at {view}, {how}")
         for connector_id in params.s3_mount_ids:
-            mounts.variables[connector_id] = str(registry.connector(project_id, connector_id).path)
+            connector = registry.connector(project_id, connector_id)
+            mounts.variables[connector_id] = str(connector.path)
+            mounts.notes.append(f"note: S3 connector {connector.id} is the folder {connector.path}")
     except (ResourceError, OSError, shutil.Error) as error:
         raise MountError(str(error)) from None
     for desc in params.output_datasets:
@@ -91,6 +96,7 @@ def mount_resources(
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         mounts.variables[desc.var] = str(folder)
+        mounts.notes.append(f"note: output dataset {desc.name} is written at {folder}")
     return mounts
 
 
