@@ -17,6 +17,7 @@ import pytest
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
 from tests.cli.test_cli_main import Cli, console
 from tests.support.local_backend import build_job_venv, isolated_env, stop_local_daemon
+from tests.support.local_resources import dataset_job_folders
 
 ID = re.compile(r"^[0-9a-z]{20}$")
 OTHER_PROJECT = "otherproject00000000"
@@ -118,11 +119,8 @@ def test_bad_input_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:
 def test_a_config_job_reads_a_dataset_and_a_bucket_and_its_output_dataset_outlives_the_daemon(
     cli: Cli, tmp_path: Path
 ) -> None:
-    source, bucket, project = tmp_path / "source", tmp_path / "bucket", tmp_path / "project"
-    for folder in (source, bucket, project):
-        folder.mkdir()
-    (source / "a.txt").write_text("from dataset\n")
-    (bucket / "in.txt").write_text("from bucket\n")
+    folders = dataset_job_folders(tmp_path)
+    source, bucket, project = folders.source, folders.bucket, folders.project
     dataset = created_id(cli, "local", "dataset", "create", "input", "--path", str(source), cwd=tmp_path)
     connector = created_id(cli, "local", "s3", "create", "--path", str(bucket), cwd=tmp_path)
     (project / "read.py").write_text(READ)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-from tests.support.reference import reference_python
+from tests.support.local_resources import dataset_job_folders
 from tests.support.reference_cli import run_reference_cli
 
 pytestmark = pytest.mark.reference
@@ -27,22 +27,11 @@ CONFIG = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    try:
-        return Path(reference_python())
-    except Exception as error:  # the venv is built from the registry on first use
-        pytest.skip(f"reference datasphere venv unavailable: {error}")
-
-
 async def test_reference_cli_runs_a_dataset_config_and_reports_the_created_dataset(
     server: LocalServer, reference: Path, tmp_path: Path
 ) -> None:
-    source, bucket, project = tmp_path / "source", tmp_path / "bucket", tmp_path / "project"
-    for folder in (source, bucket, project):
-        folder.mkdir()
-    (source / "a.txt").write_text("from dataset\n")
-    (bucket / "in.txt").write_text("from bucket\n")
+    folders = dataset_job_folders(tmp_path)
+    source, bucket, project = folders.source, folders.bucket, folders.project
     dataset = server.engine.resources.create_dataset(LOCAL_PROJECT_ID, "input", source)
     connector = server.engine.resources.create_connector(LOCAL_PROJECT_ID, bucket)
     (project / "config.yaml").write_text(

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..operations import new_id
 
@@ -147,19 +147,15 @@ class ResourceRegistry:
 
     def dataset(self, project_id: str, dataset_id: str) -> Dataset:
         """One dataset of the project; ``ResourceError`` naming the command that creates one if unknown."""
-        found = next((d for d in self.datasets(project_id) if d.id == dataset_id), None)
-        if found is None:
-            raise ResourceError(
-                f"dataset {dataset_id!r} does not exist in project {project_id} of the local backend; "
-                f"create one with `{CREATE_DATASET_COMMAND}` and use the ID it prints"
-            )
-        return found
+        for dataset in self.datasets(project_id):
+            if dataset.id == dataset_id:
+                return dataset
+        raise _unknown("dataset", dataset_id, project_id, CREATE_DATASET_COMMAND)
 
     def delete_dataset(self, project_id: str, dataset_id: str) -> Dataset:
         """Forget a dataset and remove its files."""
         dataset = self.dataset(project_id, dataset_id)
-        with self._connection() as db:
-            db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+        self._delete_row("datasets", dataset_id)
         trash = self._staging(f"deleted-{dataset_id}")
         try:
             os.replace(dataset.folder, trash)
@@ -195,19 +191,15 @@ class ResourceRegistry:
 
     def connector(self, project_id: str, connector_id: str) -> S3Connector:
         """One connector of the project; ``ResourceError`` naming the command that creates one if unknown."""
-        found = next((c for c in self.connectors(project_id) if c.id == connector_id), None)
-        if found is None:
-            raise ResourceError(
-                f"S3 connector {connector_id!r} does not exist in project {project_id} of the local backend; "
-                f"create one with `{CREATE_CONNECTOR_COMMAND}` and use the ID it prints"
-            )
-        return found
+        for connector in self.connectors(project_id):
+            if connector.id == connector_id:
+                return connector
+        raise _unknown("S3 connector", connector_id, project_id, CREATE_CONNECTOR_COMMAND)
 
     def delete_connector(self, project_id: str, connector_id: str) -> S3Connector:
         """Forget a connector (its folder is the user's and stays)."""
         connector = self.connector(project_id, connector_id)
-        with self._connection() as db:
-            db.execute("DELETE FROM s3_connectors WHERE id = ?", (connector_id,))
+        self._delete_row("s3_connectors", connector_id)
         return connector
 
     # -- storage ------------------------------------------------------------------------------------------
@@ -217,6 +209,10 @@ class ResourceRegistry:
         scratch = self.datasets_dir / ".staging"
         scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
         return scratch / name
+
+    def _delete_row(self, table: Literal["datasets", "s3_connectors"], resource_id: str) -> None:
+        with self._connection() as db:
+            db.execute(f"DELETE FROM {table} WHERE id = ?", (resource_id,))
 
     def _select(self, query: str, project_id: str) -> list[tuple[Any, ...]]:
         """Rows of a query by project; none (and nothing created) while the registry does not exist."""
@@ -232,6 +228,13 @@ class ResourceRegistry:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             yield db
+
+
+def _unknown(kind: str, resource_id: str, project_id: str, command: str) -> ResourceError:
+    return ResourceError(
+        f"{kind} {resource_id!r} does not exist in project {project_id} of the local backend; "
+        f"create one with `{command}` and use the ID it prints"
+    )
 
 
 def registry_of(data_dir: Path | None = None) -> ResourceRegistry:
