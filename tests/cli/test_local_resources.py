@@ -116,6 +116,19 @@ def test_bad_input_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "S3 connector 'lc000000000000000000' does not exist" in unknown.stderr
 
 
+def test_a_config_naming_an_unknown_dataset_fails_before_the_job_exists(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("cmd: cat ${D}/a\ndatasets:\n  - ab000000000000000000: D\n")
+
+    done = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=tmp_path)
+
+    assert done.returncode == 1
+    assert "created job" not in done.stderr
+    assert console(done.stderr)[-1].endswith(
+        "dataset 'ab000000000000000000' does not exist in project localproject00000000 of the local backend; "
+        "create one with `dsjobs local dataset create NAME --path DIR` and use the ID it prints"
+    )
+
+
 def test_a_config_job_reads_a_dataset_and_a_bucket_and_its_output_dataset_outlives_the_daemon(
     cli: Cli, tmp_path: Path
 ) -> None:

@@ -331,10 +331,10 @@ class JobEngine:
         return operation
 
     async def _require_resources(self, project_id: str, params: jobs_pb2.JobParameters) -> None:
-        """NOT_FOUND naming every dataset / S3 connector of the job that the project lacks."""
+        """INVALID_ARGUMENT naming every dataset / S3 connector of the job that the project lacks."""
         problems = await asyncio.to_thread(unknown_resources, self.resources, project_id, params)
         if problems:
-            raise ApiError(grpc.StatusCode.NOT_FOUND, "; ".join(problems))
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "; ".join(problems))
 
     async def clone(self, request: service_pb2.CloneProjectJobRequest) -> operation_pb2.Operation:
         """A new job from a source job's parameters with overrides applied."""

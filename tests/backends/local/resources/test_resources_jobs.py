@@ -114,7 +114,7 @@ async def test_an_unknown_dataset_or_connector_is_refused_before_the_job_runs(cl
             s3_mount_ids=["cd000000000000000000"],
         )
 
-    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     details = refused.value.details() or ""
     assert "dataset 'ab000000000000000000'" in details and "dsjobs local dataset create" in details
     assert "S3 connector 'cd000000000000000000'" in details and "dsjobs local s3 create" in details
