@@ -36,8 +36,6 @@ def add_local_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     create = actions.add_parser("create", help="Map a folder as an S3 connector; prints its ID")
     create.add_argument("--path", required=True, help="The folder jobs see (read-write) as the bucket")
     _add_list_delete(actions, "S3 connector")
-    for parser in (local, dataset, s3):
-        parser.set_defaults(command=COMMAND)
 
 
 def _add_list_delete(actions: argparse._SubParsersAction[argparse.ArgumentParser], what: str) -> None:
