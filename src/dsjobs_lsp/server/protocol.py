@@ -247,6 +247,7 @@ class LocalResourcesResult(Payload):
     """Result of `dsjobs.localResources` (empty lists when the backend is the cloud)."""
 
     backend: BackendKind
+    project_id: str | None = None
     datasets: list[LocalDatasetPayload] = Field(default_factory=list)
     s3_mounts: list[LocalConnectorPayload] = Field(default_factory=list)
 

@@ -13,6 +13,7 @@ from .registry import (
     ResourceRegistry,
     S3Connector,
     registry_of,
+    unknown_resource,
 )
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "finish_resources",
     "mount_resources",
     "registry_of",
+    "unknown_resource",
     "unknown_resources",
 ]

@@ -150,7 +150,7 @@ class ResourceRegistry:
         for dataset in self.datasets(project_id):
             if dataset.id == dataset_id:
                 return dataset
-        raise _unknown("dataset", dataset_id, project_id, CREATE_DATASET_COMMAND)
+        raise unknown_resource("dataset", dataset_id, project_id, CREATE_DATASET_COMMAND)
 
     def delete_dataset(self, project_id: str, dataset_id: str) -> Dataset:
         """Forget a dataset and remove its files."""
@@ -194,7 +194,7 @@ class ResourceRegistry:
         for connector in self.connectors(project_id):
             if connector.id == connector_id:
                 return connector
-        raise _unknown("S3 connector", connector_id, project_id, CREATE_CONNECTOR_COMMAND)
+        raise unknown_resource("S3 connector", connector_id, project_id, CREATE_CONNECTOR_COMMAND)
 
     def delete_connector(self, project_id: str, connector_id: str) -> S3Connector:
         """Forget a connector (its folder is the user's and stays)."""
@@ -230,7 +230,8 @@ class ResourceRegistry:
             yield db
 
 
-def _unknown(kind: str, resource_id: str, project_id: str, command: str) -> ResourceError:
+def unknown_resource(kind: str, resource_id: str, project_id: str, command: str) -> ResourceError:
+    """The error for an ID the project lacks: names the ID, the project and the command that creates one."""
     return ResourceError(
         f"{kind} {resource_id!r} does not exist in project {project_id} of the local backend; "
         f"create one with `{command}` and use the ID it prints"
