@@ -121,3 +121,10 @@ async def test_a_request_whose_params_is_not_an_object_gets_an_error_response(
     await raw.send({"jsonrpc": "2.0", "id": 7, "method": "workspace/executeCommand", "params": params})
     assert (await raw.answer_to(7))["error"]["code"] == -32602
     await ping(raw, 8)
+
+
+async def test_exit_ends_the_process_even_while_the_client_keeps_stdin_open(raw: RawClient) -> None:
+    await raw.send({"jsonrpc": "2.0", "id": 9, "method": "shutdown"})
+    assert "error" not in await raw.answer_to(9)
+    await raw.send({"jsonrpc": "2.0", "method": "exit"})
+    assert await asyncio.wait_for(raw.process.wait(), WAIT_S) == 0
