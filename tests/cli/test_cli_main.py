@@ -5,6 +5,7 @@ The daemon is started by the module's first command and stopped (by the pid in i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import signal
@@ -12,6 +13,7 @@ import socket
 import time
 from pathlib import Path
 
+from dsjobs_lsp.core.jobs.history import History
 from tests.support.dsjobs_cli import CONSOLE, Cli, console, job_id_of
 
 
@@ -212,6 +214,8 @@ def test_a_job_started_with_run_is_named_after_its_file(cli: Cli, tmp_path: Path
     listed = json.loads(cli.run("project", "job", "list", "--format", "json", cwd=tmp_path).stdout)
     jobs = [listed] if isinstance(listed, dict) else listed  # one job: an object, as the reference prints it
     assert next(job["name"] for job in jobs if job["id"] == job_id) == "hello.py"
+    record = asyncio.run(History(Path(cli.env["DSJOBS_STATE_DIR"]) / "history.sqlite3").get(job_id))
+    assert record is not None and record.name == "hello.py"
 
 
 def test_the_local_backend_accepts_any_well_formed_project_id_as_a_project_of_its_own(
