@@ -81,3 +81,23 @@ async def test_reference_cli_executes_a_job_end_to_end(
     assert "created job" in text and "job link: " in text
     assert "/communities/" in text
     assert "job completed successfully" in text
+
+
+async def test_reference_cli_returns_when_the_main_process_exits(
+    server: LocalServer, reference: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "config.yaml").write_text(
+        "name: left-running\ncmd: sleep 300 & setsid sleep 300 & echo main done\n"
+    )
+    run = await run_reference_cli(
+        server.endpoints.jobs,
+        server.token,
+        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
+        cwd=project,
+        launcher_dir=tmp_path,
+    )
+    assert run.returncode == 0, run.output
+    assert "main done" in run.output
+    assert "job completed successfully" in run.output
