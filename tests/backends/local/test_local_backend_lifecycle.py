@@ -25,7 +25,7 @@ from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_p
 from dsjobs_lsp.backends.local import ensure_local_backend
 from tests.backends.local.local_backend_helpers import Client, execute_response, file_entry, std_text
 
-FINAL = {jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED}
+FINAL: set[int] = {jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED}
 LEFT_RUNNING = (
     "sleep 300 & "  # a background child that holds stdout
     "setsid sh -c 'sleep 300' & "  # a grandchild in a session of its own

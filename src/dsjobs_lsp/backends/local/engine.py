@@ -33,7 +33,7 @@ from .journal import JobJournal
 from .layout import DataLayout
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
-from .state import JobRow, StateStore
+from .state import ACTIVE_STATUSES, JobRow, StateStore
 from .supervisor import JobExit, Supervisor
 from .workspace import (
     WorkspaceError,
@@ -55,9 +55,6 @@ DEFAULT_PAGE_SIZE = 50
 RESTARTED = "server restarted while the job was running"
 RESTARTED_PREPARING = (
     "the local backend stopped while the job was being prepared (before its command started); run it again"
-)
-ACTIVE_STATUSES = frozenset(
-    {jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT, jobs_pb2.CANCELLING}
 )
 
 
