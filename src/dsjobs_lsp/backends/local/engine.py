@@ -53,6 +53,7 @@ DEFAULT_GRACEFUL_TIMEOUT = 10.0
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 RESTARTED = "server restarted while the job was running"
+NEVER_EXECUTED = "the job was created but never executed; its data expired with its TTL"
 RESTARTED_PREPARING = (
     "the local backend stopped while the job was being prepared (before its command started); run it again"
 )
@@ -246,13 +247,24 @@ class JobEngine:
             data_expires_at=_timestamp_after(ttl),
         )
         job.data_size_bytes = sum(f.size_bytes for f in _job_files(job.job_parameters))
-        await self.state.save_job(JobRow(job))
         uploads = await self._upload_urls(_job_files(job.job_parameters))
         response = service_pb2.CreateProjectJobResponse(job_id=job.id, upload_files=uploads)
         metadata = service_pb2.CreateProjectJobMetadata(project_id=job.project_id, job_id=job.id)
         operation = new_operation("Create job", metadata, response=response)
-        await self.state.save_operation(operation, job.id)
+        try:
+            await self.state.save_job(JobRow(job))
+            await self.state.save_operation(operation, job.id)
+        except BaseException:
+            await asyncio.shield(self._forget_failed_create(job.id))
+            raise
         return operation
+
+    async def _forget_failed_create(self, job_id: str) -> None:
+        """A Create that failed leaves no job behind (in memory at once; on disk if the disk lets us)."""
+        try:
+            await self.state.delete_job(job_id)
+        except (OSError, sqlite3.Error) as error:
+            logger.error("job %s: cannot remove the job of a failed Create: %s", job_id, error)
 
     async def clone(self, request: service_pb2.CloneProjectJobRequest) -> operation_pb2.Operation:
         """A new job from a source job's parameters with overrides applied."""
@@ -270,8 +282,13 @@ class JobEngine:
         )
         created_response = service_pb2.CreateProjectJobResponse()
         created.response.Unpack(created_response)
-        self.state.jobs[created_response.job_id].job.parent_job_id = source.id
-        await self.state.save_job(self.state.jobs[created_response.job_id])
+        row = self.state.jobs[created_response.job_id]
+        row.job.parent_job_id = source.id
+        try:
+            await self.state.save_job(row)
+        except BaseException:
+            await asyncio.shield(self._forget_failed_create(row.job.id))
+            raise
         response = service_pb2.CloneProjectJobResponse(
             job_id=created_response.job_id, upload_files=created_response.upload_files
         )
@@ -374,7 +391,9 @@ class JobEngine:
             await self._finish(row, execution, ended)
         except Exception as error:  # never leave a job stuck in UPLOADING_OUTPUT
             logger.exception("collecting the outputs of job %s failed", row.job.id)
-            await self._fail(row, f"internal error of the local backend while collecting outputs: {error}")
+            reason = f"the outputs could not be collected: {error}"
+            succeeded = ended.code == 0 and not ended.reason
+            await self._fail(row, reason if succeeded else f"{ended.describe()}; {reason}")
 
     async def _note(self, job_id: str, line: str) -> None:
         """A line of the job's system log; a journal that cannot be written (a full disk) is only logged."""
@@ -497,7 +516,7 @@ class JobEngine:
         if graceful:
             self._background(self._graceful_stop(row))
         else:
-            self.supervisor.kill(job_id)
+            self.supervisor.kill(job_id, row.runner_pid)
         await self._note(job_id, requested)
         await self._set_status(row, jobs_pb2.CANCELLING, "cancelling the job", progress=95)
 
@@ -507,11 +526,13 @@ class JobEngine:
         timeout = (shutdown.timeout.seconds + shutdown.timeout.nanos / 1e9) or DEFAULT_GRACEFUL_TIMEOUT
         job_id = row.job.id
         await self._note(job_id, f"sending signal {signal_number} to the job; killing it in {timeout:g} s")
-        if await self.supervisor.stop_gracefully(job_id, signal_number, timeout, lambda: row.finished):
+        stopped = self.supervisor.stop_gracefully
+        if await stopped(job_id, row.runner_pid, signal_number, timeout, lambda: row.finished):
             await self._note(job_id, "graceful shutdown timed out; the job was killed")
 
     async def _resume_graceful_stop(self, row: JobRow, deadline: float) -> None:
-        if await self.supervisor.kill_at_deadline(row.job.id, deadline, lambda: row.finished):
+        killed = self.supervisor.kill_at_deadline
+        if await killed(row.job.id, row.runner_pid, deadline, lambda: row.finished):
             await self._note(row.job.id, "graceful shutdown timed out; the job was killed")
 
     def _background(self, coroutine: object) -> None:
@@ -565,20 +586,29 @@ class JobEngine:
         return operation
 
     async def set_data_ttl(self, job_id: str, ttl: duration_pb2.Duration | None) -> None:
-        """Data of the job expires ``ttl`` from now (14 days when unset)."""
+        """The job's data expires ``ttl`` from now; never when unset (``--days infinity``)."""
         row = self.row(job_id)
-        row.job.data_expires_at.CopyFrom(_timestamp_after(_ttl_seconds(ttl)))
+        if ttl is None or (ttl.seconds == 0 and ttl.nanos == 0):
+            row.job.ClearField("data_expires_at")
+        else:
+            row.job.data_expires_at.CopyFrom(_timestamp_after(_ttl_seconds(ttl)))
         await self.state.save_job(row)
 
     async def sweep_expired(self) -> int:
-        """Clear the data of finished jobs whose TTL passed; returns how many were cleared."""
+        """Clear the data of jobs whose TTL passed: finished ones, and created ones never executed (they
+        end with ERROR saying so). Jobs without an expiry keep their data. Returns how many were cleared."""
         now = time.time_ns()
         expired = [
             r
             for r in self.state.jobs.values()
-            if r.finished and not r.job.data_cleared and r.job.data_expires_at.ToNanoseconds() <= now
+            if (r.finished or r.job.status == jobs_pb2.CREATING)
+            and not r.job.data_cleared
+            and r.job.HasField("data_expires_at")
+            and r.job.data_expires_at.ToNanoseconds() <= now
         ]
         for row in expired:
+            if row.job.status == jobs_pb2.CREATING:
+                await self._complete(row, jobs_pb2.ERROR, NEVER_EXECUTED, None)
             await self._clear_data(row)
         if expired:
             await self.collect_garbage()

@@ -182,7 +182,7 @@ class Supervisor:
         recorded = await asyncio.to_thread(read_exit, self._job_dir(job_id) / EXIT_FILE)
         if recorded is not None:
             return recorded
-        self.kill(job_id)  # the guard has done this already; make sure
+        self.kill(job_id, wrapper_pid)  # the guard has done this already; make sure
         return JobExit(None, _lost_wrapper_reason(wrapper_code, self._job_dir(job_id)))
 
     async def _poll_adopted(
@@ -217,21 +217,28 @@ class Supervisor:
         if pid is not None:
             kill_group(pid, signal_number)
 
-    def kill(self, job_id: str) -> None:
-        """SIGKILL the job's process group (the guard then stops everything else of the job)."""
+    def kill(self, job_id: str, wrapper_pid: int | None) -> None:
+        """SIGKILL the job: its process group, and through its wrapper (``SIGUSR1``) everything else."""
         self.signal(job_id, signal.SIGKILL)
+        self._signal_wrapper(job_id, wrapper_pid, signal.SIGUSR1)
 
     def kill_wrapper(self, job_id: str, wrapper_pid: int | None) -> None:
         """Kill the job's wrapper and so every process of the job (after a restart that cannot adopt it)."""
-        exit_file = self._job_dir(job_id) / EXIT_FILE
-        if process_alive(wrapper_pid, str(exit_file)):
-            assert wrapper_pid is not None
+        self.signal(job_id, signal.SIGKILL)
+        self._signal_wrapper(job_id, wrapper_pid, signal.SIGKILL)
+
+    def _signal_wrapper(self, job_id: str, wrapper_pid: int | None, signal_number: int) -> None:
+        if wrapper_pid and process_alive(wrapper_pid, str(self._job_dir(job_id) / EXIT_FILE)):
             with contextlib.suppress(ProcessLookupError):
-                os.kill(wrapper_pid, signal.SIGKILL)
-        self.kill(job_id)
+                os.kill(wrapper_pid, signal_number)
 
     async def stop_gracefully(
-        self, job_id: str, signal_number: int, grace: float, is_finished: Callable[[], bool]
+        self,
+        job_id: str,
+        wrapper_pid: int | None,
+        signal_number: int,
+        grace: float,
+        is_finished: Callable[[], bool],
     ) -> bool:
         """Signal the job, then SIGKILL it ``grace`` s later unless it ended; True when it had to be killed.
 
@@ -241,7 +248,7 @@ class Supervisor:
         with contextlib.suppress(OSError):  # a full disk must not stop a cancel
             await asyncio.to_thread(_write_text, self._job_dir(job_id) / DEADLINE_FILE, f"{deadline}\n")
         self.signal(job_id, signal_number)
-        return await self.kill_at_deadline(job_id, deadline, is_finished)
+        return await self.kill_at_deadline(job_id, wrapper_pid, deadline, is_finished)
 
     def cancel_deadline(self, job_id: str) -> float | None:
         """The persisted time of a graceful cancel's SIGKILL, if one is pending."""
@@ -250,15 +257,21 @@ class Supervisor:
         except (OSError, ValueError):
             return None
 
-    async def kill_at_deadline(self, job_id: str, deadline: float, is_finished: Callable[[], bool]) -> bool:
+    async def kill_at_deadline(
+        self, job_id: str, wrapper_pid: int | None, deadline: float, is_finished: Callable[[], bool]
+    ) -> bool:
         """Wait until ``deadline`` (unix time) or the job's end; SIGKILL it if it runs on (then True)."""
-        pid = await self.job_pid(job_id)
+        pid = await self.job_pid(job_id)  # None: the job ended, or its pid file could not be written
+
+        def running() -> bool:
+            return not is_finished() and (pid is None or group_alive(pid))
+
         # No event tells when a process group is gone: poll briefly.
-        while pid is not None and not is_finished() and time.time() < deadline and group_alive(pid):  # noqa: ASYNC110
+        while running() and time.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        if pid is None or is_finished() or not group_alive(pid):
+        if not running():
             return False
-        kill_group(pid, signal.SIGKILL)
+        self.kill(job_id, wrapper_pid)
         return True
 
     def close(self) -> None:

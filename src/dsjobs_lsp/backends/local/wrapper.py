@@ -81,18 +81,17 @@ class _Journal:
 
 
 class _JobStop:
-    """Stops the job once, from whichever thread first finds it must (a journal write that failed)."""
+    """Stops the job through its guard: on the server's ``SIGUSR1``, or when the journal cannot be written."""
 
     def __init__(self, guard_pid: int) -> None:
         self._guard_pid = guard_pid
         self._lock = threading.Lock()
         self.reason = ""
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: str = "") -> None:
         with self._lock:
-            if self.reason:
-                return
-            self.reason = reason
+            if reason and not self.reason:
+                self.reason = reason
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._guard_pid, signal.SIGTERM)
 
@@ -156,11 +155,22 @@ def _guard(
     command: list[str], wrapper_pid: int, out_fd: int, err_fd: int, status_fd: int, pid_path: str
 ) -> None:
     """The guard (the forked child): start the command, wait for it, stop what it left; never returns."""
-    signal.signal(signal.SIGTERM, _stop_guard)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != wrapper_pid:  # the wrapper died before the death signal was armed
-        os._exit(1)
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        signal.signal(signal.SIGTERM, _stop_guard)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != wrapper_pid:  # the wrapper died before the death signal was armed
+            return
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        code = _run_command(command, out_fd, err_fd, pid_path)
+        _kill_descendants()
+        os.write(status_fd, f"{code}\n".encode())
+    finally:
+        _kill_descendants()
+        os._exit(0)
+
+
+def _run_command(command: list[str], out_fd: int, err_fd: int, pid_path: str) -> int:
+    """Start the command in a process group of its own and wait for it; its exit code."""
     try:
         child = subprocess.Popen(
             command,
@@ -172,15 +182,14 @@ def _guard(
         )
     except OSError as exc:
         os.write(err_fd, f"cannot start the job command: {exc}\n".encode())
-        os.write(status_fd, b"127\n")
-        os._exit(0)
-    os.close(out_fd)
-    os.close(err_fd)
-    _write_atomically(pid_path, f"{child.pid}\n")
+        return 127
+    finally:
+        os.close(out_fd)
+        os.close(err_fd)
+    with contextlib.suppress(OSError):  # a full disk: the server then stops the job through the wrapper
+        _write_atomically(pid_path, f"{child.pid}\n")
     _, status = os.waitpid(child.pid, 0)
-    _kill_descendants()
-    os.write(status_fd, f"{os.waitstatus_to_exitcode(status)}\n".encode())
-    os._exit(0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def _read_all(fd: int) -> str:
@@ -197,7 +206,8 @@ def main(argv: list[str]) -> int:
     if separator != "--" or not command:
         print("usage: wrapper.py JOURNAL EXIT_FILE PID_FILE -- ARGV...", file=sys.stderr)
         return 2
-    # The server signals the job's own process group; stray terminal signals must not kill the wrapper.
+    # The server signals the job's own process group (or SIGUSR1 here: stop the job); stray terminal
+    # signals must not kill the wrapper.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: None)
     journal = _Journal(journal_path)
@@ -213,9 +223,10 @@ def main(argv: list[str]) -> int:
     for fd in (out_write, err_write, status_write):
         os.close(fd)
     stop = _JobStop(guard_pid)
+    signal.signal(signal.SIGUSR1, lambda *_: stop.stop())
     pumps = [
-        threading.Thread(target=_pump, args=(os.fdopen(out_read, "rb"), KIND_OUT, journal, stop)),
-        threading.Thread(target=_pump, args=(os.fdopen(err_read, "rb"), KIND_ERR, journal, stop)),
+        threading.Thread(target=_pump, args=(os.fdopen(f, "rb"), kind, journal, stop), daemon=True)
+        for f, kind in ((out_read, KIND_OUT), (err_read, KIND_ERR))
     ]
     for pump in pumps:
         pump.start()
@@ -227,7 +238,8 @@ def main(argv: list[str]) -> int:
     try:
         _write_atomically(exit_path, f"{code}\n{stop.reason}\n")
     except OSError as error:
-        print(f"cannot record the job's exit code {code}: {error}; {stop.reason}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # stderr is a file on the same full disk, likely
+            print(f"cannot record the job's exit code {code}: {error}; {stop.reason}", file=sys.stderr)
         return JOURNAL_FAILED_EXIT
     return 0
 
