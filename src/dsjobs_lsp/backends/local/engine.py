@@ -31,6 +31,7 @@ from yandex.cloud.operation import operation_pb2
 from .blobs import SHA256_PATTERN, BlobStore, UrlSigner, blob_url_path
 from .journal import JobJournal
 from .layout import DataLayout
+from .log_files import split_journal
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
 from .state import ACTIVE_STATUSES, JobRow, StateStore
@@ -459,10 +460,25 @@ class JobEngine:
     ) -> None:
         row.job.finished_at.CopyFrom(now_timestamp())
         self._executions.pop(row.job.id, None)
+        await self._store_log_files(row)
         operation = self.state.operations.get(row.execute_operation_id or "")
         if operation is not None:
             finish_operation(operation, response=response, error=error)
         await self._set_status(row, status, details, progress=100)
+
+    async def _store_log_files(self, row: JobRow) -> None:
+        """Keep the job's stdout, stderr and system log as stored files (``Job.log_files``)."""
+        logs_dir = self.layout.job_dir(row.job.id) / "logs"
+        try:
+            files = await asyncio.to_thread(split_journal, self.journal(row.job.id).path, logs_dir)
+            del row.job.log_files[:]
+            for name, path in files:
+                sha256, size = await asyncio.to_thread(self.store.ingest, path)
+                await self.state.record_blob(sha256, size, time.time())
+                item = jobs_pb2.File(desc=jobs_pb2.FileDesc(path=name), sha256=sha256, size_bytes=size)
+                row.job.log_files.append(item)
+        except (OSError, ValueError, sqlite3.Error) as error:
+            logger.warning("job %s: cannot keep its log files: %s", row.job.id, error)
 
     async def _set_status(self, row: JobRow, status: int, details: str, *, progress: int) -> None:
         """Change a job's status: in memory at once, then on disk (a full disk is logged, never raised)."""
@@ -627,7 +643,7 @@ class JobEngine:
             f.sha256
             for r in self.state.jobs.values()
             if not r.job.data_cleared
-            for f in [*_job_files(r.job.job_parameters), *r.job.output_files]
+            for f in [*_job_files(r.job.job_parameters), *r.job.output_files, *r.job.log_files]
         }
         stored = await self.state.blob_digests()
         orphans = [d for d in stored if d not in referenced]
