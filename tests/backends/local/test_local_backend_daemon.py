@@ -8,11 +8,8 @@ by a crash are removed at start.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -22,7 +19,7 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from dsjobs_lsp.backends.local import LocalServer, ensure_local_backend
 from dsjobs_lsp.backends.local.launcher import LocalBackendError
 from dsjobs_lsp.backends.local.server import DataDirBusyError
-from tests.backends.local.local_backend_helpers import Client, std_text
+from tests.backends.local.local_backend_helpers import Client, daemons_of, std_text
 from tests.support.local_backend import running_local_server
 
 SECRETS = {
@@ -39,34 +36,8 @@ def _environment_of(pid: int) -> dict[str, str]:
     return dict(item.decode().partition("=")[::2] for item in raw.split(b"\0") if item)
 
 
-def _daemons_of(data_dir: Path) -> list[int]:
-    """Live local backend processes serving ``data_dir``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            args = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"dsjobs_lsp.backends.local" in args and str(data_dir).encode() in args:
-            found.append(int(name))
-    return found
-
-
 def _job_env_lines(text: str) -> dict[str, str]:
     return dict(line.partition("=")[::2] for line in text.splitlines() if "=" in line)
-
-
-@pytest.fixture
-def daemon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("DSJOBS_LOCAL_OFFLINE", "1")
-    monkeypatch.delenv("DSJOBS_LOCAL_TOKEN", raising=False)
-    data = tmp_path / "daemon"
-    yield data
-    for pid in _daemons_of(data):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
 
 
 async def test_jobs_of_an_auto_started_daemon_never_see_credentials(
@@ -114,7 +85,7 @@ async def test_a_client_with_another_token_is_told_and_starts_no_second_daemon(
 ) -> None:
     monkeypatch.setenv("DSJOBS_LOCAL_TOKEN", "started-with-this")
     await ensure_local_backend(daemon_dir)
-    first = _daemons_of(daemon_dir)
+    first = daemons_of(daemon_dir)
     assert len(first) == 1
 
     monkeypatch.delenv("DSJOBS_LOCAL_TOKEN")
@@ -124,7 +95,7 @@ async def test_a_client_with_another_token_is_told_and_starts_no_second_daemon(
     assert "DSJOBS_LOCAL_TOKEN" in message
     assert f"kill {first[0]}" in message
     assert "started-with-this" not in message
-    assert _daemons_of(daemon_dir) == first
+    assert daemons_of(daemon_dir) == first
 
 
 async def test_one_server_per_data_dir(tmp_path: Path) -> None:
@@ -145,7 +116,7 @@ async def test_an_idle_daemon_of_another_version_is_restarted(daemon_dir: Path) 
     restarted = json.loads(info_file.read_text())
     assert restarted["pid"] != info["pid"]
     assert restarted["version"] != "0.0.1"
-    assert _daemons_of(daemon_dir) == [restarted["pid"]]
+    assert daemons_of(daemon_dir) == [restarted["pid"]]
     async with grpc.aio.insecure_channel(backend.endpoints.jobs) as channel:
         client = Client(None, channel, backend.token)  # type: ignore[arg-type]
         _, operation = await client.run("true")

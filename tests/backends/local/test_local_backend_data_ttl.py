@@ -15,7 +15,6 @@ from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_p
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from tests.backends.local.local_backend_helpers import Client, file_entry
 from tests.support.local_backend import running_local_server
-from tests.support.reference import reference_python
 from tests.support.reference_cli import run_reference_cli
 
 OUTPUTS = [jobs_pb2.FileDesc(path="result.txt")]
@@ -33,12 +32,8 @@ async def test_unset_ttl_means_the_data_never_expires(client: Client) -> None:
 
 
 async def test_reference_cli_sets_an_infinite_ttl(
-    server: LocalServer, client: Client, tmp_path: Path
+    server: LocalServer, client: Client, reference: Path, tmp_path: Path
 ) -> None:
-    try:
-        reference_python()
-    except Exception as error:  # the venv is built from the registry on first use
-        pytest.skip(f"reference datasphere venv unavailable: {error}")
     job_id, _ = await client.run("echo kept > result.txt", outputs=OUTPUTS)
     run = await run_reference_cli(
         server.endpoints.jobs,

@@ -121,18 +121,6 @@ async def test_killed_wrapper_takes_the_jobs_processes_with_it(
     assert await wait_until_no_processes(mark) == []
 
 
-@pytest.fixture
-def daemon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("DSJOBS_LOCAL_OFFLINE", "1")
-    monkeypatch.delenv("DSJOBS_LOCAL_TOKEN", raising=False)
-    data = tmp_path / "daemon"
-    yield data
-    info = data / "server.json"
-    if info.exists():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(json.loads(info.read_text())["pid"], signal.SIGTERM)
-
-
 async def test_graceful_cancel_kills_at_its_deadline_after_a_server_crash(
     daemon_dir: Path, mark_cleanup: list[str]
 ) -> None:

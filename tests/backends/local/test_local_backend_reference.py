@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-from tests.support.reference import reference_python
-from tests.support.reference_cli import run_reference_cli
+from tests.support.reference_cli import ReferenceRun, run_reference_cli
 
 pytestmark = pytest.mark.reference
 
@@ -49,12 +48,15 @@ MAIN = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    try:
-        return Path(reference_python())
-    except Exception as error:  # the venv is built from the registry on first use
-        pytest.skip(f"reference datasphere venv unavailable: {error}")
+async def _execute(server: LocalServer, project: Path, launcher_dir: Path) -> ReferenceRun:
+    """`datasphere project job execute -c config.yaml` in ``project``."""
+    return await run_reference_cli(
+        server.endpoints.jobs,
+        server.token,
+        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
+        cwd=project,
+        launcher_dir=launcher_dir,
+    )
 
 
 async def test_reference_cli_executes_a_job_end_to_end(
@@ -67,13 +69,7 @@ async def test_reference_cli_executes_a_job_end_to_end(
     (project / "main.py").write_text(MAIN)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     (project / "config.yaml").write_text(CONFIG.replace("{version}", version))
-    run = await run_reference_cli(
-        server.endpoints.jobs,
-        server.token,
-        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
-        cwd=project,
-        launcher_dir=tmp_path,
-    )
+    run = await _execute(server, project, tmp_path)
     text = run.output
     assert run.returncode == 0, text
     assert (project / "result.txt").read_text() == "COMPATIBLE\n"
@@ -91,13 +87,7 @@ async def test_reference_cli_returns_when_the_main_process_exits(
     (project / "config.yaml").write_text(
         "name: left-running\ncmd: sleep 300 & setsid sleep 300 & echo main done\n"
     )
-    run = await run_reference_cli(
-        server.endpoints.jobs,
-        server.token,
-        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
-        cwd=project,
-        launcher_dir=tmp_path,
-    )
+    run = await _execute(server, project, tmp_path)
     assert run.returncode == 0, run.output
     assert "main done" in run.output
     assert "job completed successfully" in run.output
