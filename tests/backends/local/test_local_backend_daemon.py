@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
 from dsjobs_lsp.backends.local import LocalServer, ensure_local_backend
 from dsjobs_lsp.backends.local.launcher import LocalBackendError
@@ -147,3 +148,22 @@ async def test_partial_uploads_are_removed_at_start(tmp_path: Path) -> None:
     leftover.write_bytes(b"x" * 4096)  # as an upload cut short by a crash leaves it
     async with running_local_server(data):
         assert not leftover.exists()
+
+
+async def test_a_busy_daemon_of_another_version_is_kept_and_reported(
+    daemon_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = await ensure_local_backend(daemon_dir)
+    info_file = daemon_dir / "server.json"
+    info = json.loads(info_file.read_text())
+    async with grpc.aio.insecure_channel(backend.endpoints.jobs) as channel:
+        client = Client(None, channel, backend.token)  # type: ignore[arg-type]
+        job_id, _ = await client.create("sleep 300")
+        await client.execute(job_id)
+        await client.wait_status(job_id, {jobs_pb2.EXECUTING})
+        info_file.write_text(json.dumps({**info, "version": "0.0.1"}))
+
+        assert await ensure_local_backend(daemon_dir) == backend
+        assert "runs dsjobs 0.0.1" in caplog.text
+        assert daemons_of(daemon_dir) == [info["pid"]]
+        await client.jobs.Cancel(service_pb2.CancelProjectJobRequest(job_id=job_id), metadata=client.md)

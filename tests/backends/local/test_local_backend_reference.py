@@ -91,3 +91,21 @@ async def test_reference_cli_returns_when_the_main_process_exits(
     assert run.returncode == 0, run.output
     assert "main done" in run.output
     assert "job completed successfully" in run.output
+
+
+async def test_reference_cli_shows_why_the_environment_could_not_be_built(
+    server: LocalServer, reference: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text("if __name__ == '__main__':\n    print('never runs')\n")
+    (project / "requirements.txt").write_text("dsjobs-no-such-package==9.9\n")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (project / "config.yaml").write_text(
+        "name: unbuildable\ncmd: python main.py\nenv:\n  python:\n    type: manual\n"
+        f'    version: "{version}"\n    requirements-file: requirements.txt\n'
+    )
+    run = await _execute(server, project, tmp_path)
+    assert run.returncode != 0
+    assert "dsjobs-no-such-package==9.9" in run.output
+    assert "uv says:" in run.output
