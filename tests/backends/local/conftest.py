@@ -1,4 +1,5 @@
-"""Fixtures: an in-process local backend on 127.0.0.1 (port 0, tmp data dir, offline) and a client."""
+"""Fixtures: an in-process local backend on 127.0.0.1 (port 0, tmp data dir, offline), a client, and the
+reference CLI's python."""
 
 from __future__ import annotations
 

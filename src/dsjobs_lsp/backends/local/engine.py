@@ -34,6 +34,7 @@ from .layout import DataLayout
 from .log_files import split_journal
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
+from .resources import ResourceRegistry, finish_resources, mount_resources, unknown_resources
 from .state import ACTIVE_STATUSES, JobRow, StateStore
 from .supervisor import JobExit, Supervisor
 from .workspace import (
@@ -192,6 +193,7 @@ class JobEngine:
         self.store = store
         self.envs = envs
         self._signer = signer
+        self.resources = ResourceRegistry(layout.root)
         self._journals: dict[str, JobJournal] = {}
         self._executions: dict[str, _Execution] = {}
         self.supervisor = Supervisor(layout.job_dir)
@@ -234,6 +236,7 @@ class JobEngine:
         """Register a job; the response asks for uploads of the files the store lacks."""
         require_project_id(request.project_id)
         _validate_parameters(request.job_parameters)
+        await self._require_resources(request.project_id, request.job_parameters)
         ttl = _ttl_seconds(request.data_ttl if request.HasField("data_ttl") else None)
         job = jobs_pb2.Job(
             id=new_id("lj"),
@@ -266,6 +269,12 @@ class JobEngine:
             await self.state.delete_job(job_id)
         except (OSError, sqlite3.Error) as error:
             logger.error("job %s: cannot remove the job of a failed Create: %s", job_id, error)
+
+    async def _require_resources(self, project_id: str, params: jobs_pb2.JobParameters) -> None:
+        """INVALID_ARGUMENT naming every dataset / S3 connector of the job that the project lacks."""
+        problems = await asyncio.to_thread(unknown_resources, self.resources, project_id, params)
+        if problems:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "; ".join(problems))
 
     async def clone(self, request: service_pb2.CloneProjectJobRequest) -> operation_pb2.Operation:
         """A new job from a source job's parameters with overrides applied."""
@@ -345,8 +354,12 @@ class JobEngine:
             workspace = await asyncio.to_thread(
                 prepare_workspace, self.store, params, job_dir / "work", project_home
             )
-            command = resolve_command(params, workspace.variables)
-            for note in local_differences(params):
+            mounts = await asyncio.to_thread(
+                mount_resources, self.resources, row.job.project_id, params, job_dir / "mnt"
+            )
+            workspace.variables.update(mounts.variables)
+            command = mounts.wrap(resolve_command(params, workspace.variables))
+            for note in [*local_differences(params), *mounts.notes]:
                 await self._note(row.job.id, note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
             if python_env is not None and python_env.requirements:
@@ -417,9 +430,15 @@ class JobEngine:
         del row.job.file_errors[:]
         row.job.file_errors.extend(collected.errors)
         row.job.data_size_bytes += sum(f.size_bytes for f in collected.files)
+        succeeded = ended.code == 0 and not ended.reason and not execution.cancel_requested
+        datasets = await asyncio.to_thread(
+            finish_resources, self.resources, row.job, job_dir / "mnt", succeeded=succeeded
+        )
+        row.job.output_datasets.extend(datasets)
         response = service_pb2.ExecuteProjectJobResponse(
             output_files=self.download_urls(list(collected.files)),
             output_files_errors=collected.errors,
+            output_datasets=datasets,
             result=jobs_pb2.JobResult(return_code=ended.code if ended.code is not None else -1),
         )
         if execution.cancel_requested:
