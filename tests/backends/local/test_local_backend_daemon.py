@@ -8,11 +8,13 @@ by a crash are removed at start.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
@@ -20,7 +22,7 @@ from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_p
 from dsjobs_lsp.backends.local import LocalServer, ensure_local_backend
 from dsjobs_lsp.backends.local.launcher import LocalBackendError
 from dsjobs_lsp.backends.local.server import DataDirBusyError
-from tests.backends.local.local_backend_helpers import Client, daemons_of, std_text
+from tests.backends.local.local_backend_helpers import Client, daemons_of, file_entry, std_text
 from tests.support.local_backend import running_local_server
 
 SECRETS = {
@@ -167,3 +169,21 @@ async def test_a_busy_daemon_of_another_version_is_kept_and_reported(
         assert "runs dsjobs 0.0.1" in caplog.text
         assert daemons_of(daemon_dir) == [info["pid"]]
         await client.jobs.Cancel(service_pb2.CancelProjectJobRequest(job_id=job_id), metadata=client.md)
+
+
+async def test_an_upload_cut_short_leaves_nothing_in_the_scratch_folder(client: Client) -> None:
+    content = os.urandom(8 << 20)
+    _, uploads = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    url = httpx.URL(uploads[0].url)
+    _, writer = await asyncio.open_connection(url.host, url.port)
+    head = f"PUT {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.host}\r\nContent-Length: {len(content)}\r\n"
+    writer.write(f"{head}\r\n".encode())
+    writer.write(content[: len(content) // 2])
+    await writer.drain()
+    writer.close()  # the client dies mid-upload
+    incoming = client.server.layout.blobs / ".incoming"
+    for _ in range(100):
+        if not any(incoming.iterdir()):
+            break
+        await asyncio.sleep(0.05)
+    assert list(incoming.iterdir()) == []

@@ -108,22 +108,25 @@ def _candidates(version: str) -> list[Path]:
 
 
 def _probe_version(interpreter: Path) -> str:
-    """The ``X.Y`` an interpreter reports when run, or why it cannot say (cached per path)."""
-    if interpreter not in _probed:
-        try:
-            run = subprocess.run(
-                [str(interpreter), "-c", _VERSION_PROBE],
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT_SECONDS,
-                check=False,
-            )
-            output = run.stdout.strip() if run.returncode == 0 else ""
-            reason = (run.stderr.strip().splitlines() or [f"exit code {run.returncode}"])[-1]
-            _probed[interpreter] = output or f"broken: {reason}"
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return f"broken: {error}"
-    return _probed[interpreter]
+    """The ``X.Y`` an interpreter reports when run (cached per path), or why it cannot say (not cached:
+    a shim fixed later is tried again)."""
+    if interpreter in _probed:
+        return _probed[interpreter]
+    try:
+        run = subprocess.run(
+            [str(interpreter), "-c", _VERSION_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"broken: {error}"
+    version = run.stdout.strip() if run.returncode == 0 else ""
+    if not version:
+        return f"broken: {(run.stderr.strip().splitlines() or [f'exit code {run.returncode}'])[-1]}"
+    _probed[interpreter] = version
+    return version
 
 
 def uv_reason(output: list[str]) -> str:
