@@ -6,6 +6,8 @@ Every change is written through at once (a single writer thread), so a restart l
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +43,37 @@ CREATE TABLE IF NOT EXISTS blobs (
 """
 
 FINAL_STATUSES = frozenset({jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED})
+ACTIVE_STATUSES = frozenset(
+    {jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT, jobs_pb2.CANCELLING}
+)
+DB_SUFFIXES = ("", "-wal", "-shm")
+
+
+def count_active_jobs(path: Path) -> int:
+    """How many jobs of the state DB at ``path`` are being prepared, run or finished (blocking; read-only)."""
+    if not path.exists():
+        return 0
+    statuses = ",".join(str(int(s)) for s in ACTIVE_STATUSES)
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute(f"SELECT COUNT(*) FROM jobs WHERE status IN ({statuses})").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
+
+
+def _private_files(path: Path) -> None:
+    """The DB and its WAL files readable by the user only (also when they existed with a wider mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in DB_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError):
+            candidate = path.with_name(path.name + suffix)
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
 
 
 @dataclass
@@ -141,10 +174,12 @@ class StateStore:
         return [str(row[0]) for row in rows]
 
     def _connect(self) -> sqlite3.Connection:
+        _private_files(self._path)
         db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        _private_files(self._path)
         return db
 
     def _fetch(self, query: str) -> list[tuple[Any, ...]]:
