@@ -55,6 +55,8 @@ def to_command_error(exc: BaseException) -> CommandError:
         return CommandError("config", str(exc), field_errors_of(exc))
     if name in ("SettingsError", "LimitError", "LaunchJsonError", "JsoncError", "BackendConfigError"):
         return CommandError("config", str(exc))
+    if name in ("PythonEnvError", "RequirementsError"):  # env.python: the message names the file or key
+        return CommandError("config", str(exc))
     if name in ("AuthError", "TokenError"):
         return CommandError("auth", str(exc))
     grpc_error = _grpc_error(exc)
