@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -111,3 +113,25 @@ async def test_our_client_uploads_a_mixed_project_to_the_store(
     for data in blobs:
         stored = client.server.engine.store.path(hashlib.sha256(data).hexdigest())
         assert stored.read_bytes() == data
+
+
+async def test_in_process_client_holding_every_default_thread_still_uploads(
+    client: Client, tmp_path: Path
+) -> None:
+    """A client in the same process may hold all of asyncio's default threads in blocking PUTs: the store
+    works on threads of its own, so the uploads complete (they used to wait for the client's timeouts)."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+    blobs = [os.urandom(4096 + i) for i in range(24)]
+    entries = [file_entry(f"f{i}.bin", data) for i, data in enumerate(blobs)]
+    _, uploads = await client.create("true", entries, upload=False)
+    contents = {f.sha256: data for f, data in entries}
+
+    def put(url: str, data: bytes) -> int:
+        return httpx.put(url, content=data, timeout=120).status_code
+
+    statuses = await asyncio.wait_for(
+        asyncio.gather(*(asyncio.to_thread(put, u.url, contents[u.file.sha256]) for u in uploads)), 50
+    )
+    assert statuses == [200] * len(uploads)
+    assert all(client.server.engine.store.has(f.sha256) for f, _ in entries)
