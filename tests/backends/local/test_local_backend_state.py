@@ -1,4 +1,4 @@
-"""The local backend's job state: keyset pages of a project's jobs, kept in order across changes and reopens."""
+"""The local backend's job state: keyset pages of a project's jobs, in order across changes and reopens."""
 
 from __future__ import annotations
 
