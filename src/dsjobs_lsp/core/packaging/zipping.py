@@ -9,7 +9,8 @@ Rules (documented for users in the README of packaging):
 - every entry has the timestamp 1980-01-01 00:00:00 and permissions 0644, so an unchanged tree gives a
   byte-identical archive (same sha256), which makes a re-run upload nothing;
 - files that do not compress (known compressed formats, or a sample that deflates by less than 10 %) are
-  stored; the rest are deflated (level 6).
+  stored; the rest are deflated at level 1 (on source code twice as fast as level 6, for about 13 % more
+  bytes: the faster choice unless the upload runs under about 4 MB/s).
 
 Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are compressed once: worker threads
 read and deflate them (zlib runs without the GIL, so both cores work), and the archive takes the deflated
@@ -34,7 +35,7 @@ SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "node_modules"})
 SKIPPED_FILES = frozenset({".DS_Store"})
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
-DEFLATE_LEVEL = 6
+DEFLATE_LEVEL = 1
 SAMPLE_SIZE = 256 * 1024
 MIN_SAVING = 0.10
 STORED_SUFFIXES = frozenset(
@@ -77,7 +78,8 @@ STORED_SUFFIXES = frozenset(
         ".pptx",
     }
 )
-_FORMAT_VERSION = 1
+_STORED_SUFFIX_TUPLE = tuple(STORED_SUFFIXES)
+_FORMAT_VERSION = 2  # archives deflated at level 1
 _COPY_CHUNK = 1 << 20
 _SMALL_FILE_WORKERS = 2
 _SMALL_FILES_AHEAD = 64
@@ -152,8 +154,7 @@ def _pack_small(entry: TreeEntry) -> _Packed:
 
 
 def _has_stored_suffix(path: Path) -> bool:
-    name = path.name.lower()
-    return any(name.endswith(suffix) for suffix in STORED_SUFFIXES)
+    return path.name.lower().endswith(_STORED_SUFFIX_TUPLE)
 
 
 def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
