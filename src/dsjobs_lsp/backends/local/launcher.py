@@ -23,7 +23,6 @@ from yandex.cloud.datasphere.v2 import project_service_pb2, project_service_pb2_
 from ..endpoints import Endpoints
 from .auth import server_token
 from .layout import LOCAL_PROJECT_ID, DataLayout, default_data_dir
-from .server import LocalServer
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +158,8 @@ async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
 
 async def serve(data_dir: Path, host: str, port: int) -> None:
     """Run a server in the foreground until SIGINT/SIGTERM."""
+    from .server import LocalServer  # only the daemon needs it; clients just find the daemon
+
     server = LocalServer(data_dir, host=host, port=port)
     await server.start()
     write_server_info(server.layout, server.grpc_port, server.http_port, host)
