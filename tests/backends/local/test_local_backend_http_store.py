@@ -135,3 +135,36 @@ async def test_in_process_client_holding_every_default_thread_still_uploads(
     )
     assert statuses == [200] * len(uploads)
     assert all(client.server.engine.store.has(f.sha256) for f, _ in entries)
+
+
+async def test_big_upload_read_from_the_socket_is_stored_then_the_connection_closes(
+    client: Client, small_batches: None
+) -> None:
+    """A body with a length over the whole-body size is read off the event loop, straight from the socket;
+    h11 never sees it, so the connection is closed after the response."""
+    content = os.urandom(5 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        stored = await http.put(upload.url, content=content)
+    assert stored.status_code == 200 and stored.headers["connection"] == "close"
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+
+
+async def test_body_cut_short_stores_nothing_and_the_store_keeps_serving(
+    client: Client, small_batches: None
+) -> None:
+    content = os.urandom(300_000)
+    _, [upload] = await client.create("true", [file_entry("cut.bin", content)], upload=False)
+    target = upload.url.removeprefix(f"http://127.0.0.1:{client.server.http_port}")
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.http_port)
+    head = f"PUT {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(content)}\r\n\r\n"
+    writer.write(head.encode() + content[:100_000])
+    await writer.drain()
+    writer.close()
+    assert await reader.read() == b""  # closed without an answer
+    async with httpx.AsyncClient() as http:
+        stored = await http.put(upload.url, content=content)
+    assert stored.status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []

@@ -22,6 +22,7 @@ from typing import BinaryIO, TypeVar
 import h11
 
 from .blobs import SHA256_PATTERN, BlobStore, DigestMismatchError, SignatureError, UrlSigner
+from .direct_receive import receive_body
 
 Buffer = bytes | bytearray | memoryview
 _T = TypeVar("_T")
@@ -46,6 +47,23 @@ def _content_length(request: h11.Request) -> int | None:
 
 def _open_for_reading(path: Path) -> BinaryIO:
     return open(path, "rb")
+
+
+async def _take_socket(
+    conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> tuple[int, bytes] | None:
+    """Stop the event loop reading this connection and return its socket's descriptor with the body bytes
+    already read ahead (by h11 and by the stream); None when the stream does not allow it."""
+    sock = writer.get_extra_info("socket")
+    read_ahead = getattr(reader, "_buffer", None)  # no public API tells what the stream holds
+    transport = writer.transport
+    if sock is None or not isinstance(read_ahead, bytearray) or not hasattr(transport, "pause_reading"):
+        return None
+    transport.pause_reading()
+    await asyncio.sleep(0)  # a read the loop had already picked up lands in the buffer first
+    already = conn.trailing_data[0] + bytes(read_ahead)
+    read_ahead.clear()
+    return sock.fileno(), already
 
 
 class _HttpError(Exception):
@@ -251,8 +269,8 @@ class HttpStore:
         except SignatureError as error:
             raise _HttpError(403, str(error)) from None
         if method == "PUT":
-            await self._receive_upload(conn, reader, request, sha256)
-            await self._send_simple(conn, writer, 200, "stored\n")
+            taken_over = await self._receive_upload(conn, reader, writer, request, sha256)
+            await self._send_simple(conn, writer, 200, "stored\n", close=taken_over)
         elif method == "GET":
             await self._drain_body(conn, reader)
             await self._send_file(conn, writer, sha256)
@@ -260,24 +278,41 @@ class HttpStore:
             raise _HttpError(405, f"method {method} not allowed")
 
     async def _receive_upload(
-        self, conn: h11.Connection, reader: asyncio.StreamReader, request: h11.Request, sha256: str
-    ) -> None:
-        """Take, verify and store an upload: a small body whole in memory and one thread hop, a big one
-        streamed to a scratch file. Either way nothing is stored unless the bytes hash to ``sha256``."""
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        sha256: str,
+    ) -> bool:
+        """Take, verify and store an upload: a small body whole in memory and one thread hop, a big one with a
+        length read straight from the socket by a worker thread, one without a length streamed through h11.
+        Nothing is stored unless the bytes hash to ``sha256``. True when the socket was taken over (the
+        connection then closes after the response: h11 did not see the body)."""
         length = _content_length(request)
+        taken_over = False
         try:
             if length is not None and length <= WHOLE_BODY_MAX_SIZE:
                 body = await self._read_body(conn, reader)
                 await self._workers.run(self._store.put_bytes, body, sha256)
                 size = len(body)
+            elif length is not None and (socket_and_bytes := await _take_socket(conn, reader, writer)):
+                taken_over = True
+                fd, already = socket_and_bytes
+                await self._workers.run(receive_body, fd, already, length, self._store, sha256)
+                size = length
             else:
                 size = await self._stream_upload(conn, reader, sha256)
         except DigestMismatchError as error:
+            if taken_over:
+                await self._send_simple(conn, writer, 400, str(error) + "\n", close=True)
+                raise ConnectionAbortedError("refused upload") from None
             raise _HttpError(400, str(error)) from None
         if self._on_stored is not None:
             result = self._on_stored(sha256, size)
             if asyncio.iscoroutine(result):
                 await result
+        return taken_over
 
     async def _read_body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> bytes:
         parts = []
