@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -43,6 +44,12 @@ from tests.support.reference_cli import reference_command, reference_env, write_
 CREATED = b"created job"
 Measure = Callable[[str], Awaitable[float]]
 """Runs one side ("ours" or "ref") once and returns its figure in seconds."""
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def text_file_bytes(size: int) -> bytes:
@@ -147,19 +154,23 @@ class Sides:
         )
 
 
-async def compare(name: str, target: float, repeat: int, measure: Measure, unit: str = "s") -> None:
-    """Run both sides `repeat` times in turn and print medians and the ratio."""
-    ours: list[float] = []
-    ref: list[float] = []
+async def compare(name: str, target: float, repeat: int, measure: Measure) -> None:
+    """Run both sides `repeat` times in turn and print medians and the ratio; also the CPU seconds of each
+    whole CLI process (and what it started), the steadier figure on a loaded machine."""
+    times: dict[str, list[float]] = {"ours": [], "ref": []}
+    cpus: dict[str, list[float]] = {"ours": [], "ref": []}
     for _ in range(repeat):
-        ours.append(await measure("ours"))
-        ref.append(await measure("ref"))
-    mine, theirs = statistics.median(ours), statistics.median(ref)
+        for side in ("ours", "ref"):
+            before = children_cpu()
+            times[side].append(await measure(side))
+            cpus[side].append(children_cpu() - before)
+    mine, theirs = statistics.median(times["ours"]), statistics.median(times["ref"])
     ratio = mine / theirs
+    cpu_ratio = statistics.median(cpus["ours"]) / statistics.median(cpus["ref"])
     verdict = "OK" if ratio <= target else "MISS"
     print(
         f"{name}: dsjobs {mine * 1000:.0f} ms, datasphere {theirs * 1000:.0f} ms (medians of {repeat}) "
-        f"= {ratio:.2f}x (target <= {target}x) -> {verdict}",
+        f"= {ratio:.2f}x (target <= {target}x) -> {verdict}; CPU of the whole runs {cpu_ratio:.2f}x",
         flush=True,
     )
 
