@@ -104,7 +104,6 @@ def _local_server(args: argparse.Namespace) -> int:
 
 
 def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
-
     from dsjobs_lsp.cli.commands import BACKEND_COMMANDS, FOLLOWING_COMMANDS, JobTracker
     from dsjobs_lsp.cli.interrupt import run_interruptible
     from dsjobs_lsp.core.jobs.runner import JobRunner
