@@ -168,3 +168,31 @@ async def test_body_cut_short_stores_nothing_and_the_store_keeps_serving(
     assert stored.status_code == 200
     assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
     assert _incoming(client.server) == []
+
+
+async def test_stopping_the_store_during_a_big_upload_ends_it_and_keeps_nothing(
+    tmp_path: Path, small_batches: None
+) -> None:
+    """The worker thread reading a body is woken when the store stops (it does not wait for the client)."""
+    server = LocalServer(tmp_path / "data", offline=True)
+    await server.start()
+    content = os.urandom(300_000)
+    async with grpc.aio.insecure_channel(server.endpoints.jobs) as channel:
+        _, [upload] = await Client(server, channel, server.token).create(
+            "true", [file_entry("half.bin", content)], upload=False
+        )
+    target = upload.url.removeprefix(f"http://127.0.0.1:{server.http_port}")
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.http_port)
+    writer.write(f"PUT {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(content)}\r\n\r\n".encode())
+    writer.write(content[:100_000])
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the store is now reading the body on its worker thread
+    await server.stop(0)
+    assert await asyncio.wait_for(reader.read(), 30) == b""  # the store's 60 s read timeout is not waited for
+    writer.close()
+    assert not server.engine.store.has(upload.file.sha256)
+    for _ in range(100):
+        if not _incoming(server):
+            break
+        await asyncio.sleep(0.05)
+    assert _incoming(server) == []

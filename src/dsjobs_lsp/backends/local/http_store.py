@@ -14,6 +14,8 @@ import functools
 import hashlib
 import logging
 import re
+import socket
+from asyncio.trsock import TransportSocket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,9 +53,9 @@ def _open_for_reading(path: Path) -> BinaryIO:
 
 async def _take_socket(
     conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> tuple[int, bytes] | None:
-    """Stop the event loop reading this connection and return its socket's descriptor with the body bytes
-    already read ahead (by h11 and by the stream); None when the stream does not allow it."""
+) -> tuple[TransportSocket, bytes] | None:
+    """Stop the event loop reading this connection and return its socket with the body bytes already read
+    ahead (by h11 and by the stream); None when the stream does not allow it."""
     sock = writer.get_extra_info("socket")
     read_ahead = getattr(reader, "_buffer", None)  # no public API tells what the stream holds
     transport = writer.transport
@@ -63,7 +65,7 @@ async def _take_socket(
     await asyncio.sleep(0)  # a read the loop had already picked up lands in the buffer first
     already = conn.trailing_data[0] + bytes(read_ahead)
     read_ahead.clear()
-    return sock.fileno(), already
+    return sock, already
 
 
 class _HttpError(Exception):
@@ -298,8 +300,8 @@ class HttpStore:
                 size = len(body)
             elif length is not None and (socket_and_bytes := await _take_socket(conn, reader, writer)):
                 taken_over = True
-                fd, already = socket_and_bytes
-                await self._workers.run(receive_body, fd, already, length, self._store, sha256)
+                sock, already = socket_and_bytes
+                await self._receive_directly(sock, already, length, sha256)
                 size = length
             else:
                 size = await self._stream_upload(conn, reader, sha256)
@@ -313,6 +315,16 @@ class HttpStore:
             if asyncio.iscoroutine(result):
                 await result
         return taken_over
+
+    async def _receive_directly(
+        self, sock: TransportSocket, already: bytes, length: int, sha256: str
+    ) -> None:
+        try:
+            await self._workers.run(receive_body, sock.fileno(), already, length, self._store, sha256)
+        except asyncio.CancelledError:  # the store stops: end the worker thread's wait for more bytes
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            raise
 
     async def _read_body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> bytes:
         parts = []
