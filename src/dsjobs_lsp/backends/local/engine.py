@@ -220,16 +220,10 @@ class JobEngine:
         if page_size < 0:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        ordered = sorted(
-            (r.job for r in self.state.jobs.values() if r.job.project_id == project_id),
-            key=lambda j: (j.created_at.ToNanoseconds(), j.id),
-            reverse=True,
-        )
-        if page_token:
-            after = _decode_page_token(page_token)
-            ordered = [j for j in ordered if (j.created_at.ToNanoseconds(), j.id) < after]
-        page = ordered[:size]
-        next_token = _encode_page_token(page[-1]) if len(ordered) > size else ""
+        after = _decode_page_token(page_token) if page_token else None
+        found = self.state.project_jobs(project_id, before=after, limit=size + 1)
+        page = found[:size]
+        next_token = _encode_page_token(page[-1]) if len(found) > size else ""
         return page, next_token
 
     async def create(self, request: service_pb2.CreateProjectJobRequest) -> operation_pb2.Operation:

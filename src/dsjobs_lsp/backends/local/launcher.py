@@ -32,8 +32,6 @@ from ..endpoints import Endpoints
 from .auth import TOKEN_ENV, server_token
 from .environment import daemon_environment
 from .layout import LOCAL_PROJECT_ID, DataLayout, default_data_dir
-from .server import DataDirBusyError, LocalServer
-from .state import count_active_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +136,8 @@ async def _running_backend(layout: DataLayout) -> LocalBackend | None:
     version = str(info.get("version", "unknown"))
     if version == __version__:
         return backend
+    from .state import count_active_jobs  # the state DB's code loads only when the versions differ
+
     if await asyncio.to_thread(count_active_jobs, layout.database):
         logger.warning(
             "the local backend on %s runs dsjobs %s, this is dsjobs %s; it keeps serving until its jobs end "
@@ -254,6 +254,8 @@ def _last_line(path: Path) -> str:
 
 async def serve(data_dir: Path, host: str, port: int, token: str | None = None, http_port: int = 0) -> None:
     """Run a server in the foreground until SIGINT/SIGTERM (port 0: any free port)."""
+    from .server import LocalServer  # only the daemon needs it; clients just find the daemon
+
     server = LocalServer(data_dir, host=host, port=port, token=token, http_port=http_port)
     await server.start()
     write_server_info(server.layout, server.grpc_port, server.http_port, host)
@@ -294,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     token = (sys.stdin.readline().strip() or None) if args.token_stdin else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .server import DataDirBusyError
+
     try:
         asyncio.run(serve(args.data_dir or default_data_dir(), args.host, args.port, token, args.http_port))
     except DataDirBusyError as error:

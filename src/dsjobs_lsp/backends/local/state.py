@@ -6,6 +6,7 @@ Every change is written through at once (a single writer thread), so a restart l
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import os
 import sqlite3
@@ -76,6 +77,15 @@ def _private_files(path: Path) -> None:
                 candidate.chmod(0o600)
 
 
+JobKey = tuple[int, str]
+"""Where a job stands in its project's list: (created_at in nanoseconds, id)."""
+
+
+def job_key(job: jobs_pb2.Job) -> JobKey:
+    """The job's place in its project's list (newest first is descending order of keys)."""
+    return job.created_at.ToNanoseconds(), job.id
+
+
 @dataclass
 class JobRow:
     """A job as the backend keeps it: the API message plus the bookkeeping the API does not show."""
@@ -99,6 +109,7 @@ class StateStore:
         self.jobs: dict[str, JobRow] = {}
         self.operations: dict[str, operation_pb2.Operation] = {}
         self.operation_jobs: dict[str, str | None] = {}
+        self._project_keys: dict[str, list[JobKey]] = {}  # per project, ascending
 
     async def open(self) -> None:
         """Open (creating if needed) the database and load everything into memory."""
@@ -109,6 +120,7 @@ class StateStore:
         for proto, operation_id, runner_pid in rows:
             job = jobs_pb2.Job.FromString(proto)
             self.jobs[job.id] = JobRow(job, operation_id, runner_pid)
+            self._index(job)
         operations: list[tuple[Any, ...]] = await self._run(
             self._fetch, "SELECT job_id, proto FROM operations"
         )
@@ -126,7 +138,11 @@ class StateStore:
 
     async def save_job(self, row: JobRow) -> None:
         """Insert or replace a job."""
+        previous = self.jobs.get(row.job.id)
+        if previous is not None:
+            self._unindex(previous.job)
         self.jobs[row.job.id] = row
+        self._index(row.job)
         job = row.job
         await self._execute(
             "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -143,12 +159,36 @@ class StateStore:
 
     async def delete_job(self, job_id: str) -> None:
         """Forget a job and its operations."""
-        self.jobs.pop(job_id, None)
+        previous = self.jobs.pop(job_id, None)
+        if previous is not None:
+            self._unindex(previous.job)
         for operation_id in [op_id for op_id, owner in self.operation_jobs.items() if owner == job_id]:
             self.operations.pop(operation_id, None)
             self.operation_jobs.pop(operation_id, None)
         await self._execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         await self._execute("DELETE FROM operations WHERE job_id = ?", (job_id,))
+
+    def project_jobs(self, project_id: str, *, before: JobKey | None, limit: int) -> list[jobs_pb2.Job]:
+        """Up to ``limit`` of a project's jobs, newest first, those whose key is below ``before`` (all when
+        None): a keyset page, found by bisection in the project's ordered keys."""
+        keys = self._project_keys.get(project_id, [])
+        end = len(keys) if before is None else bisect.bisect_left(keys, before)
+        return [self.jobs[job_id].job for _, job_id in reversed(keys[max(0, end - limit) : end])]
+
+    def _index(self, job: jobs_pb2.Job) -> None:
+        keys = self._project_keys.setdefault(job.project_id, [])
+        key = job_key(job)
+        if not keys or keys[-1] < key:
+            keys.append(key)  # the usual case: a new job is the newest
+        else:
+            bisect.insort(keys, key)
+
+    def _unindex(self, job: jobs_pb2.Job) -> None:
+        keys = self._project_keys.get(job.project_id, [])
+        key = job_key(job)
+        position = bisect.bisect_left(keys, key)
+        if position < len(keys) and keys[position] == key:
+            del keys[position]
 
     async def save_operation(self, operation: operation_pb2.Operation, job_id: str | None) -> None:
         """Insert or replace an operation."""
