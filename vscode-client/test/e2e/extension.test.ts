@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
@@ -426,23 +425,27 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     assert.doesNotMatch(logs, /y0_e2eTestToken0123456789/, "the token never reaches a log, even when traced");
   });
 
-  it("offers to install dsjobs_lsp into an interpreter that lacks it", async () => {
-    const bare = join(harness.userData, "..", "bare-venv");
-    execFileSync("python3", ["-m", "venv", "--without-pip", bare]);
+  it("shows a failed server setup in a modal with the fix, and the status bar says so", async () => {
+    const wheelhouse = join(harness.userData, "..", "empty-wheelhouse");
+    mkdirSync(wheelhouse, { recursive: true });
     const settingsFile = join(harness.userData, "User", "settings.json");
     const settings = JSON.parse(readFileSync(settingsFile, "utf8")) as Record<string, unknown>;
-    const edited = JSON.stringify({ ...settings, "datasphere.pythonPath": join(bare, "bin", "python") }, null, 2);
-    // As a user would: edit settings.json in the editor and save.
+    const edited = JSON.stringify({ ...settings, "datasphere.serverWheelhouse": wheelhouse }, null, 2);
+    // As a user would: edit settings.json in the editor and save (an offline wheelhouse without the wheels).
     await runCommand(page, "Preferences: Open User Settings (JSON)");
     await page.locator(".editor-instance .monaco-editor textarea").first().waitFor();
     await page.evaluate((text) => navigator.clipboard.writeText(text), edited);
     await page.keyboard.press("Control+A");
     await page.keyboard.press("Control+V");
     await page.keyboard.press("Control+S");
-    const offer = page.locator(".notifications-toasts .notification-list-item", { hasText: "is not installed in" });
-    await offer.waitFor({ timeout: 60_000 });
-    assert.match(await offer.innerText(), /bare-venv/);
-    assert.ok(await offer.locator(".monaco-button", { hasText: "Install" }).count(), "the offer has an Install button");
-    await screenshot(page, "install-offer");
+    const dialog = page.locator(".monaco-dialog-box");
+    await dialog.waitFor({ timeout: 120_000 });
+    const text = await dialog.innerText();
+    assert.match(text, /Setting up the DataSphere Jobs server failed/);
+    assert.match(text, /serverWheelhouse/, "the dialog names the fix");
+    assert.ok(await dialog.locator(".monaco-button", { hasText: "Retry" }).count(), "the dialog offers Retry");
+    await screenshot(page, "setup-failed");
+    await dialog.locator(".monaco-button", { hasText: "Show Log" }).click();
+    await page.locator(".statusbar-item", { hasText: "DataSphere: not set up" }).waitFor({ timeout: 10_000 });
   });
 });
