@@ -27,7 +27,7 @@ oldest_python() {
   for candidate in "$(command -v "python$min" || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$min".*/bin/python3; do
     if [[ -x "$candidate" ]] &&
       "$candidate" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$min'.split('.'))))" 2>/dev/null; then
-      echo "$candidate"
+      "$candidate" -c "import sys; print(sys.executable)"
       return
     fi
   done

@@ -11,6 +11,8 @@ import {
   ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
+  MessageType,
+  ShowMessageNotification,
   State,
   Trace,
   type CloseHandlerResult,
@@ -32,6 +34,7 @@ import { SERVER_ARGS, USER_PYTHON_ENV } from "./interpreter";
 import { interpreterExecutable, resolveInterpreter } from "./pythonEnvironment";
 import { ensureServerEnvironment, ServerSetupError } from "./serverEnvironment";
 import { DeclineWorkDoneProgress } from "./progressCapability";
+import { SERVER_OUTCOME_MESSAGE } from "../run/outcomeMessages";
 import { RestartPolicy } from "./restartPolicy";
 
 export type ServerState = "stopped" | "starting" | "settingUp" | "running" | "setupFailed" | "failed";
@@ -50,6 +53,20 @@ const NOT_READY: Partial<Record<ServerState, string>> = {
   settingUp: "The DataSphere Jobs server is being set up (first run); this waits for it.",
   starting: "The DataSphere Jobs server is starting; this waits for it.",
 };
+
+/** The server's `window/showMessage`, except a run's closing message: the extension words that itself. */
+function showServerMessage(type: MessageType, message: string): void {
+  if (SERVER_OUTCOME_MESSAGE.test(message)) {
+    return;
+  }
+  if (type === MessageType.Error) {
+    void vscode.window.showErrorMessage(message);
+  } else if (type === MessageType.Warning) {
+    void vscode.window.showWarningMessage(message);
+  } else {
+    void vscode.window.showInformationMessage(message);
+  }
+}
 
 /** Owns the LanguageClient; everything else talks to the server through it. */
 export class DsjobsServer implements vscode.Disposable {
@@ -188,6 +205,7 @@ export class DsjobsServer implements vscode.Disposable {
     };
     const client = new LanguageClient("datasphere", "DataSphere Jobs Toolkit", serverOptions, clientOptions);
     client.registerFeature(new DeclineWorkDoneProgress());
+    client.onNotification(ShowMessageNotification.type, (params) => showServerMessage(params.type, params.message));
     client.onNotification(ServerNotification.console, (params: ConsoleParams) => this.onConsole.fire(params));
     client.onNotification(ServerNotification.log, (params: LogParams) => this.onLog.fire(params));
     client.onNotification(ServerNotification.jobChanged, (params: JobChangedParams) => this.onJobChanged.fire(params));
