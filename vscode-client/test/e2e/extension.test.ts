@@ -292,6 +292,8 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await waitUntil("the attach session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
     const attached = await debugConsoleText(page);
     assert.equal(attached.match(/attaching to job/g)?.length, 1, `one "attaching to job" line:\n${attached}`);
+    // A finished job's whole log: the program's output comes again.
+    assert.match(attached.slice(attached.indexOf("attaching to job")), /hello from dsjobs: some input data/);
     await page.waitForTimeout(1_000); // the channel's file is written asynchronously
     const toolkit = outputChannelFile(harness.userData, "DataSphere Jobs Toolkit");
     assert.equal(toolkit.match(/job hello-e2e finished: /g)?.length, 1, `one outcome line per job, attach included:\n${toolkit}`);
@@ -385,6 +387,11 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await row.click({ button: "right" });
     await clickMenuEntry(page, "Cancel");
     await waitUntil("the row to say Cancelled", () => row.innerText(), (t) => t.includes("Cancelled"), 60_000);
+    // A cancel the user asked for is information, naming the job as the history does; never a red error.
+    const cancelled = page.locator(".notifications-toasts .notification-list-item", { hasText: "DataSphere job long-e2e was cancelled" });
+    await cancelled.waitFor({ timeout: 60_000 });
+    assert.ok(await cancelled.locator(".codicon-info").count(), "an information message");
+    assert.equal(await page.locator(".notifications-toasts .notification-list-item", { hasText: "CANCELLED" }).count(), 0);
     await waitUntil("the debug session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
   });
 

@@ -2,7 +2,8 @@
  * A fresh VS Code: no Python extension, no `datasphere.pythonPath`, only the system's `python3` (≥ 3.10,
  * without dsjobs_lsp) and uv where its installer puts it. Installing the .vsix and running a file must work:
  * the extension sets up its server in a private environment (progress shown, status bar says so), never
- * touching the user's interpreter, and the job runs to success.
+ * touching the user's interpreter; F5 opens the form for the active file, and the job runs to success; the
+ * form keeps the last Invoke's values.
  */
 
 import assert from "node:assert/strict";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { CLIENT_DIR, languageServerPids, loginShellPython, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
-import { debugConsoleText, explorerContextMenu, outputChannelFile, runCommand, screenshot, waitUntil, webview } from "./workbench";
+import { debugConsoleText, openFile, outputChannelFile, runCommand, screenshot, waitUntil, webview } from "./workbench";
 
 const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 
@@ -20,6 +21,19 @@ const FIRST = `import pathlib
 print("first run on a fresh machine")
 pathlib.Path("done.txt").write_text("ok\\n")
 `;
+
+/** The form of a file, once the server has filled it. */
+async function formFor(page: Page, file: string): Promise<ReturnType<typeof webview>> {
+  await page.locator(".tabs-container .tab.active", { hasText: `DataSphere Job Configuration: ${file}` }).waitFor({ timeout: 60_000 });
+  const form = webview(page);
+  await waitUntil(
+    "the form to be filled by the server",
+    () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
+    (value) => value.endsWith(file),
+    60_000,
+  );
+  return form;
+}
 
 /** The executable a process runs. */
 function executableOf(pid: number): string {
@@ -67,26 +81,37 @@ describe("DataSphere Jobs in a fresh VS Code", { timeout: 10 * 60_000 }, () => {
     assert.match(toolkit, /The DataSphere Jobs server is running\./);
   });
 
-  it("runs a file from the explorer menu to success", async () => {
-    await runCommand(page, "View: Show Explorer");
-    await explorerContextMenu(page, "first.py", "Run File in DataSphere Jobs");
-    const form = webview(page);
-    await waitUntil(
-      "the form to be filled by the server",
-      () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
-      (value) => value.endsWith("first.py"),
-      60_000,
-    );
+  it("opens the form for the active file on F5 without launch.json, and runs it to success", async () => {
+    await openFile(page, "first.py");
+    await page.keyboard.press("F5");
+    const form = await formFor(page, "first.py");
+    // "Fix the errors" shows the first field at fault, even from another tab.
+    await form.locator("#inputs textarea").fill("missing.csv");
+    await form.locator("vscode-tab-header", { hasText: "ADVANCED" }).click();
+    await waitUntil("the Inputs field to be hidden", () => form.locator("#inputs").isVisible(), (v) => !v, 10_000);
+    await form.locator("#invoke").click();
+    await waitUntil("the form to say what to fix", () => form.locator("#status").innerText(), (t) => t.includes("Fix the errors"), 30_000);
+    await waitUntil("the first field with an error to be shown", () => form.locator("#inputs").isVisible(), (v) => v, 10_000);
+    await form.locator("#inputs textarea").fill("");
     await form.locator("#outputs textarea").fill("done.txt");
     await form.locator("#invoke").click();
-    const text = await waitUntil(
-      "the job to succeed",
-      () => debugConsoleText(page),
-      (t) => t.includes("job completed successfully"),
-      180_000,
-    );
+    await waitUntil("the form to say the job started", () => form.locator("#status").innerText(), (t) => t.includes("Job started"), 60_000);
+    const text = await waitUntil("the job to succeed", () => debugConsoleText(page), (t) => t.includes("job completed successfully"), 180_000);
     assert.match(text, /first run on a fresh machine/);
     await waitUntil("done.txt to be downloaded", () => Promise.resolve(existsSync(join(harness.workspace, "done.txt"))), (ok) => ok, 30_000);
+    await waitUntil("the form to say how the job ended", () => form.locator("#status").innerText(), (t) => t.includes("completed successfully"), 60_000);
+    await page
+      .locator(".notifications-toasts .notification-list-item", { hasText: "DataSphere job first.py completed successfully" })
+      .waitFor({ timeout: 30_000 });
     await screenshot(page, "first-run-success");
+  });
+
+  it("remembers the last Invoke's values for the file until Save", async () => {
+    await runCommand(page, "View: Close All Editors");
+    await openFile(page, "first.py");
+    await page.keyboard.press("F5");
+    const form = await formFor(page, "first.py");
+    await waitUntil("the last Invoke's outputs", () => form.locator("#outputs").evaluate((el) => (el as HTMLElement & { value: string }).value), (v) => v === "done.txt", 30_000);
+    assert.match(await form.locator("#source").innerText(), /last Invoke/);
   });
 });
