@@ -40,6 +40,8 @@ interface DapRequest {
 }
 
 const CANCEL_WAIT_MS = 60_000;
+/** The server's closing line of a cancelled job: the user asked for it, so it is not shown as an error. */
+const CANCELLED_LINE = /\bstatus CANCELLED\b/;
 /**
  * The session ends with `dsjobs/runEnded`. Should it never come (the server died), a final job status
  * followed by this long a silence ends the session too.
@@ -169,7 +171,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     if (params.jobId && !this.jobId) {
       this.bindJob(params.jobId);
     }
-    this.output(`${params.line}\n`, params.level === "error" ? "stderr" : "console");
+    this.output(`${params.line}\n`, params.level === "error" && !CANCELLED_LINE.test(params.line) ? "stderr" : "console");
     this.rearmSettle();
   }
 
