@@ -43,10 +43,12 @@ export function installTarget(inputs: InstallInputs): string | undefined {
   return inputs.installSource.trim() || inputs.bundledWheel;
 }
 
-/** A stable short name for what is installed: a new wheel or other settings get a new environment. */
-export function environmentKey(inputs: InstallInputs, hash: (text: string) => string): string {
-  const target = installTarget(inputs) ?? "";
-  const source = inputs.installSource.trim() ? target : path.basename(target);
+/**
+ * A stable short name for what is installed: another wheel (by content: a rebuilt wheel of the same version
+ * counts), install source or wheelhouse gets a new environment.
+ */
+export function environmentKey(inputs: InstallInputs, wheelDigest: string, hash: (text: string) => string): string {
+  const source = inputs.installSource.trim() || wheelDigest;
   return hash(`${source}\n${inputs.wheelhouse.trim()}`).slice(0, 12);
 }
 

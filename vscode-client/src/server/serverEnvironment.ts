@@ -6,7 +6,7 @@
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -87,8 +87,8 @@ function bundledWheel(extensionPath: string): string | undefined {
   return wheel ? path.join(folder, wheel) : undefined;
 }
 
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
 /** Waits while another window installs the same environment (its lock folder), up to the lock's staleness. */
@@ -142,7 +142,8 @@ export async function ensureServerEnvironment(request: EnvironmentRequest): Prom
     installSource: settings.serverInstallSource,
     wheelhouse: settings.serverWheelhouse,
   };
-  const name = `server-${environmentKey(inputs, sha256)}`;
+  const wheelDigest = inputs.bundledWheel ? sha256(readFileSync(inputs.bundledWheel)) : "";
+  const name = `server-${environmentKey(inputs, wheelDigest, sha256)}`;
   const envDir = path.join(request.storagePath, name);
   const python = envPython(envDir);
   if (existsSync(path.join(envDir, MARKER))) {

@@ -7,12 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
-import { CLIENT_DIR, languageServerPids, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
+import { CLIENT_DIR, languageServerPids, pinnedPython, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
 import {
   clickMenuEntry,
   closeAllEditors,
@@ -28,6 +28,7 @@ import {
   selectDebugConfiguration,
   selectedDebugConfiguration,
   startDebugging,
+  waitForFilledForm,
   waitUntil,
   webview,
 } from "./workbench";
@@ -79,14 +80,7 @@ const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 async function openForm(page: Page, file: string): Promise<ReturnType<typeof webview>> {
   await runCommand(page, "View: Show Explorer");
   await explorerContextMenu(page, file, "Run File in DataSphere Jobs");
-  const form = webview(page);
-  await form.locator("#program").waitFor({ timeout: 60_000 });
-  await waitUntil(
-    "the form to be filled by the server",
-    () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
-    (value) => value.endsWith(file),
-  );
-  return form;
+  return waitForFilledForm(page, file);
 }
 
 /**
@@ -181,6 +175,15 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
       console.log(harness?.logs.join("").slice(-4000));
     }
     await harness?.stop();
+  });
+
+  it("runs its server on the pinned interpreter, from its own environment", async () => {
+    await page.locator(".statusbar-item", { hasText: "DataSphere" }).locator(".codicon-cloud").first().waitFor({ timeout: 240_000 });
+    const [pid] = await waitUntil("the language server", () => Promise.resolve(languageServerPids(harness.stateDir)), (p) => p.length === 1);
+    const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
+    assert.ok(command.startsWith(join(harness.userData, "User", "globalStorage")), `from global storage: ${command}`);
+    // The same Python binary as datasphere.pythonPath (3.10 where present: scripts/test.sh pins it).
+    assert.equal(realpathSync(`/proc/${pid}/exe`), realpathSync(pinnedPython(harness.home)));
   });
 
   it("runs a file from the explorer menu through the configuration form", async () => {

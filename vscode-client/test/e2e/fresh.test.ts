@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { CLIENT_DIR, languageServerPids, loginShellPython, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
-import { debugConsoleText, openFile, outputChannelFile, runCommand, screenshot, waitUntil, webview } from "./workbench";
+import { debugConsoleText, openFile, outputChannelFile, runCommand, screenshot, waitForFilledForm, waitUntil, type webview } from "./workbench";
 
 const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 
@@ -25,14 +25,7 @@ pathlib.Path("done.txt").write_text("ok\\n")
 /** The form of a file, once the server has filled it. */
 async function formFor(page: Page, file: string): Promise<ReturnType<typeof webview>> {
   await page.locator(".tabs-container .tab.active", { hasText: `DataSphere Job Configuration: ${file}` }).waitFor({ timeout: 60_000 });
-  const form = webview(page);
-  await waitUntil(
-    "the form to be filled by the server",
-    () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
-    (value) => value.endsWith(file),
-    60_000,
-  );
-  return form;
+  return waitForFilledForm(page, file);
 }
 
 /** The executable a process runs. */

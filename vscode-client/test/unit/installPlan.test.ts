@@ -53,12 +53,13 @@ describe("the server's private environment", () => {
     assert.throws(() => installSteps({ ...BASE, uv: "uv", bundledWheel: undefined }), /serverInstallSource/);
   });
 
-  it("names the environment after the wheel and the settings: a new wheel gets a new environment", () => {
-    const key = environmentKey(BASE, sha);
+  it("names the environment after the wheel's content and the settings: a rebuilt wheel gets a new one", () => {
+    const key = environmentKey(BASE, "digest-1", sha);
     assert.match(key, /^[0-9a-f]{12}$/);
-    assert.equal(environmentKey({ ...BASE, bundledWheel: "/other/place/dsjobs_lsp-0.1.0-py3-none-any.whl" }, sha), key);
-    assert.notEqual(environmentKey({ ...BASE, bundledWheel: "/ext/dist/server/dsjobs_lsp-0.2.0-py3-none-any.whl" }, sha), key);
-    assert.notEqual(environmentKey({ ...BASE, wheelhouse: "/wheels" }, sha), key);
+    assert.equal(environmentKey({ ...BASE, bundledWheel: "/other/place/dsjobs_lsp-0.1.0-py3-none-any.whl" }, "digest-1", sha), key);
+    assert.notEqual(environmentKey(BASE, "digest-2", sha), key);
+    assert.notEqual(environmentKey({ ...BASE, wheelhouse: "/wheels" }, "digest-1", sha), key);
+    assert.notEqual(environmentKey({ ...BASE, installSource: "dsjobs-lsp==0.1.0" }, "digest-1", sha), key);
   });
 
   it("looks for uv beside the Python and where its installers put it", () => {
