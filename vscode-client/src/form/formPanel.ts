@@ -138,7 +138,9 @@ export class FormPanel implements vscode.Disposable {
       this.status(waiting);
     }
     const remembered = this.services.memory.get<LaunchConfig>(lastInvokeKey(this.program));
-    await this.loadFromServer(ServerCommand.resolveConfig, { file: this.program }, remembered);
+    if (!(await this.loadFromServer(ServerCommand.resolveConfig, { file: this.program }, remembered))) {
+      return; // the status says why
+    }
     if (remembered) {
       this.status("The values of your last Invoke of this file (Save keeps them for good).");
     } else if (waiting) {
@@ -146,7 +148,8 @@ export class FormPanel implements vscode.Disposable {
     }
   }
 
-  private async loadFromServer(command: string, argument: object, override?: LaunchConfig): Promise<void> {
+  /** Fills the form from a server command; false (and the reason in the status line) when it failed. */
+  private async loadFromServer(command: string, argument: object, override?: LaunchConfig): Promise<boolean> {
     try {
       const resolved = await this.services.execute<ResolvedConfig>(command, argument);
       const config = override ?? resolved.config;
@@ -158,8 +161,10 @@ export class FormPanel implements vscode.Disposable {
         source: override ? "last Invoke" : resolved.source,
         launchEntries: resolved.launchEntries,
       });
+      return true;
     } catch (error) {
       this.reportFailure("Loading the configuration failed", error);
+      return false;
     }
   }
 

@@ -233,6 +233,8 @@ export interface StartOptions {
    * `{ "datasphere.pythonPath": undefined }` to leave it unset (a fresh VS Code).
    */
   settings?: Record<string, unknown>;
+  /** The PATH VS Code's login shell ends with (written to the HOME's .profile); default: the system's. */
+  loginPath?: string[];
 }
 
 /** Starts code-server on a free loopback port with the extension installed and opens the workspace in Chromium. */
@@ -245,6 +247,9 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
   const stateDir = join(base, "state");
   const uv = process.env.DSJOBS_UV ?? onPath("uv");
   const home = makeHome(base, uv);
+  if (options.loginPath) {
+    writeFileSync(join(home, ".profile"), `export PATH="${options.loginPath.join(":")}"\n`);
+  }
   for (const [path, content] of Object.entries(options.files)) {
     mkdirSync(join(workspace, path, ".."), { recursive: true });
     writeFileSync(join(workspace, path), content);
