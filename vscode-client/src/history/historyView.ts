@@ -117,14 +117,14 @@ export function registerHistoryCommands(provider: HistoryProvider, server: Histo
       try {
         link = (await server.execute<{ link: string | null }>(ServerCommand.jobLink, { jobId: job.id })).link;
       } catch (error) {
-        void vscode.window.showErrorMessage(`No link for job ${job.id}: ${commandFailure(error).message}`);
+        void vscode.window.showErrorMessage(`No link for job ${jobLabel(job)}: ${commandFailure(error).message}`);
         return;
       }
     }
     if (link) {
       await vscode.env.openExternal(vscode.Uri.parse(link));
     } else {
-      void vscode.window.showInformationMessage(`Job ${job.id} has no link yet.`);
+      void vscode.window.showInformationMessage(`Job ${jobLabel(job)} has no link yet.`);
     }
   };
   return vscode.Disposable.from(
