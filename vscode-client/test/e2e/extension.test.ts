@@ -415,6 +415,15 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await openDatasphereContainer(page);
     await page.locator('.pane-header:has-text("Launch History") .action-label[aria-label^="Refresh"]').click();
     await waitUntil("the history after the restart", () => historyRow(page, "hello-e2e").first().innerText(), (t) => t.includes("Succeeded"), 30_000);
+    // The Toolkit channel's last word on the server is that it runs again, not that it stopped.
+    const lastServerLine = (text: string): string | undefined =>
+      text.split("\n").filter((line) => /server (is running|stopped unexpectedly|is not running|failed)/.test(line)).at(-1);
+    await waitUntil(
+      "the Toolkit channel to say the server runs again",
+      () => Promise.resolve(lastServerLine(outputChannelFile(harness.userData, "DataSphere Jobs Toolkit"))),
+      (line) => line?.includes("The DataSphere Jobs server is running.") ?? false,
+      10_000,
+    );
   });
 
   it("sets and removes the OAuth token", async () => {
