@@ -61,8 +61,9 @@ log "type-check and lint"
 npx tsc -p . >&2
 npx eslint src webview test >&2
 
-log "build the server wheel and package the .vsix"
-npm run --silent package >&2
+log "build the server wheel and package the .vsix (its file list: build/package.log)"
+mkdir -p build
+npm run --silent package >build/package.log 2>&1 || { cat build/package.log >&2; exit 1; }
 
 DSJOBS_E2E_PYTHON="${DSJOBS_E2E_PYTHON:-$(oldest_python)}"
 export DSJOBS_E2E_PYTHON
