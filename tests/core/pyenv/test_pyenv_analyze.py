@@ -339,3 +339,16 @@ async def test_a_module_run_with_dash_m_that_exists_nowhere_is_a_warning(tmp_pat
     )
     assert analysis.local_modules == []
     assert _has(analysis.warnings, "python -m nosuchpkg_xyz.mod", "'nosuchpkg_xyz'")
+
+
+async def test_dsjobs_python_names_the_users_interpreter_when_the_folder_has_no_venv(
+    tmp_path: Path, wheelhouse: Wheelhouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The VS Code extension runs the server in a private environment and names the user's Python this way.
+    project = write_files(tmp_path / "p", {"main.py": "import acme.core\n"})
+    user_python = make_venv(tmp_path / "user-venv", wheelhouse, "acme-core")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.setenv("DSJOBS_PYTHON", str(user_python))
+    analysis = await analyze_python_env([Path("main.py")], working_dir=project)
+    assert analysis.interpreter == user_python
+    assert analysis.requirements == ["acme-core==1.2.0"]
