@@ -1,0 +1,122 @@
+"""`Job`: a handle on one job, as the reference SDK's `JobWrapper` (`id`, `operation_id`, `done`, `wait()`)
+plus what it lacks (`status`, `exit_code`, `cancel()`, `download_files()`, async twins)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
+from dsjobs_lsp.core.jobs.records import status_of
+
+if TYPE_CHECKING:
+    from dsjobs_lsp.sdk.client import SDK
+
+
+def absolute(path: str | Path | None) -> Path | None:
+    """`path` made absolute against the caller's current folder (None stays None)."""
+    return Path(path).resolve() if path is not None else None
+
+
+class Job:
+    """One job of the SDK's backend. Made by `SDK.fork_job`, `SDK.run`, `SDK.get_job` and `SDK.attach`.
+
+    `done` and `status` ask the backend each time; `job` is the last answer (`jobs_pb2.Job`).
+    """
+
+    def __init__(
+        self,
+        sdk: SDK,
+        job_id: str,
+        *,
+        operation_id: str | None = None,
+        job: jobs_pb2.Job | None = None,
+        record: JobRecord | None = None,
+    ) -> None:
+        self._sdk = sdk
+        self.job_id = job_id
+        self._operation_id = operation_id or (record.operation_id if record else None)
+        self.job = job
+        self.record = record
+        self.outputs: list[Path] = []
+        """Files the last `wait()`/`await_done()` downloaded."""
+
+    def __repr__(self) -> str:
+        status = self.record.status.value if self.record else "?"
+        return f"Job(id={self.job_id!r}, status={status!r})"
+
+    @property
+    def id(self) -> str:
+        """The job's id."""
+        return self.job_id
+
+    @property
+    def operation_id(self) -> str:
+        """The id of the operation that executes the job (jobs this process started or saw executing).
+
+        Raises `NotImplementedError`, as the reference does, when it is not known.
+        """
+        if self._operation_id is None:
+            raise NotImplementedError("`operation_id` is not available")
+        return self._operation_id
+
+    @property
+    def status(self) -> JobStatus:
+        """The job's current status (asks the backend)."""
+        return status_of(self.refresh())
+
+    @property
+    def done(self) -> bool:
+        """True once the job has ended: SUCCESS, ERROR or CANCELLED (asks the backend)."""
+        return self.status.finished
+
+    @property
+    def exit_code(self) -> int | None:
+        """The program's exit code once known (after `wait()`), else None."""
+        return self.record.exit_code if self.record else None
+
+    def refresh(self) -> jobs_pb2.Job:
+        """Ask the backend about the job now; also kept in `job`."""
+        self.job = self._sdk._call(self._sdk._get(self.job_id))
+        return self.job
+
+    def wait(self, output_dir: str | Path | None = None) -> None:
+        """Follow the job to its end, printing its log as the CLI does, and download its outputs.
+
+        Outputs go to `output_dir` (default: the folder the job was started from). Raises `JobFailedError`
+        (with `status` and `exit_code`) unless the job succeeded. Ctrl-C stops following; the job keeps
+        running (`cancel()` stops it).
+        """
+        self._sdk._call(self._follow(absolute(output_dir)))
+
+    async def await_done(self, output_dir: str | Path | None = None) -> None:
+        """`wait()` for code running an event loop."""
+        await self._sdk._acall(self._follow(absolute(output_dir)))
+
+    async def _follow(self, output_dir: Path | None) -> None:
+        outcome = await self._sdk._follow(self.job_id, output_dir)
+        self.record = outcome.record or self.record
+        self.outputs = list(outcome.downloaded)
+        self._operation_id = self._operation_id or outcome.operation_id
+
+    def cancel(self, graceful: bool = False) -> None:
+        """Ask the backend to stop the job (`graceful`: let the program handle SIGTERM first)."""
+        self._sdk.cancel(self.job_id, graceful)
+
+    async def acancel(self, graceful: bool = False) -> None:
+        """`cancel()` for code running an event loop."""
+        await self._sdk.acancel(self.job_id, graceful)
+
+    def download_files(
+        self, with_logs: bool = False, with_diagnostics: bool = False, output_dir: str | Path | None = None
+    ) -> list[Path]:
+        """`SDK.download_job_files` for this job."""
+        return self._sdk.download_job_files(self.job_id, with_logs, with_diagnostics, output_dir)
+
+    async def adownload_files(
+        self, with_logs: bool = False, with_diagnostics: bool = False, output_dir: str | Path | None = None
+    ) -> list[Path]:
+        """`download_files()` for code running an event loop."""
+        return await self._sdk.adownload_job_files(self.job_id, with_logs, with_diagnostics, output_dir)
