@@ -3,8 +3,8 @@
 The user config file is `~/.config/dsjobs/config.yaml` (or `$DSJOBS_CONFIG`), a mapping with the optional keys
 `backend`, `project`, `local-data-dir`, `state-dir`, `yc-path`, `yc-profile` and `service-account-key-file`
 (the path of a service account's authorized key, `yc iam key create --output key.json`). An OAuth token is
-never read from or written to a file: it comes from an explicit argument or `YC_TOKEN` / `YC_OAUTH_TOKEN` and lives
-in memory only.
+never read from or written to a file: it comes from an explicit argument or `YC_TOKEN` / `YC_OAUTH_TOKEN` and
+lives in memory only.
 """
 
 from __future__ import annotations
