@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MAIN = '''\
+MAIN = """\
 import argparse
 import json
 import pathlib
+import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, required=True)
 parser.add_argument("--data", required=True)
 parser.add_argument("--out", required=True)
 parser.add_argument("--fail", action="store_true")
+parser.add_argument("--sleep", type=float, default=0.0)
 options = parser.parse_args()
 values = [float(x) for x in pathlib.Path(options.data).read_text().split()]
 loss = sum((value - options.lr) ** 2 for value in values)
 print(f"lr={options.lr} loss={loss:.4f}", flush=True)
+time.sleep(options.sleep)
 pathlib.Path(options.out).write_text(json.dumps({"lr": options.lr, "loss": loss}))
 if options.fail:
     raise SystemExit(3)
-'''
+"""
 
 CONFIG = """\
 name: sweep-base

@@ -1,5 +1,7 @@
 """The Python SDK: `SDK` (a drop-in for the reference's `datasphere.SDK`), `Job`, `JobFailedError`.
 
+Example (`docs/sdk.md` has more)::
+
     from dsjobs_lsp import SDK
 
     sdk = SDK()

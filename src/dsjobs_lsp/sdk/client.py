@@ -183,6 +183,14 @@ class SDK:
         target = absolute(output_dir) or Path.cwd()
         return await self._acall(self._download(id, with_logs, with_diagnostics, target))
 
+    def connect_to_spark(self) -> Any:
+        """The reference's Spark (Data Proc) connection, for code running inside a cloud job: not available
+        here (neither backend provides a Data Proc cluster); raises `NotImplementedError`."""
+        raise NotImplementedError(
+            "connect_to_spark() needs a DataSphere job attached to a Data Proc cluster; use the reference "
+            "package (`from datasphere import SDK`) inside such a job"
+        )
+
     # -- beyond the reference ----------------------------------------------------------------------------
 
     def run(
@@ -292,8 +300,10 @@ class SDK:
         python = Path(interpreter) if interpreter is not None else None
         if config is not None:
             if args or inputs or outputs or env_vars or form:
-                raise TypeError("run(config=...) takes the job's settings from the file; pass program=... "
-                                "to give them as arguments")
+                raise TypeError(
+                    "run(config=...) takes the job's settings from the file; pass program=... "
+                    "to give them as arguments"
+                )
             folder = Path(working_dir or Path.cwd()).resolve()
             return RunRequest(
                 working_dir=folder,
