@@ -4,6 +4,8 @@ twins on a running loop, cancel and attach, the reference's wrapper properties, 
 from __future__ import annotations
 
 import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,15 @@ def test_a_sync_call_from_the_sdks_own_loop_is_refused(sdk_env: dict[str, str]) 
 
     with pytest.raises(RuntimeError, match="use the async methods"):
         sdk._call(inside())
+
+
+def test_forks_followed_in_parallel_into_one_folder(sdk_env: dict[str, str], project: Path) -> None:
+    """The reference's pattern, in threads: every fork's outputs come back into the current folder."""
+    sdk = SDK(log_level="ERROR")
+    base = sdk.run(config="config.yaml", working_dir=project)
+    rates = ("0.1", "0.2", "0.3", "0.4", "0.6", "0.7")
+    forks = [sdk.fork_job(base.id, args={"LR": lr}) for lr in rates]
+    with ThreadPoolExecutor(max_workers=len(forks)) as pool:
+        list(pool.map(lambda job: job.wait(output_dir=project), forks))
+    assert str(json.loads((project / "result.json").read_text())["lr"]) in rates
+    assert not list(project.glob("*.download"))
