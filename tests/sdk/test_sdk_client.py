@@ -107,3 +107,31 @@ def test_forks_followed_in_parallel_into_one_folder(sdk_env: dict[str, str], pro
         list(pool.map(lambda job: job.wait(output_dir=project), forks))
     assert str(json.loads((project / "result.json").read_text())["lr"]) in rates
     assert not list(project.glob("*.download"))
+
+
+def test_the_reference_calls_unchanged(
+    sdk_env: dict[str, str], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a user of `from datasphere import SDK` writes, run from the project folder as they would."""
+    monkeypatch.chdir(project)
+    base = SDK().run(config="config.yaml")
+    (project / "other.txt").write_text("1.0 1.0\n")
+
+    sdk = SDK(oauth_token=None, profile=None, log_level="INFO", log_config=None, log_dir=None)
+    job = sdk.fork_job(
+        base.id,
+        args={"LR": "0.25"},
+        vars={"DATA": "other.txt"},
+        env_vars={"EXTRA": "1"},
+        name="reference-style",
+        desc="a fork as the reference SDK makes it",
+        cloud_instance_types=["c1.4"],
+    )
+    job.wait()
+    assert isinstance(job.id, str) and isinstance(job.operation_id, str) and job.done is True
+    assert json.loads((project / "result.json").read_text()) == {"lr": 0.25, "loss": 2 * 0.75**2}
+
+    fetched = sdk.get_job(job.id)
+    assert fetched.done and fetched.job is not None and fetched.job.name == "reference-style"
+    sdk.download_job_files(job.id, with_logs=True, with_diagnostics=False, output_dir="downloaded")
+    assert json.loads((project / "downloaded" / "result.json").read_text())["lr"] == 0.25
