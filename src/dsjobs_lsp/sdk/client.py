@@ -24,11 +24,10 @@ from dsjobs_lsp.core.settings import Settings, load_settings
 from dsjobs_lsp.sdk.errors import JobFailedError
 from dsjobs_lsp.sdk.job import Job, absolute
 from dsjobs_lsp.sdk.loop import shared_loop
-from dsjobs_lsp.sdk.options import DockerOption, EnvOption, PathsOption, fork_overrides, launch_config
+from dsjobs_lsp.sdk.options import DockerOption, EnvOption, PathLike, PathsOption, RunSpec, fork_overrides
 from dsjobs_lsp.sdk.output import configure_logging, console_sink, level_number
 
 T = TypeVar("T")
-PathLike = str | Path
 
 
 class SDK:
@@ -220,9 +219,9 @@ class SDK:
         With `wait=True` (the default) it prints the log, downloads outputs into `working_dir` and raises
         `JobFailedError` unless the job succeeded; with `wait=False` it returns once the job executes.
         """
-        request = self._run_request(
+        request = RunSpec(
             config, program, args, inputs, outputs, env_vars, working_dir, project_id, interpreter, wait, form
-        )
+        ).request()
         return self._call(self._run(request))
 
     async def arun(
@@ -241,9 +240,9 @@ class SDK:
         **form: Any,
     ) -> Job:
         """`run()` for code running an event loop."""
-        request = self._run_request(
+        request = RunSpec(
             config, program, args, inputs, outputs, env_vars, working_dir, project_id, interpreter, wait, form
-        )
+        ).request()
         return await self._acall(self._run(request))
 
     def list_jobs(self, project_id: str | None = None, limit: int = 200) -> list[JobRecord]:
@@ -280,52 +279,6 @@ class SDK:
 
     async def _acall(self, work: Coroutine[Any, Any, T]) -> T:
         return await self._loop.run_async(work)
-
-    def _run_request(
-        self,
-        config: PathLike | None,
-        program: PathLike | None,
-        args: Sequence[str] | None,
-        inputs: PathsOption | None,
-        outputs: PathsOption | None,
-        env_vars: EnvOption | None,
-        working_dir: PathLike | None,
-        project_id: str | None,
-        interpreter: PathLike | None,
-        wait: bool,
-        form: Mapping[str, Any],
-    ) -> RunRequest:
-        if (config is None) == (program is None):
-            raise TypeError("run() needs either config=... (a config.yaml) or program=... (a Python file)")
-        python = Path(interpreter) if interpreter is not None else None
-        if config is not None:
-            if args or inputs or outputs or env_vars or form:
-                raise TypeError(
-                    "run(config=...) takes the job's settings from the file; pass program=... "
-                    "to give them as arguments"
-                )
-            folder = Path(working_dir or Path.cwd()).resolve()
-            return RunRequest(
-                working_dir=folder,
-                config_path=(folder / config).resolve(),
-                project_id=project_id,
-                interpreter=python,
-                wait=wait,
-            )
-        assert program is not None
-        entry = Path(program).resolve()
-        folder = Path(working_dir).resolve() if working_dir is not None else entry.parent
-        launch = launch_config(
-            entry, args=args, inputs=inputs, outputs=outputs, env_vars=env_vars, working_dir=folder, form=form
-        )
-        return RunRequest(
-            working_dir=folder,
-            launch=launch,
-            entry_file=entry,
-            project_id=project_id,
-            interpreter=python,
-            wait=wait,
-        )
 
     async def _run(self, request: RunRequest) -> Job:
         outcome = await self._runner.run(request, console_sink(self._level))

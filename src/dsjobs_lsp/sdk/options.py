@@ -1,15 +1,18 @@
-"""The SDK's arguments in the core's terms: fork overrides (the reference's `fork_job` arguments) and the
-job form (`LaunchConfig`) from keyword arguments."""
+"""The SDK's arguments in the core's terms: fork overrides (the reference's `fork_job` arguments), and the
+`RunRequest` of `SDK.run` (a config.yaml, or the job form's fields as keyword arguments)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsjobs_lsp.core.config import LaunchConfig
 from dsjobs_lsp.core.jobs.fork import ForkError, ForkOverrides
+from dsjobs_lsp.core.jobs.request import RunRequest
 
+PathLike = str | Path
 DockerOption = str | Mapping[str, Any]
 PathsOption = Sequence[str] | Mapping[str, str]
 EnvOption = Sequence[str] | Mapping[str, str]
@@ -123,3 +126,57 @@ def _env_lines(values: EnvOption | None) -> list[str]:
     if isinstance(values, Mapping):
         return [f"{name}:{value}" for name, value in values.items()]
     return [str(value) for value in values]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What `SDK.run` was given; `request()` turns it into the core's `RunRequest`."""
+
+    config: PathLike | None
+    program: PathLike | None
+    args: Sequence[str] | None
+    inputs: PathsOption | None
+    outputs: PathsOption | None
+    env_vars: EnvOption | None
+    working_dir: PathLike | None
+    project_id: str | None
+    interpreter: PathLike | None
+    wait: bool
+    form: Mapping[str, Any]
+
+    def request(self) -> RunRequest:
+        """The run of a config file (paths relative to `working_dir`, default the current folder) or of a
+        program (paths relative to `working_dir`, default the program's folder); a `TypeError` for neither,
+        both, or form fields given with a config file."""
+        if (self.config is None) == (self.program is None):
+            raise TypeError("run() needs either config=... (a config.yaml) or program=... (a Python file)")
+        if self.config is not None:
+            return self._config_request(self.config)
+        assert self.program is not None
+        entry = Path(self.program).resolve()
+        folder = Path(self.working_dir).resolve() if self.working_dir is not None else entry.parent
+        launch = launch_config(
+            entry,
+            args=self.args,
+            inputs=self.inputs,
+            outputs=self.outputs,
+            env_vars=self.env_vars,
+            working_dir=folder,
+            form=self.form,
+        )
+        return self._request(folder, launch=launch, entry_file=entry)
+
+    def _config_request(self, config: PathLike) -> RunRequest:
+        if self.args or self.inputs or self.outputs or self.env_vars or self.form:
+            raise TypeError(
+                "run(config=...) takes the job's settings from the file; pass program=... to give them "
+                "as arguments"
+            )
+        folder = Path(self.working_dir or Path.cwd()).resolve()
+        return self._request(folder, config_path=(folder / config).resolve())
+
+    def _request(self, folder: Path, **what: Any) -> RunRequest:
+        python = Path(self.interpreter) if self.interpreter is not None else None
+        return RunRequest(
+            working_dir=folder, project_id=self.project_id, interpreter=python, wait=self.wait, **what
+        )

@@ -15,8 +15,13 @@ import yaml
 
 from dsjobs_lsp.core.jobs.events import EventSink
 
-LOG_LEVELS = {"ERROR": logging.ERROR, "WARNING": logging.WARNING, "WARN": logging.WARNING}
-LOG_LEVELS |= {"INFO": logging.INFO, "DEBUG": logging.DEBUG}
+LOG_LEVELS = {
+    "ERROR": logging.ERROR,
+    "WARNING": logging.WARNING,
+    "WARN": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+}
 LOG_FILE_NAME = "dsjobs.log"
 
 
