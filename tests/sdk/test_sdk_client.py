@@ -94,7 +94,7 @@ def test_a_sync_call_from_the_sdks_own_loop_is_refused(sdk_env: dict[str, str]) 
         sdk.list_jobs()
 
     with pytest.raises(RuntimeError, match="use the async methods"):
-        sdk._call(inside())
+        sdk.loop.run(inside())
 
 
 def test_forks_followed_in_parallel_into_one_folder(sdk_env: dict[str, str], project: Path) -> None:

@@ -3,7 +3,8 @@ jobs from Python, listing, cancelling, attaching and async twins of every call.
 
 Every call runs the core (`JobRunner`: the CLI's and the editor's pipeline, launch history included) on the
 SDK's private event loop, so the synchronous methods work inside a Jupyter kernel and from many threads at
-once; `a*` methods and `Job.await_done()` are the same calls for code that runs its own event loop.
+once. Each is the blocking twin (`loop.blocking`) of an async method (`run` of `arun`, `fork_job` of
+`afork_job`, ...), which code running its own event loop awaits.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dsjobs_lsp.core.jobs.runner import JobRunner
 from dsjobs_lsp.core.settings import Settings, load_settings
 from dsjobs_lsp.sdk.errors import JobFailedError
 from dsjobs_lsp.sdk.job import Job, absolute
-from dsjobs_lsp.sdk.loop import shared_loop
+from dsjobs_lsp.sdk.loop import PrivateLoop, blocking, shared_loop
 from dsjobs_lsp.sdk.options import DockerOption, EnvOption, PathLike, PathsOption, RunSpec, fork_overrides
 from dsjobs_lsp.sdk.output import configure_logging, console_sink, level_number
 
@@ -74,7 +75,12 @@ class SDK:
             service_account_key_file=service_account_key_file,
         )
         self._runner = JobRunner(self.settings)
-        self._loop = shared_loop()
+        self._private_loop = shared_loop()
+
+    @property
+    def loop(self) -> PrivateLoop:
+        """The private event loop the SDK's work runs on (shared by every `SDK` of the process)."""
+        return self._private_loop
 
     def __repr__(self) -> str:
         return f"SDK(backend={self.settings.backend!r}, project_id={self.settings.project_id!r})"
@@ -93,7 +99,7 @@ class SDK:
 
     # -- the reference's calls -------------------------------------------------------------------------
 
-    def fork_job(
+    async def afork_job(
         self,
         source_job_id: str,
         args: Mapping[str, str] | None = None,
@@ -105,8 +111,8 @@ class SDK:
         working_storage: Mapping[str, Any] | None = None,
         cloud_instance_types: Sequence[str] | None = None,
     ) -> Job:
-        """Start a copy of a job with some arguments, paths, env vars or resources replaced; `wait()` on the
-        returned job follows it.
+        """Start a copy of a job with some arguments, paths, env vars or resources replaced (`fork_job`, or
+        awaited: `afork_job`); `wait()` on the returned job follows it.
 
         `args`: new values of the source's `args` (`{"LR": "0.1"}`); `vars`: new paths of its input/output
         variables (new inputs are uploaded from the current folder); `env_vars`: replace the source's env
@@ -124,52 +130,16 @@ class SDK:
             working_storage=working_storage,
             cloud_instance_types=cloud_instance_types,
         )
-        return self._call(self._fork(source_job_id, overrides, Path.cwd()))
+        return await self._on_loop(self._fork(source_job_id, overrides, Path.cwd()))
 
-    async def afork_job(
-        self,
-        source_job_id: str,
-        args: Mapping[str, str] | None = None,
-        vars: Mapping[str, str] | None = None,
-        env_vars: Mapping[str, str] | None = None,
-        name: str | None = None,
-        desc: str | None = None,
-        docker: DockerOption | None = None,
-        working_storage: Mapping[str, Any] | None = None,
-        cloud_instance_types: Sequence[str] | None = None,
-    ) -> Job:
-        """`fork_job()` for code running an event loop."""
-        overrides = fork_overrides(
-            args=args,
-            vars=vars,
-            env_vars=env_vars,
-            name=name,
-            desc=desc,
-            docker=docker,
-            working_storage=working_storage,
-            cloud_instance_types=cloud_instance_types,
-        )
-        return await self._acall(self._fork(source_job_id, overrides, Path.cwd()))
-
-    def get_job(self, id: str) -> Job:
-        """The job `id` as the backend sees it now (`job.job` holds the backend's answer)."""
-        return self._call(self._get_job(id))
+    fork_job = blocking(afork_job, "fork_job")
 
     async def aget_job(self, id: str) -> Job:
-        """`get_job()` for code running an event loop."""
-        return await self._acall(self._get_job(id))
+        """The job `id` as the backend sees it now (`get_job`, or awaited: `aget_job`); `job.job` holds the
+        backend's answer."""
+        return await self._on_loop(self._get_job(id))
 
-    def download_job_files(
-        self,
-        id: str,
-        with_logs: bool = False,
-        with_diagnostics: bool = False,
-        output_dir: PathLike | None = None,
-    ) -> list[Path]:
-        """Download a finished job's outputs (and its logs, diagnostics) into `output_dir` (default: the
-        current folder); returns the files written. A job still running gets a warning and nothing."""
-        target = absolute(output_dir) or Path.cwd()
-        return self._call(self._download(id, with_logs, with_diagnostics, target))
+    get_job = blocking(aget_job, "get_job")
 
     async def adownload_job_files(
         self,
@@ -178,9 +148,13 @@ class SDK:
         with_diagnostics: bool = False,
         output_dir: PathLike | None = None,
     ) -> list[Path]:
-        """`download_job_files()` for code running an event loop."""
+        """Download a finished job's outputs (and its logs, diagnostics) into `output_dir` (default: the
+        current folder); returns the files written (`download_job_files`, or awaited:
+        `adownload_job_files`). A job still running gets a warning and nothing."""
         target = absolute(output_dir) or Path.cwd()
-        return await self._acall(self._download(id, with_logs, with_diagnostics, target))
+        return await self._on_loop(self._download(id, with_logs, with_diagnostics, target))
+
+    download_job_files = blocking(adownload_job_files, "download_job_files")
 
     def connect_to_spark(self) -> Any:
         """The reference's Spark (Data Proc) connection, for code running inside a cloud job: not available
@@ -192,8 +166,9 @@ class SDK:
 
     # -- beyond the reference ----------------------------------------------------------------------------
 
-    def run(
+    async def arun(
         self,
+        /,
         config: PathLike | None = None,
         *,
         program: PathLike | None = None,
@@ -207,7 +182,8 @@ class SDK:
         wait: bool = True,
         **form: Any,
     ) -> Job:
-        """Create and execute a job, from a config.yaml or from the fields of the editor's job form.
+        """Create and execute a job, from a config.yaml or from the fields of the editor's job form (`run`,
+        or awaited: `arun`).
 
         `config="config.yaml"`: the reference's `execute -c` (paths relative to `working_dir`, default the
         current folder). Or `program="train.py"` with `args=["--epochs", "3"]`, `inputs=["data.csv=DATA"]`
@@ -219,66 +195,39 @@ class SDK:
         With `wait=True` (the default) it prints the log, downloads outputs into `working_dir` and raises
         `JobFailedError` unless the job succeeded; with `wait=False` it returns once the job executes.
         """
-        request = RunSpec(
+        spec = RunSpec(
             config, program, args, inputs, outputs, env_vars, working_dir, project_id, interpreter, wait, form
-        ).request()
-        return self._call(self._run(request))
+        )
+        return await self._on_loop(self._run(spec.request()))
 
-    async def arun(
-        self,
-        config: PathLike | None = None,
-        *,
-        program: PathLike | None = None,
-        args: Sequence[str] | None = None,
-        inputs: PathsOption | None = None,
-        outputs: PathsOption | None = None,
-        env_vars: EnvOption | None = None,
-        working_dir: PathLike | None = None,
-        project_id: str | None = None,
-        interpreter: PathLike | None = None,
-        wait: bool = True,
-        **form: Any,
-    ) -> Job:
-        """`run()` for code running an event loop."""
-        request = RunSpec(
-            config, program, args, inputs, outputs, env_vars, working_dir, project_id, interpreter, wait, form
-        ).request()
-        return await self._acall(self._run(request))
-
-    def list_jobs(self, project_id: str | None = None, limit: int = 200) -> list[JobRecord]:
-        """Jobs of the project (default: the configured one), newest first: launch history merged with
-        the backend's list."""
-        return self._call(self._runner.list(project_id, limit))
+    run = blocking(arun, "run")
 
     async def alist_jobs(self, project_id: str | None = None, limit: int = 200) -> list[JobRecord]:
-        """`list_jobs()` for code running an event loop."""
-        return await self._acall(self._runner.list(project_id, limit))
+        """Jobs of the project (default: the configured one), newest first: launch history merged with
+        the backend's list (`list_jobs`, or awaited: `alist_jobs`)."""
+        return await self._on_loop(self._runner.list(project_id, limit))
 
-    def cancel(self, id: str, graceful: bool = False) -> None:
-        """Ask the backend to stop job `id` (`graceful`: SIGTERM and the job's grace period first)."""
-        self._call(self._runner.cancel(id, graceful))
+    list_jobs = blocking(alist_jobs, "list_jobs")
 
     async def acancel(self, id: str, graceful: bool = False) -> None:
-        """`cancel()` for code running an event loop."""
-        await self._acall(self._runner.cancel(id, graceful))
+        """Ask the backend to stop job `id` (`graceful`: SIGTERM and the job's grace period first) (`cancel`,
+        or awaited: `acancel`)."""
+        await self._on_loop(self._runner.cancel(id, graceful))
 
-    def attach(self, id: str, output_dir: PathLike | None = None) -> Job:
-        """Follow a running job from where this machine last left its log (never re-executing it), download
-        its outputs (into `output_dir`, default the folder it was started from) and return it; raises
-        `JobFailedError` unless it succeeded."""
-        return self._call(self._attach(id, absolute(output_dir)))
+    cancel = blocking(acancel, "cancel")
 
     async def aattach(self, id: str, output_dir: PathLike | None = None) -> Job:
-        """`attach()` for code running an event loop."""
-        return await self._acall(self._attach(id, absolute(output_dir)))
+        """Follow a running job from where this machine last left its log (never re-executing it), download
+        its outputs (into `output_dir`, default the folder it was started from) and return it; raises
+        `JobFailedError` unless it succeeded (`attach`, or awaited: `aattach`)."""
+        return await self._on_loop(self._attach(id, absolute(output_dir)))
+
+    attach = blocking(aattach, "attach")
 
     # -- running on the private loop ---------------------------------------------------------------------
 
-    def _call(self, work: Coroutine[Any, Any, T]) -> T:
-        return self._loop.run(work)
-
-    async def _acall(self, work: Coroutine[Any, Any, T]) -> T:
-        return await self._loop.run_async(work)
+    async def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        return await self.loop.run_async(work)
 
     async def _run(self, request: RunRequest) -> Job:
         outcome = await self._runner.run(request, console_sink(self._level))

@@ -10,6 +10,7 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
 from dsjobs_lsp.core.jobs.records import status_of
+from dsjobs_lsp.sdk.loop import PrivateLoop, blocking
 
 if TYPE_CHECKING:
     from dsjobs_lsp.sdk.client import SDK
@@ -77,46 +78,45 @@ class Job:
         """The program's exit code once known (after `wait()`), else None."""
         return self.record.exit_code if self.record else None
 
-    def refresh(self) -> jobs_pb2.Job:
-        """Ask the backend about the job now; also kept in `job`."""
-        self.job = self._sdk._call(self._sdk._get(self.job_id))
+    @property
+    def loop(self) -> PrivateLoop:
+        """The private event loop of the job's SDK."""
+        return self._sdk.loop
+
+    async def arefresh(self) -> jobs_pb2.Job:
+        """Ask the backend about the job now (`refresh`, or awaited: `arefresh`); also kept in `job`."""
+        self.job = (await self._sdk.aget_job(self.job_id)).job
+        assert self.job is not None
         return self.job
 
-    def wait(self, output_dir: str | Path | None = None) -> None:
-        """Follow the job to its end, printing its log as the CLI does, and download its outputs.
+    refresh = blocking(arefresh, "refresh")
+
+    async def await_done(self, output_dir: str | Path | None = None) -> None:
+        """Follow the job to its end, printing its log as the CLI does, and download its outputs (`wait`, or
+        awaited: `await_done`).
 
         Outputs go to `output_dir` (default: the folder the job was started from). Raises `JobFailedError`
         (with `status` and `exit_code`) unless the job succeeded. Ctrl-C stops following; the job keeps
         running (`cancel()` stops it).
         """
-        self._sdk._call(self._follow(absolute(output_dir)))
-
-    async def await_done(self, output_dir: str | Path | None = None) -> None:
-        """`wait()` for code running an event loop."""
-        await self._sdk._acall(self._follow(absolute(output_dir)))
-
-    async def _follow(self, output_dir: Path | None) -> None:
-        outcome = await self._sdk._follow(self.job_id, output_dir)
+        outcome = await self._sdk._on_loop(self._sdk._follow(self.job_id, absolute(output_dir)))
         self.record = outcome.record or self.record
         self.outputs = list(outcome.downloaded)
         self._operation_id = self._operation_id or outcome.operation_id
 
-    def cancel(self, graceful: bool = False) -> None:
-        """Ask the backend to stop the job (`graceful`: let the program handle SIGTERM first)."""
-        self._sdk.cancel(self.job_id, graceful)
+    wait = blocking(await_done, "wait")
 
     async def acancel(self, graceful: bool = False) -> None:
-        """`cancel()` for code running an event loop."""
+        """Ask the backend to stop the job (`graceful`: let the program handle SIGTERM first) (`cancel`, or
+        awaited: `acancel`)."""
         await self._sdk.acancel(self.job_id, graceful)
 
-    def download_files(
-        self, with_logs: bool = False, with_diagnostics: bool = False, output_dir: str | Path | None = None
-    ) -> list[Path]:
-        """`SDK.download_job_files` for this job."""
-        return self._sdk.download_job_files(self.job_id, with_logs, with_diagnostics, output_dir)
+    cancel = blocking(acancel, "cancel")
 
     async def adownload_files(
         self, with_logs: bool = False, with_diagnostics: bool = False, output_dir: str | Path | None = None
     ) -> list[Path]:
-        """`download_files()` for code running an event loop."""
+        """`SDK.download_job_files` for this job (`download_files`, or awaited: `adownload_files`)."""
         return await self._sdk.adownload_job_files(self.job_id, with_logs, with_diagnostics, output_dir)
+
+    download_files = blocking(adownload_files, "download_files")

@@ -8,12 +8,14 @@ from the caller's own loop. gRPC channels and the job runner live only on this l
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _lock = threading.Lock()
 _shared: PrivateLoop | None = None
@@ -67,3 +69,30 @@ def shared_loop() -> PrivateLoop:
         if _shared is None or not _shared.thread.is_alive():
             _shared = PrivateLoop()
         return _shared
+
+
+class OnPrivateLoop(Protocol):
+    """An object whose async methods run on a `PrivateLoop` (an `SDK`, a `Job`)."""
+
+    @property
+    def loop(self) -> PrivateLoop:
+        """The loop its work runs on."""
+        ...
+
+
+S = TypeVar("S", bound=OnPrivateLoop)
+
+
+def blocking(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]], name: str
+) -> Callable[Concatenate[S, P], T]:
+    """The synchronous twin, called `name`, of an async method: it runs the method on the object's private
+    loop and waits for the result (same parameters, same docstring)."""
+
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.loop.run(method(self, *args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    call.__name__ = name
+    call.__qualname__ = f"{method.__qualname__.rpartition('.')[0]}.{name}"
+    return call
