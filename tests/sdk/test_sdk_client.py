@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -135,3 +136,25 @@ def test_the_reference_calls_unchanged(
     assert fetched.done and fetched.job is not None and fetched.job.name == "reference-style"
     sdk.download_job_files(job.id, with_logs=True, with_diagnostics=False, output_dir="downloaded")
     assert json.loads((project / "downloaded" / "result.json").read_text())["lr"] == 0.25
+
+
+def test_log_dir_receives_the_core_log_with_secrets_masked(sdk_env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    ours = logging.getLogger("dsjobs_lsp")
+    level = ours.level
+    sdk = SDK(log_dir=str(folder))
+    try:
+        assert sdk.logs_file_path == str(folder)
+        logging.getLogger("dsjobs_lsp.sdk.test").info("token y0_AgAAAAB0ZXN0b2F1dGh0b2tlbi1zZWNyZXQ here")
+        for handler in ours.handlers:
+            handler.flush()
+        text = (folder / "dsjobs.log").read_text()
+        assert "token *** here" in text and "y0_Ag" not in text
+    finally:
+        for handler in [h for h in ours.handlers if isinstance(h, logging.FileHandler)]:
+            ours.removeHandler(handler)
+            handler.close()
+        ours.setLevel(level)
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="log directory is a file"):
+        SDK(log_dir=str(tmp_path / "a-file"))
