@@ -14,8 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO, TypeVar
 
-from yandex.cloud.datasphere.v2.jobs import jobs_pb2
-
 from dsjobs_lsp.backends.endpoints import BackendKind
 from dsjobs_lsp.core.jobs.fork import ForkOverrides
 from dsjobs_lsp.core.jobs.models import JobRecord
@@ -23,9 +21,17 @@ from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
 from dsjobs_lsp.core.jobs.runner import JobRunner
 from dsjobs_lsp.core.settings import Settings, load_settings
 from dsjobs_lsp.sdk.errors import JobFailedError
-from dsjobs_lsp.sdk.job import Job, absolute
+from dsjobs_lsp.sdk.job import Job
 from dsjobs_lsp.sdk.loop import PrivateLoop, blocking, shared_loop
-from dsjobs_lsp.sdk.options import DockerOption, EnvOption, PathLike, PathsOption, RunSpec, fork_overrides
+from dsjobs_lsp.sdk.options import (
+    DockerOption,
+    EnvOption,
+    PathLike,
+    PathsOption,
+    RunSpec,
+    absolute,
+    fork_overrides,
+)
 from dsjobs_lsp.sdk.output import configure_logging, console_sink, level_number
 
 T = TypeVar("T")
@@ -240,9 +246,6 @@ class SDK:
             source_job_id, overrides, console_sink(self._level), working_dir=working_dir, wait=False
         )
         return self._job_of(outcome)
-
-    async def _get(self, job_id: str) -> jobs_pb2.Job:
-        return await self._runner.get(job_id)
 
     async def _get_job(self, job_id: str) -> Job:
         job = await self._runner.get(job_id)

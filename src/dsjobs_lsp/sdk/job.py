@@ -11,14 +11,10 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
 from dsjobs_lsp.core.jobs.records import status_of
 from dsjobs_lsp.sdk.loop import PrivateLoop, blocking
+from dsjobs_lsp.sdk.options import absolute
 
 if TYPE_CHECKING:
     from dsjobs_lsp.sdk.client import SDK
-
-
-def absolute(path: str | Path | None) -> Path | None:
-    """`path` made absolute against the caller's current folder (None stays None)."""
-    return Path(path).resolve() if path is not None else None
 
 
 class Job:

@@ -18,6 +18,11 @@ PathsOption = Sequence[str] | Mapping[str, str]
 EnvOption = Sequence[str] | Mapping[str, str]
 
 
+def absolute(path: PathLike | None) -> Path | None:
+    """`path` made absolute against the caller's current folder (None stays None)."""
+    return Path(path).resolve() if path is not None else None
+
+
 def fork_overrides(
     *,
     args: Mapping[str, str] | None,
