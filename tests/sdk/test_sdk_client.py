@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -158,3 +160,20 @@ def test_log_dir_receives_the_core_log_with_secrets_masked(sdk_env: dict[str, st
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ValueError, match="log directory is a file"):
         SDK(log_dir=str(tmp_path / "a-file"))
+
+
+def test_an_sdk_made_before_a_fork_works_in_the_child(sdk_env: dict[str, str], project: Path) -> None:
+    """Airflow's pre-forking workers: the SDK object comes from the parent, its loop thread does not."""
+    sdk = SDK(log_level="ERROR")
+    before = {record.id for record in sdk.list_jobs()}
+    context = multiprocessing.get_context("fork")
+    child = context.Process(target=_run_in_child, args=(sdk, project))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    assert len({record.id for record in sdk.list_jobs()} - before) == 1, "the child's job, seen by the parent"
+
+
+def _run_in_child(sdk: SDK, project: Path) -> None:
+    job = sdk.run(config="config.yaml", working_dir=project)
+    sys.exit(0 if job.done else 1)

@@ -81,12 +81,12 @@ class SDK:
             service_account_key_file=service_account_key_file,
         )
         self._runner = JobRunner(self.settings)
-        self._private_loop = shared_loop()
 
     @property
     def loop(self) -> PrivateLoop:
-        """The private event loop the SDK's work runs on (shared by every `SDK` of the process)."""
-        return self._private_loop
+        """The private event loop the SDK's work runs on (shared by every `SDK` of the process; a forked
+        child, e.g. an Airflow task process, gets its own)."""
+        return shared_loop()
 
     def __repr__(self) -> str:
         return f"SDK(backend={self.settings.backend!r}, project_id={self.settings.project_id!r})"
