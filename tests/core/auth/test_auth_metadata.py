@@ -119,12 +119,14 @@ async def test_without_a_metadata_service_yc_is_used_and_the_probe_is_not_repeat
     assert source._metadata is not None and source._metadata.reachable is False
 
 
-async def test_a_metadata_service_without_a_service_account_is_a_clear_error(
-    metadata: MetadataServer,
+async def test_a_metadata_service_without_a_service_account_leads_to_yc_or_a_clear_error(
+    metadata: MetadataServer, tmp_path: Path
 ) -> None:
     metadata.status = 404
-    with pytest.raises(AuthError, match=r"gave no token \(HTTP 404\); is a service account attached"):
+    with pytest.raises(AuthError, match=r"no credentials.*gave no token \(HTTP 404\); is a service account"):
         await IamTokenSource(retry_delays=()).token()
+    _write_yc(tmp_path / "bin", f'echo "{YC_TOKEN}"')
+    assert await IamTokenSource(retry_delays=()).token() == YC_TOKEN
 
 
 def test_default_address_is_the_link_local_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -164,10 +164,11 @@ class IamTokenSource:
                 return IssuedToken(*found)
         yc = find_yc(self._yc_path)
         if yc is None:
+            refusal = self._metadata.refusal if self._metadata else None
             raise _PermanentAuthError(
                 "no credentials: set a service account key file (--sa-key, YC_SA_KEY_FILE) or an OAuth "
                 "token, run on a VM with a service account, install the Yandex Cloud CLI (`yc`) or point the "
-                f"yc path setting at it, or set {IAM_TOKEN_ENV}"
+                f"yc path setting at it, or set {IAM_TOKEN_ENV}" + (f" ({refusal})" if refusal else "")
             )
         value = await yc_create_token(yc, profile=self._yc_profile)
         return IssuedToken(value, time.time() + YC_TOKEN_LIFETIME_SECONDS)

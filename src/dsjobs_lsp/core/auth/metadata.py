@@ -34,12 +34,12 @@ class MetadataService:
     def __init__(self, address: str | None = None) -> None:
         self.address = metadata_address(address)
         self.reachable: bool | None = None  # None: not asked yet
+        self.refusal: str | None = None
+        """Why a service that answered gave no token (no service account attached?), for error messages."""
 
     async def token(self) -> tuple[str, float] | None:
-        """`(token, expires_at)`, or None when there is no metadata service (the next source is tried).
-
-        A service that answers but refuses (no service account attached) is an `AuthError`.
-        """
+        """`(token, expires_at)`, or None when there is no metadata service or it gave no token (then the
+        next source is tried; `refusal` says why)."""
         if self.reachable is False:
             return None
         url = f"http://{self.address}{TOKEN_PATH}"
@@ -52,15 +52,17 @@ class MetadataService:
             self.reachable = False
             return None
         self.reachable = True
+        if response.status_code != 200:
+            self.refusal = (
+                f"the metadata service at {self.address} gave no token (HTTP {response.status_code}); "
+                "is a service account attached to this VM?"
+            )
+            logger.warning("%s", self.refusal)
+            return None
         return _parse(response, self.address)
 
 
 def _parse(response: httpx.Response, address: str) -> tuple[str, float]:
-    if response.status_code != 200:
-        raise AuthError(
-            f"the metadata service at {address} gave no token (HTTP {response.status_code}); "
-            "is a service account attached to this VM?"
-        )
     try:
         body = response.json()
         token, lifetime = str(body["access_token"]), float(body["expires_in"])
