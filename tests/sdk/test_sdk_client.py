@@ -138,6 +138,7 @@ def test_the_reference_calls_unchanged(
     assert fetched.done and fetched.job is not None and fetched.job.name == "reference-style"
     sdk.download_job_files(job.id, with_logs=True, with_diagnostics=False, output_dir="downloaded")
     assert json.loads((project / "downloaded" / "result.json").read_text())["lr"] == 0.25
+    assert len(list((project / "downloaded").rglob("*"))) > 1, "with_logs=True brings the job's logs too"
 
 
 def test_log_dir_receives_the_core_log_with_secrets_masked(sdk_env: dict[str, str], tmp_path: Path) -> None:
