@@ -9,6 +9,7 @@ export interface DatasphereSettings {
   backend: Backend;
   pythonPath: string;
   serverInstallSource: string;
+  serverWheelhouse: string;
 }
 
 /** The part of `vscode.WorkspaceConfiguration` this module needs (so tests can pass a plain object). */
@@ -20,9 +21,7 @@ export interface SettingsReader {
 export const SERVER_SETTING_KEYS = ["project", "yandexCloudConsolePath", "serviceAccountKeyFile", "backend"] as const;
 
 /** Settings whose change needs a server restart (a different interpreter). */
-export const RESTART_SETTING_KEYS = ["pythonPath"] as const;
-
-export const DEFAULT_INSTALL_SOURCE = "dsjobs-lsp";
+export const RESTART_SETTING_KEYS = ["pythonPath", "serverInstallSource", "serverWheelhouse"] as const;
 
 /** Reads `datasphere.*` settings, trimming strings and falling back to defaults for bad values. */
 export function readSettings(config: SettingsReader): DatasphereSettings {
@@ -37,7 +36,8 @@ export function readSettings(config: SettingsReader): DatasphereSettings {
     serviceAccountKeyFile: text("serviceAccountKeyFile"),
     backend,
     pythonPath: text("pythonPath"),
-    serverInstallSource: text("serverInstallSource") || DEFAULT_INSTALL_SOURCE,
+    serverInstallSource: text("serverInstallSource"),
+    serverWheelhouse: text("serverWheelhouse"),
   };
 }
 
