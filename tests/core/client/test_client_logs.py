@@ -18,10 +18,22 @@ def test_lines_of_different_sources_keep_their_written_order() -> None:
             pb.LogMessage(file_path=".system.log", content=b"the job process exited\n"),
         ],
     )
-    chunks = _chunks_of(response, LineSplitter())
-    assert [(c.stream, c.lines) for c in chunks] == [
-        ("system", ["job process started"]),
-        ("stdout", ["hello", "again"]),
-        ("stderr", ["warn"]),
-        ("system", ["the job process exited"]),
-    ]
+    chunks = _chunks_of(response, LineSplitter(), 4)
+    assert [(c.stream, c.lines, c.offset) for c in chunks] == [
+        ("system", ["job process started"], 4),
+        ("stdout", ["hello", "again"], 4),
+        ("stderr", ["warn"], 4),
+        ("system", ["the job process exited"], 10),
+    ], "only the last chunk of a response may say its lines are all shown"
+
+
+def test_a_message_of_many_lines_splits_into_lines_keeping_blank_ones() -> None:
+    response = pb.ReadProjectJobLogsResponse(
+        offset=30,
+        logs=[
+            pb.LogMessage(standard_stream=pb.StandardStream.OUT, content=b"one\n\n  three\r\nfour\n"),
+            pb.LogMessage(standard_stream=pb.StandardStream.OUT, content=b"five\n"),
+        ],
+    )
+    [chunk] = _chunks_of(response, LineSplitter(), 0)
+    assert chunk.lines == ["one", "", "  three", "four", "five"]

@@ -47,6 +47,28 @@ async def stream_records(
         await journal.wait(version, IDLE_WAKE_SECONDS)
 
 
+def stripped_reader_parts(content: bytes) -> list[bytes]:
+    """A record's content cut so that a reader stripping each message's content keeps every line.
+
+    The reference CLI prints ``content.strip().split("\\n")``: whitespace-only lines at either edge of a
+    multi-line content would vanish, so each of those goes out as a message of its own (it prints as an empty
+    line, as it did when every line was a record). Only the edges are looked at.
+    """
+    start, end = 0, len(content)
+    head: list[bytes] = []
+    while (cut := content.find(b"\n", start, end) + 1) and cut < end and content[start:cut].isspace():
+        head.append(content[start:cut])
+        start = cut
+    tail: list[bytes] = []
+    while start < end:
+        cut = content.rfind(b"\n", start, end - 1) + 1
+        if cut <= start or not content[cut:end].isspace():
+            break
+        tail.append(content[cut:end])
+        end = cut
+    return [*head, content[start:end], *reversed(tail)]
+
+
 def is_std_stream(record: LogRecord) -> bool:
     """Whether the record is the program's stdout/stderr."""
     return record.kind in (KIND_OUT, KIND_ERR)

@@ -6,9 +6,11 @@ writes. Usage::
 
     python wrapper.py JOURNAL EXIT_FILE PID_FILE -- ARGV...
 
-Each output line becomes one journal record (see ``encode_record``), written with a single ``write`` on an
-``O_APPEND`` descriptor; after each record one byte goes to this process's stdout so a live server wakes its
-log readers at once (a server that went away is ignored).
+What one read of the job's stdout or stderr gives becomes one journal record (see ``encode_record``): the
+complete lines it ends, the last partial line waiting for the next read (a line longer than ``MAX_LINE`` is
+cut). A record is written with a single ``write`` on an ``O_APPEND`` descriptor; after each record one byte
+goes to this process's stdout so a live server wakes its log readers at once (a server that went away is
+ignored).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ KIND_OUT = 1
 KIND_ERR = 2
 KIND_SYSTEM = 3
 MAX_LINE = 1 << 20
+READ_SIZE = 1 << 16
 
 
 def encode_record(kind: int, created_at: float, content: bytes) -> bytes:
-    """One journal record: header followed by the line's bytes."""
+    """One journal record: header followed by the content (one or more whole lines)."""
     return RECORD_HEADER.pack(kind, created_at, len(content)) + content
 
 
@@ -60,11 +63,19 @@ class _Journal:
 
 
 def _pump(stream: BinaryIO, kind: int, journal: _Journal) -> None:
-    while True:
-        line = stream.readline(MAX_LINE)
-        if not line:
-            return
-        journal.append(kind, line)
+    """Journal the stream read by read: one record per read holding the lines it completed."""
+    fd = stream.fileno()
+    pending = b""
+    while data := os.read(fd, READ_SIZE):
+        pending += data
+        cut = pending.rfind(b"\n") + 1
+        if cut == 0 and len(pending) >= MAX_LINE:
+            cut = len(pending)
+        if cut:
+            journal.append(kind, pending[:cut])
+            pending = pending[cut:]
+    if pending:
+        journal.append(kind, pending)
 
 
 def main(argv: list[str]) -> int:
