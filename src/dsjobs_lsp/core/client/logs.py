@@ -6,7 +6,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -90,6 +90,53 @@ async def sleep_or_wake(delay: float, wake: asyncio.Event | None) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(wake.wait(), delay)
     wake.clear()
+
+
+async def ready_batches(
+    chunks: AsyncIterator[LogChunk], max_waiting: int = 256
+) -> AsyncGenerator[list[LogChunk], None]:
+    """``chunks`` in order, grouped: each batch holds every chunk that arrived while the caller was busy.
+
+    A caller that prints and then saves the offset per batch does so as often as it can keep up, not once per
+    network message. At most ``max_waiting`` chunks wait; then reading pauses. Errors of ``chunks`` are raised
+    after the batches received before them.
+    """
+    pending: list[LogChunk] = []
+    arrived, room = asyncio.Event(), asyncio.Event()
+    done = False
+
+    async def receive() -> None:
+        nonlocal done
+        try:
+            async for chunk in chunks:
+                pending.append(chunk)
+                arrived.set()
+                while len(pending) >= max_waiting:
+                    room.clear()
+                    await room.wait()
+        finally:
+            done = True
+            arrived.set()
+
+    receiver = asyncio.create_task(receive())
+    try:
+        while True:
+            if not pending and not done:
+                await arrived.wait()
+                arrived.clear()
+            if pending:
+                batch = pending[:]
+                pending.clear()
+                room.set()
+                yield batch
+            elif done:
+                break
+        await receiver
+    finally:
+        if not receiver.done():
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await receiver
 
 
 class LineSplitter:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
@@ -18,7 +19,7 @@ from yandex.cloud.operation import operation_pb2
 
 from dsjobs_lsp.core.client import JobsClient, OperationFailed
 from dsjobs_lsp.core.client.jobs_client import execute_metadata, execute_response
-from dsjobs_lsp.core.client.logs import sleep_or_wake
+from dsjobs_lsp.core.client.logs import LogChunk, ready_batches, sleep_or_wake
 from dsjobs_lsp.core.jobs.events import EventSink, JobChanged, LogLines
 from dsjobs_lsp.core.jobs.history import History
 from dsjobs_lsp.core.jobs.models import JobRecord
@@ -59,14 +60,21 @@ class JobFollower:
 
     async def _read_logs(self) -> None:
         try:
-            async for chunk in self.client.read_logs(self.record.id, self.record.log_offset):
-                if chunk.lines and (chunk.file_path is None or chunk.is_system_log):
-                    self.sink(LogLines(job_id=self.record.id, stream=chunk.stream, lines=chunk.lines))
-                if chunk.offset > self.record.log_offset:
-                    self.record = self.record.model_copy(update={"log_offset": chunk.offset})
+            chunks = self.client.read_logs(self.record.id, self.record.log_offset)
+            async for batch in ready_batches(chunks):
+                self._show(batch)
+                if batch[-1].offset > self.record.log_offset:
+                    self.record = self.record.model_copy(update={"log_offset": batch[-1].offset})
                     await self._store(self.record)
         finally:
             self._logs_ended.set()
+
+    def _show(self, batch: list[LogChunk]) -> None:
+        """Send the batch's lines, consecutive chunks of one stream as one event."""
+        shown = [c for c in batch if c.lines and (c.file_path is None or c.is_system_log)]
+        for stream, run in itertools.groupby(shown, key=lambda chunk: chunk.stream):
+            lines = [line for chunk in run for line in chunk.lines]
+            self.sink(LogLines(job_id=self.record.id, stream=stream, lines=lines))
 
     async def _drain(self, logs: asyncio.Task[None]) -> None:
         """Let the log stream deliver its last lines (it ends by itself once the job is over)."""
