@@ -15,6 +15,8 @@ ignored).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import signal
 import struct
@@ -31,7 +33,8 @@ KIND_OUT = 1
 KIND_ERR = 2
 KIND_SYSTEM = 3
 MAX_LINE = 1 << 20
-READ_SIZE = 1 << 16
+READ_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20
 
 
 def encode_record(kind: int, created_at: float, content: bytes) -> bytes:
@@ -62,9 +65,16 @@ class _Journal:
                     self._server_alive = False
 
 
+def _widen(fd: int) -> None:
+    """Let the pipe hold ``PIPE_SIZE`` bytes (Linux): one read takes what a chatty job wrote meanwhile."""
+    with contextlib.suppress(AttributeError, OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
 def _pump(stream: BinaryIO, kind: int, journal: _Journal) -> None:
     """Journal the stream read by read: one record per read holding the lines it completed."""
     fd = stream.fileno()
+    _widen(fd)
     pending = b""
     while data := os.read(fd, READ_SIZE):
         pending += data
