@@ -103,4 +103,3 @@ def process_cpu(pid: int) -> tuple[float, float]:
     ticks = os.sysconf("SC_CLK_TCK")
     utime, stime, cutime, cstime = (int(fields[i]) for i in (11, 12, 13, 14))
     return (utime + stime) / ticks, (cutime + cstime) / ticks
-
