@@ -6,18 +6,21 @@ A run is a real process (the `dsjobs` console script through this Python, or the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.local_backend import isolated_env
+from tests.support.local_backend import isolated_env, stop_local_daemon
 from tests.support.reference_cli import reference_command, reference_env, write_launcher
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalBackend, ensure_local_backend
@@ -85,6 +88,18 @@ class Workplace:
         """Environment of the reference CLI (the daemon's token)."""
         assert self.backend is not None, "start_backend first"
         return reference_env(self.backend.token, self.env)
+
+
+@contextmanager
+def workplace(prefix: str) -> Iterator[Workplace]:
+    """A temporary workplace with its daemon started; the daemon is stopped and the folder removed after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        place = Workplace(Path(tmp))
+        try:
+            asyncio.run(place.start_backend())
+            yield place
+        finally:
+            stop_local_daemon(place.root / "data")
 
 
 def timed_run(argv: Sequence[str], *, cwd: Path, env: dict[str, str], stdout: Path) -> Timed:

@@ -10,16 +10,13 @@ Usage: python bench/job_end_bench.py [--lengths 0.5 3] [--rounds 5] [--no-refere
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_bench_support import Timed, Workplace, timed_run
-from tests.support.local_backend import stop_local_daemon
+from cli_bench_support import Timed, Workplace, timed_run, workplace
 
 TAIL_JOB = """\
 import sys, time
@@ -65,25 +62,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-reference", action="store_true", help="skip the reference CLI")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="dsjobs-tail-bench-") as tmp:
-        place = Workplace(Path(tmp))
-        try:
-            asyncio.run(place.start_backend())
-            for length in args.lengths:
-                ours, theirs = measure(place, length, args.rounds, not args.no_reference)
-                mine = statistics.median(ours)
-                verdict = "OK" if mine <= TAIL_TARGET_S else "MISSED"
-                line = (
-                    f"{length:g} s job: last print -> exit, dsjobs median {mine * 1000:.0f} ms "
-                    f"(min {min(ours) * 1000:.0f}, max {max(ours) * 1000:.0f}; "
-                    f"target <= {TAIL_TARGET_S * 1000:.0f} ms) {verdict}"
-                )
-                if theirs:
-                    ref = statistics.median(theirs)
-                    line += f"; reference (0.2 s polling) {ref * 1000:.0f} ms, ratio {mine / ref:.2f}x"
-                print(line, flush=True)
-        finally:
-            stop_local_daemon(place.root / "data")
+    with workplace("dsjobs-tail-bench-") as place:
+        for length in args.lengths:
+            ours, theirs = measure(place, length, args.rounds, not args.no_reference)
+            mine = statistics.median(ours)
+            verdict = "OK" if mine <= TAIL_TARGET_S else "MISSED"
+            line = (
+                f"{length:g} s job: last print -> exit, dsjobs median {mine * 1000:.0f} ms "
+                f"(min {min(ours) * 1000:.0f}, max {max(ours) * 1000:.0f}; "
+                f"target <= {TAIL_TARGET_S * 1000:.0f} ms) {verdict}"
+            )
+            if theirs:
+                ref = statistics.median(theirs)
+                line += f"; reference (0.2 s polling) {ref * 1000:.0f} ms, ratio {mine / ref:.2f}x"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

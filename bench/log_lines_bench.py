@@ -15,13 +15,11 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_bench_support import Workplace, process_cpu, timed_run
+from cli_bench_support import Workplace, process_cpu, timed_run, workplace
 from lsp_bench import CHATTY_JOB, bench_streaming
-from tests.support.local_backend import stop_local_daemon
 
 WALL_RATIO_TARGET = 3.0
 DAEMON_CPU_TARGET_S = 1.5
@@ -108,15 +106,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-lsp", action="store_true", help="skip the language server part")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="dsjobs-lines-bench-") as tmp:
-        place = Workplace(Path(tmp))
-        try:
-            asyncio.run(place.start_backend())
-            bare_wall = bench_cli(place, args.lines, args.rounds)
-            if not args.no_lsp:
-                bench_lsp(place, args.lines, bare_wall)
-        finally:
-            stop_local_daemon(place.root / "data")
+    with workplace("dsjobs-lines-bench-") as place:
+        bare_wall = bench_cli(place, args.lines, args.rounds)
+        if not args.no_lsp:
+            bench_lsp(place, args.lines, bare_wall)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from tests.support.reference import reference_python
-from tests.support.reference_cli import run_reference_cli
+from tests.support.reference_cli import ReferenceRun, run_reference_cli
 
 pytestmark = pytest.mark.reference
 
@@ -53,6 +53,17 @@ MAIN = textwrap.dedent("""
 """)
 
 
+async def execute_with_reference(server: LocalServer, project: Path, tmp_path: Path) -> ReferenceRun:
+    """`datasphere project job execute -c config.yaml` in `project` against the server."""
+    return await run_reference_cli(
+        server.endpoints.jobs,
+        server.token,
+        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
+        cwd=project,
+        launcher_dir=tmp_path,
+    )
+
+
 @pytest.fixture(scope="module")
 def reference() -> Path:
     try:
@@ -71,13 +82,7 @@ async def test_reference_cli_executes_a_job_end_to_end(
     (project / "main.py").write_text(MAIN)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     (project / "config.yaml").write_text(CONFIG.replace("{version}", version))
-    run = await run_reference_cli(
-        server.endpoints.jobs,
-        server.token,
-        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
-        cwd=project,
-        launcher_dir=tmp_path,
-    )
+    run = await execute_with_reference(server, project, tmp_path)
     text = run.output
     assert run.returncode == 0, text
     assert (project / "result.txt").read_text() == "COMPATIBLE\n"
@@ -106,13 +111,7 @@ async def test_reference_cli_shows_lines_written_at_once_with_blank_lines_and_in
     (project / "config.yaml").write_text(
         f'cmd: python main.py\nenv:\n  python:\n    type: manual\n    version: "{version}"\n'
     )
-    run = await run_reference_cli(
-        server.endpoints.jobs,
-        server.token,
-        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
-        cwd=project,
-        launcher_dir=tmp_path,
-    )
+    run = await execute_with_reference(server, project, tmp_path)
     assert run.returncode == 0, run.output
     program_lines = [
         line.split(" - ", 1)[1] if " - " in line else ""
