@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as pb
 
-from dsjobs_lsp.core.client.logs import LineSplitter, _chunks_of
+from dsjobs_lsp.core.client.logs import LineSplitter, LogChunk, _chunks_of, ready_batches
 
 
 def test_lines_of_different_sources_keep_their_written_order() -> None:
@@ -37,3 +41,28 @@ def test_a_message_of_many_lines_splits_into_lines_keeping_blank_ones() -> None:
     )
     [chunk] = _chunks_of(response, LineSplitter(), 0)
     assert chunk.lines == ["one", "", "  three", "four", "five"]
+
+
+async def test_ready_batches_group_what_arrived_meanwhile_and_close_the_stream_when_left() -> None:
+    closed = asyncio.Event()
+
+    async def stream() -> AsyncGenerator[LogChunk, None]:
+        try:
+            yield LogChunk("stdout", ["first"], 1)
+            await asyncio.sleep(0)
+            for offset in range(2, 11):
+                yield LogChunk("stdout", [str(offset)], offset)
+            await asyncio.sleep(3600)
+        finally:
+            closed.set()
+
+    offsets: list[list[int]] = []
+    async with contextlib.aclosing(ready_batches(stream())) as batches:
+        async for batch in batches:
+            offsets.append([chunk.offset for chunk in batch])
+            await asyncio.sleep(0.01)  # busy printing: the next chunks arrive meanwhile
+            if batch[-1].offset == 10:
+                break
+
+    assert offsets == [[1], list(range(2, 11))]
+    await asyncio.wait_for(closed.wait(), 5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -117,6 +118,8 @@ async def ready_batches(
         finally:
             done = True
             arrived.set()
+            if inspect.isasyncgen(chunks):
+                await chunks.aclose()  # cancelled while waiting for room: end the stream now
 
     receiver = asyncio.create_task(receive())
     try:

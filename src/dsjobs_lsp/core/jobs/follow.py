@@ -61,11 +61,12 @@ class JobFollower:
     async def _read_logs(self) -> None:
         try:
             chunks = self.client.read_logs(self.record.id, self.record.log_offset)
-            async for batch in ready_batches(chunks):
-                self._show(batch)
-                if batch[-1].offset > self.record.log_offset:
-                    self.record = self.record.model_copy(update={"log_offset": batch[-1].offset})
-                    await self._store(self.record)
+            async with contextlib.aclosing(ready_batches(chunks)) as batches:
+                async for batch in batches:
+                    self._show(batch)
+                    if batch[-1].offset > self.record.log_offset:
+                        self.record = self.record.model_copy(update={"log_offset": batch[-1].offset})
+                        await self._store(self.record)  # before the next batch: a kill repeats only this one
         finally:
             self._logs_ended.set()
 
