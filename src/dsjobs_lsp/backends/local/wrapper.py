@@ -33,7 +33,7 @@ KIND_OUT = 1
 KIND_ERR = 2
 KIND_SYSTEM = 3
 MAX_LINE = 1 << 20
-READ_SIZE = 1 << 20
+READ_SIZE = 1 << 19  # records stay within the log readers' 1 MiB window
 PIPE_SIZE = 1 << 20
 
 
