@@ -116,4 +116,3 @@ def test_attach_without_the_operation_in_history_exits_with_the_code_the_backend
     assert attached.returncode == 3, attached.stderr
     assert attached.stdout.splitlines() == ["line 0", "line 1"]
     assert console(attached.stderr)[-1] == "program returned code 3"
-

@@ -8,15 +8,17 @@ errors (one line on stderr, the traceback only with `--log-level DEBUG`); 130 wh
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
 import sys
-import traceback
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dsjobs_lsp.cli.console import ConsoleLogHandler, ConsolePrinter
 from dsjobs_lsp.cli.parser import build_parser, split_program_args
+
+if TYPE_CHECKING:
+    from dsjobs_lsp.cli.console import ConsolePrinter
+
+# Everything else is imported once the arguments are parsed: `--help` and argument errors import nothing
+# beyond argparse (pydantic, grpc, httpx and the protobuf stubs are most of a start's time).
 
 DETACHED_EXIT_CODE = 130
 
@@ -35,6 +37,8 @@ def exit_now(code: int) -> None:
     The interpreter's own teardown (freeing every module: gRPC, protobuf, pydantic) costs 0.2-0.5 s after the
     job's end was already shown; nothing of ours needs it (history writes are committed, threads joined).
     """
+    import logging
+
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -48,6 +52,10 @@ def run_cli(argv: list[str]) -> int:
     """Everything `main` does, returning the exit code instead of exiting."""
     ours, program = split_program_args(argv)
     args = build_parser().parse_args(ours)
+    import logging
+
+    from dsjobs_lsp.cli.console import ConsolePrinter
+
     if args.command == "run":
         args.args = [*args.args, *program]
     level = logging.WARNING if args.log_level == "WARN" else logging.getLevelName(args.log_level)
@@ -73,6 +81,9 @@ def _print_core_logs(printer: ConsolePrinter, *, debug: bool) -> None:
 
     Only warnings and errors, unless `--log-level DEBUG`, which shows everything with the logger's name.
     """
+    import logging
+
+    from dsjobs_lsp.cli.console import ConsoleLogHandler
     from dsjobs_lsp.core.auth.redaction import RedactingFilter
 
     handler = ConsoleLogHandler(printer, logging.DEBUG if debug else logging.WARNING)
@@ -110,19 +121,24 @@ def _local_server(args: argparse.Namespace) -> int:
 
 
 def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
+    if args.command == "local_resources":
+        from dsjobs_lsp.cli.local_resources import run_local_resources
+
+        return run_local_resources(args)
     from dsjobs_lsp.cli.commands import BACKEND_COMMANDS, FOLLOWING_COMMANDS, JobTracker
+    from dsjobs_lsp.cli.interrupt import run_interruptible
     from dsjobs_lsp.core.jobs.runner import JobRunner
     from dsjobs_lsp.core.settings import load_settings
 
     _absolute_paths(args)
     if args.command == "generate_requirements":
-        return asyncio.run(_generate_requirements(args, printer))
+        return run_interruptible(_generate_requirements(args, printer))
     settings = load_settings(backend=args.backend, oauth_token=args.token, yc_profile=args.profile)
     runner = JobRunner(settings)
     tracker = JobTracker(printer)
     command = BACKEND_COMMANDS[args.command]
     try:
-        return asyncio.run(command(runner, args, tracker))
+        return run_interruptible(command(runner, args, tracker))
     except KeyboardInterrupt:
         if args.command in FOLLOWING_COMMANDS and tracker.job_id:
             printer.console(
@@ -146,6 +162,9 @@ def _absolute_paths(args: argparse.Namespace) -> None:
 
 
 async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrinter) -> int:
+    import asyncio
+    from pathlib import Path
+
     from dsjobs_lsp.core.pyenv import generate_requirements
 
     files = [Path(f) for f in args.files]
@@ -157,6 +176,8 @@ async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrint
 
 
 def _report(error: Exception, printer: ConsolePrinter, *, debug: bool) -> int:
+    import traceback
+
     from dsjobs_lsp.core.auth import redact
     from dsjobs_lsp.core.config import ConfigError
 

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from .blobs import BlobStore
+from .environment import inherited_environment
 
 VAR_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 DS_PROJECT_HOME = "DS_PROJECT_HOME"
@@ -100,18 +101,14 @@ def prepare_workspace(
 
 
 def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -> str:
-    """``cmd`` with ``${VAR}`` replaced by local paths and ``args`` values (shell-quoted); s3 mounts and
-    datasets are refused by name."""
-    unavailable = {*params.s3_mount_ids, *params.dataset_ids}
+    """``cmd`` with ``${VAR}`` replaced by local paths (inputs, outputs, and the ``${<id>}`` of datasets and
+    S3 mounts laid out by ``resources.mount_resources``) and ``args`` values, shell-quoted."""
     values = {argument.name: argument.value for argument in params.arguments} | variables
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in values:
             return shlex.quote(values[name])
-        if name in unavailable:
-            kind = "S3 mount" if name in params.s3_mount_ids else "dataset"
-            raise WorkspaceError(f"{kind} {name!r} is not available on the local backend")
         if name == DS_PROJECT_HOME:
             raise WorkspaceError("DS_PROJECT_HOME is used in cmd but the job has no attach-project-disk flag")
         return match.group(0)
@@ -137,10 +134,9 @@ def local_differences(params: jobs_pb2.JobParameters) -> list[str]:
 def job_environment(
     params: jobs_pb2.JobParameters, bin_dir: Path, variables: dict[str, str]
 ) -> dict[str, str]:
-    """The job process's environment: the server's, the job's vars, its Python first on PATH."""
-    env = dict(os.environ)
-    for name in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "DSJOBS_LOCAL_TOKEN"):
-        env.pop(name, None)
+    """The job process's environment: the allow-listed part of the server's, the job's vars, its Python first
+    on PATH (see ``environment.py``; credentials never pass)."""
+    env = inherited_environment(os.environ)
     env.update(params.env.vars)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"

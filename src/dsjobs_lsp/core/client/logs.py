@@ -88,7 +88,7 @@ async def sleep_or_wake(delay: float, wake: asyncio.Event | None) -> None:
     if wake is None:
         await asyncio.sleep(delay)
         return
-    with contextlib.suppress(TimeoutError):
+    with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(wake.wait(), delay)
     wake.clear()
 

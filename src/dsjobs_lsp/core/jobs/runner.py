@@ -224,6 +224,8 @@ class JobRunner:
                     )
                 )
             files = list(response.output_files)
+            for dataset in response.output_datasets:
+                sink(ConsoleLine(job_id=record.id, text=created_dataset_line(dataset)))
         else:
             job = await session.client.get(record.id)
             files = await session.client.download_job_files(record.id, list(job.output_files))
@@ -512,6 +514,11 @@ def _exit_code_reported(record: JobRecord, sink: EventSink) -> JobRecord:
         )
     )
     return record
+
+
+def created_dataset_line(dataset: jobs_pb2.OutputDataset) -> str:
+    """The console line of an output dataset the job created (the reference's "Created datasets" entry)."""
+    return f"created dataset {dataset.id} ({dataset.desc.name}) size: {dataset.desc.size_gb} Gb"
 
 
 def _unknown_file_error(file: jobs_pb2.StorageFile) -> Exception:
