@@ -57,7 +57,7 @@ async def test_ready_batches_group_what_arrived_meanwhile_and_close_the_stream_w
             closed.set()
 
     offsets: list[list[int]] = []
-    async with contextlib.aclosing(ready_batches(stream())) as batches:
+    async with contextlib.aclosing(ready_batches(stream(), max_waiting=16)) as batches:
         async for batch in batches:
             offsets.append([chunk.offset for chunk in batch])
             await asyncio.sleep(0.01)  # busy printing: the next chunks arrive meanwhile

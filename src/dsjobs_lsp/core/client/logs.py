@@ -94,7 +94,7 @@ async def sleep_or_wake(delay: float, wake: asyncio.Event | None) -> None:
 
 
 async def ready_batches(
-    chunks: AsyncIterator[LogChunk], max_waiting: int = 16
+    chunks: AsyncIterator[LogChunk], max_waiting: int = 4
 ) -> AsyncGenerator[list[LogChunk], None]:
     """``chunks`` in order, grouped: each batch holds every chunk that arrived while the caller was busy.
 
