@@ -169,12 +169,12 @@ def _validate_parameters(params: jobs_pb2.JobParameters) -> None:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"file {label!r}: negative size_bytes")
     for item in params.input_files:
         try:
-            relative_job_path(item.desc.path)
+            relative_job_path(item.desc)
         except WorkspaceError as error:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"input file: {error}") from None
     for desc in params.output_files:
         try:
-            relative_job_path(desc.path)
+            relative_job_path(desc)
         except WorkspaceError as error:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"output file: {error}") from None
 
@@ -492,6 +492,11 @@ class JobEngine:
         )
         for item in collected.files:
             await self.state.record_blob(item.sha256, item.size_bytes, time.time())
+        for digest in collected.changed_inputs:
+            await self.journal(row.job.id).append_system(
+                f"note: the job changed its input {digest[:12]} through its link to the store; "
+                "the stored copy was dropped and will be uploaded again by the next run"
+            )
         del row.job.output_files[:]
         row.job.output_files.extend(collected.files)
         del row.job.file_errors[:]
