@@ -1,0 +1,98 @@
+"""Inputs reach a job without a copy (a hard link from the store), and a job writing to one cannot corrupt it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+
+from dsjobs_lsp.backends.local import LocalServer
+from tests.backends.local.local_backend_helpers import (
+    Client,
+    execute_response,
+    file_entry,
+    std_text,
+    system_text,
+)
+
+CONTENT = b"0123456789" * 100_000
+
+
+def stored(server: LocalServer, item: jobs_pb2.File) -> Path:
+    """The store's file of ``item``."""
+    return server.layout.blobs / item.sha256[:2] / item.sha256
+
+
+async def run_ok(client: Client, cmd: str, files: list[tuple[jobs_pb2.File, bytes]]) -> tuple[str, str]:
+    """Run to the end; (job id, stdout); the job must succeed."""
+    job_id, operation = await client.run(cmd, files)
+    logs = await client.all_logs(job_id)
+    assert execute_response(operation).result.return_code == 0, system_text(logs) + std_text(logs, 2)
+    return job_id, std_text(logs)
+
+
+async def test_an_input_is_a_link_to_the_store_and_stays_stored_after_a_clean_job(
+    client: Client, server: LocalServer
+) -> None:
+    data = file_entry("data.bin", CONTENT)
+    blob = stored(server, data[0])
+    for _ in range(2):
+        job_id, out = await run_ok(client, "stat -c %i data.bin && wc -c < data.bin", [data])
+        assert out.split() == [str(blob.stat().st_ino), str(len(CONTENT))]
+        assert blob.read_bytes() == CONTENT and blob.stat().st_nlink == 1
+        assert not (server.layout.job_dir(job_id) / "work" / "data.bin").exists()
+
+
+async def test_a_job_writing_to_its_input_gets_the_blob_dropped_and_uploaded_again(
+    client: Client, server: LocalServer
+) -> None:
+    data = file_entry("data.bin", CONTENT)
+    await run_ok(client, "echo appended >> data.bin", [data])
+    assert not stored(server, data[0]).exists()
+    _, asked = await client.create("true", [data], upload=False)
+    assert [f.file.sha256 for f in asked] == [data[0].sha256]
+    _, out = await run_ok(client, "wc -c < data.bin", [data])
+    assert out.strip() == str(len(CONTENT))
+    assert stored(server, data[0]).read_bytes() == CONTENT
+
+
+async def test_a_chmod_or_touch_through_the_link_drops_the_blob_too(client: Client, server: LocalServer) -> None:
+    for cmd in ("chmod 777 data.bin", "touch -d 2001-01-01 data.bin"):
+        data = file_entry("data.bin", CONTENT)
+        await run_ok(client, cmd, [data])
+        assert not stored(server, data[0]).exists(), cmd
+
+
+async def test_a_second_job_never_shares_a_link_and_refuses_bytes_another_job_changed(
+    client: Client, server: LocalServer, tmp_path: Path
+) -> None:
+    data = file_entry("data.bin", CONTENT)
+    gate = tmp_path / "open"
+    holder_id, _ = await client.create(f"echo changed >> data.bin; while [ ! -e {gate} ]; do sleep 0.01; done", [data])
+    holder = await client.execute(holder_id)
+    await client.wait_status(holder_id, {jobs_pb2.EXECUTING})
+    for _ in range(200):
+        if stored(server, data[0]).stat().st_size != len(CONTENT):
+            break
+        await asyncio.sleep(0.02)
+    second_id, _ = await client.run("true", [data], upload=False)
+    second = await client.get(second_id)
+    assert second.status == jobs_pb2.ERROR
+    assert "was changed by a job" in second.status_details
+    gate.touch()
+    await client.wait(holder)
+    assert not stored(server, data[0]).exists()
+
+
+async def test_an_executable_input_is_a_private_copy_and_the_store_keeps_its_mode(
+    client: Client, server: LocalServer
+) -> None:
+    script = file_entry("run.sh", b"#!/bin/sh\necho ran\n")
+    blob = stored(server, script[0])
+    _, out = await run_ok(client, "./run.sh && stat -c %i run.sh", [script])
+    assert out.splitlines()[0] == "ran" and out.splitlines()[1] != str(blob.stat().st_ino)
+    assert not blob.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    assert os.access(blob, os.R_OK)
