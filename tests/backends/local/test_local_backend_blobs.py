@@ -1,4 +1,4 @@
-"""Inputs reach a job without a copy (a hard link from the store), and a job writing to one cannot corrupt it."""
+"""Inputs reach a job without a copy (a hard link from the store); a job writing to one cannot corrupt it."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ async def test_a_job_writing_to_its_input_gets_the_blob_dropped_and_uploaded_aga
     assert stored(server, data[0]).read_bytes() == CONTENT
 
 
-async def test_a_chmod_or_touch_through_the_link_drops_the_blob_too(client: Client, server: LocalServer) -> None:
+async def test_a_chmod_or_touch_through_the_link_drops_the_blob_too(
+    client: Client, server: LocalServer
+) -> None:
     for cmd in ("chmod 777 data.bin", "touch -d 2001-01-01 data.bin"):
         data = file_entry("data.bin", CONTENT)
         await run_ok(client, cmd, [data])
@@ -71,7 +73,8 @@ async def test_a_second_job_never_shares_a_link_and_refuses_bytes_another_job_ch
 ) -> None:
     data = file_entry("data.bin", CONTENT)
     gate = tmp_path / "open"
-    holder_id, _ = await client.create(f"echo changed >> data.bin; while [ ! -e {gate} ]; do sleep 0.01; done", [data])
+    wait_for_gate = f"while [ ! -e {gate} ]; do sleep 0.01; done"
+    holder_id, _ = await client.create(f"echo changed >> data.bin; {wait_for_gate}", [data])
     holder = await client.execute(holder_id)
     await client.wait_status(holder_id, {jobs_pb2.EXECUTING})
     for _ in range(200):

@@ -21,7 +21,7 @@ from tests.backends.local.local_backend_helpers import (
     system_text,
 )
 
-RUN_SH = b"#!/bin/sh\necho run.sh says \"$@\"\n"
+RUN_SH = b'#!/bin/sh\necho run.sh says "$@"\n'
 
 
 def unix_zip(entries: dict[str, tuple[bytes, int]]) -> bytes:
@@ -34,6 +34,11 @@ def unix_zip(entries: dict[str, tuple[bytes, int]]) -> bytes:
             info.external_attr = (stat.S_IFREG | mode) << 16
             archive.writestr(info, content)
     return buffer.getvalue()
+
+
+def files_named(root: Path, name: str) -> list[Path]:
+    """Every file called ``name`` under ``root``."""
+    return list(root.rglob(name))
 
 
 async def test_single_file_with_a_shebang_runs_as_a_program(client: Client) -> None:
@@ -73,7 +78,7 @@ async def test_inputs_and_outputs_outside_the_working_dir_are_reached_through_th
         jobs_pb2.FileDesc(path=absolute_out, var="RESULT"),
         jobs_pb2.FileDesc(path="../report.txt", var="REPORT"),
     ]
-    cmd = 'cat ${PARAMS} ${WORDS} && echo ${PARAMS} && echo done > ${RESULT} && echo up > ${REPORT} && pwd'
+    cmd = "cat ${PARAMS} ${WORDS} && echo ${PARAMS} && echo done > ${RESULT} && echo up > ${REPORT} && pwd"
     job_id, operation = await client.run(cmd, [params, sibling], outputs=outputs)
     logs = await client.all_logs(job_id)
     response = execute_response(operation)
@@ -91,11 +96,15 @@ async def test_no_file_path_or_archive_entry_reaches_outside_the_job(client: Cli
     victim.mkdir()
     double_slash = file_entry(f"/{victim}/input.txt", b"x", "IN")
     archive = file_entry(
-        "bundle", unix_zip({f"/{victim}/zipped.txt": (b"z", 0o644), "bundle/ok.txt": (b"ok", 0o644)}), zip_=True
+        "bundle",
+        unix_zip({f"/{victim}/zipped.txt": (b"z", 0o644), "bundle/ok.txt": (b"ok", 0o644)}),
+        zip_=True,
     )
     (victim / "secret.txt").write_text("do not collect")
     output = jobs_pb2.FileDesc(path=f"/{victim}/secret.txt", var="SECRET")
-    job_id, operation = await client.run("ls ${IN} && echo ${SECRET}", [double_slash, archive], outputs=[output])
+    job_id, operation = await client.run(
+        "ls ${IN} && echo ${SECRET}", [double_slash, archive], outputs=[output]
+    )
     logs = await client.all_logs(job_id)
     response = execute_response(operation)
     assert response.result.return_code == 0, system_text(logs) + std_text(logs, 2)
@@ -110,7 +119,7 @@ async def test_archive_entry_climbing_out_fails_the_job_naming_it(client: Client
     job = await client.get(job_id)
     assert job.status == jobs_pb2.ERROR
     assert "../../../escaped.txt" in job.status_details
-    assert not list(tmp_path.rglob("escaped.txt"))
+    assert not files_named(tmp_path, "escaped.txt")
     assert operation.done
 
 
