@@ -71,3 +71,14 @@ async def test_reference_cli_runs_executables_and_paths_outside_the_working_dir(
     )
     assert run.returncode == 0, run.output
     assert_ran_and_downloaded(project, run.output)
+
+
+async def test_our_cli_warns_about_a_folded_cmd_and_runs_it_as_written(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "config.yaml").write_text("cmd: >\n  echo first\n    --second\n")
+    code, output = await run_ours(server, tmp_path / "cli", project)
+    assert "runs as 2 separate shell commands (line 2: `echo first`; line 3: `--second`)" in output
+    assert "first" in output and code == 127, output
