@@ -24,6 +24,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsjobs_lsp.core.privacy import private_dir
+
 SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "node_modules"})
 SKIPPED_FILES = frozenset({".DS_Store"})
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -148,7 +150,7 @@ def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:
     target = cache_dir / f"{signature}.zip"
     if target.exists():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_dir)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
         write_archive(entries, partial)
