@@ -28,7 +28,7 @@ def assert_ran_and_downloaded(project: ShellProject, output: str) -> None:
     assert project.beside.read_text() == "beside\n"
 
 
-async def run_ours(server: LocalServer, root: Path, cwd: Path) -> tuple[int, str]:
+async def run_ours(server: LocalServer, root: Path, cwd: Path, *options: str) -> tuple[int, str]:
     """`dsjobs project job execute` against the in-process backend (found through its server.json)."""
     write_server_info(server.layout, server.grpc_port, server.http_port, server.host)
     env = isolated_env(root, {**os.environ, "DSJOBS_LOCAL_DATA_DIR": str(server.layout.root)})
@@ -37,6 +37,7 @@ async def run_ours(server: LocalServer, root: Path, cwd: Path) -> tuple[int, str
         sys.executable,
         "-m",
         "dsjobs_lsp.cli.main",
+        *options,
         *EXECUTE,
         cwd=cwd,
         env=env,
@@ -82,3 +83,18 @@ async def test_our_cli_warns_about_a_folded_cmd_and_runs_it_as_written(
     code, output = await run_ours(server, tmp_path / "cli", project)
     assert "runs as 2 separate shell commands (line 2: `echo first`; line 3: `--second`)" in output
     assert "first" in output and code == 127, output
+
+
+async def test_our_debug_log_never_shows_a_presigned_url_signature(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "in.txt").write_text("in\n")
+    (project / "config.yaml").write_text(
+        "cmd: cp in.txt out.txt\ninputs:\n  - in.txt\noutputs:\n  - out.txt\n"
+    )
+    code, output = await run_ours(server, tmp_path / "cli", project, "-l", "DEBUG")
+    assert code == 0, output
+    assert "HTTP Request: PUT http://" in output and "HTTP Request: GET http://" in output
+    assert "signature" not in output and "expires=" not in output
