@@ -99,3 +99,14 @@ async def test_an_executable_input_is_a_private_copy_and_the_store_keeps_its_mod
     assert out.splitlines()[0] == "ran" and out.splitlines()[1] != str(blob.stat().st_ino)
     assert not blob.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     assert os.access(blob, os.R_OK)
+
+
+async def test_an_input_declared_as_an_output_too_is_collected(client: Client, server: LocalServer) -> None:
+    data = file_entry("db.bin", CONTENT)
+    _, same = await client.run("true", [data], outputs=[jobs_pb2.FileDesc(path="db.bin")])
+    [kept] = execute_response(same).output_files
+    assert kept.file.sha256 == data[0].sha256 and stored(server, data[0]).read_bytes() == CONTENT
+    _, grown = await client.run("echo more >> db.bin", [data], outputs=[jobs_pb2.FileDesc(path="db.bin")])
+    [changed] = execute_response(grown).output_files
+    assert changed.file.size_bytes == len(CONTENT) + 5
+    assert not stored(server, data[0]).exists()

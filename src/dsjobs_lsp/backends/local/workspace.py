@@ -198,9 +198,9 @@ class CollectedOutputs:
 def collect_outputs(
     store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path, scratch: Path
 ) -> CollectedOutputs:
-    """Check the job's linked inputs, then store every declared output (a directory zipped); a missing one
-    becomes an error entry."""
-    collected = CollectedOutputs(changed_inputs=release_linked_inputs(store, work_dir.parent))
+    """Store every declared output (a directory zipped; a missing one becomes an error entry), then check
+    and release the job's linked inputs (an output may be one of them)."""
+    collected = CollectedOutputs()
     scratch.mkdir(parents=True, exist_ok=True)
     for desc in params.output_files:
         try:
@@ -226,4 +226,5 @@ def collect_outputs(
         collected.files.append(
             jobs_pb2.File(desc=desc, sha256=sha256, size_bytes=size, compression_type=compression)
         )
+    collected.changed_inputs = release_linked_inputs(store, work_dir.parent)
     return collected
