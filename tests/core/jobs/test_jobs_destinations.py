@@ -17,11 +17,11 @@ def storage(path: str, var: str = "") -> jobs_pb2.StorageFile:
 def test_outputs_with_variables_go_to_their_own_paths(tmp_path: Path) -> None:
     work = tmp_path / "project"
     files = [storage("out/a.txt"), storage("/data/r.txt", "R"), storage("../b.txt", "B")]
-    files.append(storage("x/../c", "C"))
+    files += [storage("x/../c", "C"), storage("//tmp/d.txt", "D")]
     groups = download_groups(files, work)
     assert {base: [f.file.desc.path for f in group] for base, group in groups.items()} == {
         work: ["out/a.txt", "c"],
-        Path("/"): ["data/r.txt", str(tmp_path / "b.txt").lstrip("/")],
+        Path("/"): ["data/r.txt", str(tmp_path / "b.txt").lstrip("/"), "tmp/d.txt"],
     }
     assert files[1].file.desc.path == "/data/r.txt"  # the caller's messages are left alone
 

@@ -29,7 +29,8 @@ def output_destination(desc: jobs_pb2.FileDesc, output_dir: Path) -> Path:
         )
     if not leaves:
         return output_dir.joinpath(*path.parts)
-    return Path(os.path.normpath(output_dir / desc.path))
+    target = os.path.normpath(output_dir / desc.path)
+    return Path("/" + target.lstrip("/")) if target.startswith("//") else Path(target)  # `//x` is `/x`
 
 
 def download_groups(
