@@ -110,3 +110,16 @@ async def test_an_input_declared_as_an_output_too_is_collected(client: Client, s
     [changed] = execute_response(grown).output_files
     assert changed.file.size_bytes == len(CONTENT) + 5
     assert not stored(server, data[0]).exists()
+
+
+async def test_a_job_failing_before_it_starts_gives_its_links_back(
+    client: Client, server: LocalServer
+) -> None:
+    data = file_entry("data.bin", CONTENT)
+    failed, _ = await client.run(
+        "cat data.bin ${bt1s3connector0000}", [data], s3_mount_ids=["bt1s3connector0000"]
+    )
+    assert (await client.get(failed)).status == jobs_pb2.ERROR
+    assert stored(server, data[0]).stat().st_nlink == 1
+    _, out = await run_ok(client, "stat -c %i data.bin", [data])
+    assert out.strip() == str(stored(server, data[0]).stat().st_ino)

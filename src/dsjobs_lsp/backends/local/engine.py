@@ -45,6 +45,7 @@ from .workspace import (
     local_differences,
     prepare_workspace,
     relative_job_path,
+    release_linked_inputs,
     resolve_command,
 )
 
@@ -412,6 +413,7 @@ class JobEngine:
             env = job_environment(params, bin_dir, workspace.variables)
             await self._start_process(row, journal, command, env, workspace.work_dir)
         except (WorkspaceError, EnvironmentError_) as error:
+            await asyncio.to_thread(release_linked_inputs, self.store, job_dir)  # nothing ran: no change
             await journal.append_system(f"error: {error}")
             await self._fail(row, str(error))
             return
