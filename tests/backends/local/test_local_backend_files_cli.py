@@ -28,6 +28,14 @@ def assert_ran_and_downloaded(project: ShellProject, output: str) -> None:
     assert project.beside.read_text() == "beside\n"
 
 
+def write_project(folder: Path, files: dict[str, str]) -> Path:
+    """A project folder holding ``files`` (name -> text)."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
 async def run_ours(server: LocalServer, root: Path, cwd: Path, *options: str) -> tuple[int, str]:
     """`dsjobs project job execute` against the in-process backend (found through its server.json)."""
     write_server_info(server.layout, server.grpc_port, server.http_port, server.host)
@@ -77,9 +85,7 @@ async def test_reference_cli_runs_executables_and_paths_outside_the_working_dir(
 async def test_our_cli_warns_about_a_folded_cmd_and_runs_it_as_written(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "config.yaml").write_text("cmd: >\n  echo first\n    --second\n")
+    project = write_project(tmp_path / "project", {"config.yaml": "cmd: >\n  echo first\n    --second\n"})
     code, output = await run_ours(server, tmp_path / "cli", project)
     assert "runs as 2 separate shell commands (line 2: `echo first`; line 3: `--second`)" in output
     assert "first" in output and code == 127, output
@@ -88,12 +94,8 @@ async def test_our_cli_warns_about_a_folded_cmd_and_runs_it_as_written(
 async def test_our_debug_log_never_shows_a_presigned_url_signature(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "in.txt").write_text("in\n")
-    (project / "config.yaml").write_text(
-        "cmd: cp in.txt out.txt\ninputs:\n  - in.txt\noutputs:\n  - out.txt\n"
-    )
+    config = "cmd: cp in.txt out.txt\ninputs:\n  - in.txt\noutputs:\n  - out.txt\n"
+    project = write_project(tmp_path / "project", {"in.txt": "in\n", "config.yaml": config})
     code, output = await run_ours(server, tmp_path / "cli", project, "-l", "DEBUG")
     assert code == 0, output
     assert "HTTP Request: PUT http://" in output and "HTTP Request: GET http://" in output
