@@ -1,9 +1,9 @@
 """Small job projects about files, as a new user writes them (shared by our CLI's and the reference's tests).
 
-`shell_project`: a bash entry point `run.sh` (mode 755, given as a single input), a shebang Python tool
-`tool.py` (`cmd: ./tool.py world`), a folder input with an executable without a shebang, an input at an
-absolute path and one at `../` (both with variables, as the docs' `/usr/share/params.json: {var: PARAMS}`),
-and outputs at an absolute and a `../` path with variables.
+`shell_project`: a shell entry point `run.sh` (mode 755, no shebang, given as a single input), a shebang
+Python tool `tool.py` (`cmd: ./tool.py world`), a folder input with an executable without a shebang, an
+input at an absolute path and one at `../` (both with variables, as the docs' `/usr/share/params.json:
+{var: PARAMS}`), and outputs at an absolute and a `../` path with variables.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUN_SH = textwrap.dedent("""\
-    #!/bin/bash
     set -e
     echo "run.sh got $# args: $*"
     ./bin/helper

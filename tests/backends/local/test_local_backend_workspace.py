@@ -52,6 +52,16 @@ async def test_single_file_with_a_shebang_runs_as_a_program(client: Client) -> N
     assert std_text(logs) == "run.sh says a b\nhello world\ndata not executable\n"
 
 
+async def test_a_single_file_cmd_runs_as_a_program_is_executable_without_a_shebang(client: Client) -> None:
+    entry = file_entry("entry.sh", b'echo entry got "$@"\n')
+    tool = file_entry("tools/tool.sh", b"echo tool ran\n", "TOOL")
+    cmd = "./entry.sh a && (${TOOL}) && test ! -x README && echo readme plain"
+    job_id, operation = await client.run(cmd, [entry, tool, file_entry("README", b"echo not run\n")])
+    logs = await client.all_logs(job_id)
+    assert execute_response(operation).result.return_code == 0, system_text(logs) + std_text(logs, 2)
+    assert std_text(logs) == "entry got a\ntool ran\nreadme plain\n"
+
+
 async def test_zip_entries_and_local_modules_keep_their_executable_bits(client: Client) -> None:
     folder = file_entry(
         "tools",

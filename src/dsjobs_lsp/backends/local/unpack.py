@@ -3,12 +3,15 @@
 Modes: a ZIP entry made on Unix carries its mode in ``external_attr``; an entry with an executable bit
 is unpacked executable (``x`` added wherever the file is readable), every other file keeps the default mode.
 An entry without a Unix mode, and a single input file (the API's ``File`` has no mode), is executable when it
-starts with ``#!`` or is an ELF binary — as it would be in a job container after a ``chmod +x``.
+starts with ``#!`` or is an ELF binary — as it would be in a job container after a ``chmod +x``. A single
+input file that ``cmd`` runs as a program (``./run.sh ...`` or ``${VAR} ...`` first in one of its commands)
+is executable too: the job could not run otherwise.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -18,6 +21,21 @@ from .paths import entry_in_folder
 UNIX_SYSTEM = 3
 EXECUTABLE_MAGIC = (b"#!", b"\x7fELF")
 _COPY_CHUNK = 1 << 20
+_COMMAND_SEPARATORS = re.compile(r"[;&|\n()`]|\$\(")
+_PROGRAM = re.compile(r"(?:\./([^\s'\"]+)|\$\{([^}]+)\})(?:\s|$)")
+
+
+def programs_run_by(cmd: str) -> tuple[set[str], set[str]]:
+    """(relative paths run as ``./path``, variables run as ``${VAR}``) in command position of ``cmd``."""
+    paths: set[str] = set()
+    variables: set[str] = set()
+    for command in _COMMAND_SEPARATORS.split(cmd):
+        found = _PROGRAM.match(command.strip())
+        if found and found.group(1):
+            paths.add(os.path.normpath(found.group(1)))
+        elif found:
+            variables.add(found.group(2))
+    return paths, variables
 
 
 def looks_executable(head: bytes) -> bool:

@@ -17,7 +17,7 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from .blobs import BlobChangedError, BlobStore, LinkedFile
 from .paths import JobPathError, is_inside_work_dir, path_in_job
-from .unpack import extract_archive, file_looks_executable, unpack_directory_input
+from .unpack import extract_archive, file_looks_executable, programs_run_by, unpack_directory_input
 
 VAR_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 DS_PROJECT_HOME = "DS_PROJECT_HOME"
@@ -56,13 +56,16 @@ class PreparedWorkspace:
     variables: dict[str, str] = field(default_factory=dict)
 
 
-def _place_input(store: BlobStore, item: jobs_pb2.File, destination: Path) -> LinkedFile | None:
+def _place_input(
+    store: BlobStore, item: jobs_pb2.File, destination: Path, *, run_by_cmd: bool
+) -> LinkedFile | None:
     source = store.path(item.sha256)
     try:
         if item.compression_type == jobs_pb2.ZIP:
             unpack_directory_input(source, destination)
             return None
-        return store.place(item.sha256, destination, executable=file_looks_executable(source))
+        executable = run_by_cmd or file_looks_executable(source)
+        return store.place(item.sha256, destination, executable=executable)
     except (JobPathError, BlobChangedError) as error:
         raise WorkspaceError(f"input {item.desc.path}: {error}") from None
 
@@ -81,10 +84,12 @@ def prepare_workspace(
         except JobPathError as error:
             raise WorkspaceError(f"local module {module.desc.path}: {error}") from None
     linked: dict[str, LinkedFile] = {}
+    run_paths, run_vars = programs_run_by(params.cmd)
     try:
         for item in params.input_files:
             destination = _job_file(work_dir, item.desc)
-            link = _place_input(store, item, destination)
+            run_by_cmd = item.desc.var in run_vars or os.path.normpath(item.desc.path) in run_paths
+            link = _place_input(store, item, destination, run_by_cmd=run_by_cmd)
             if link is not None:
                 linked[str(destination)] = link
             if item.desc.var:
