@@ -54,10 +54,13 @@ class Notifications:
 
     async def wait_for(self, predicate: Callable[[], bool], limit_s: float = WAIT_S) -> None:
         """Wait until `predicate()` holds."""
-        async with asyncio.timeout(limit_s):
+
+        async def until_true() -> None:
             while not predicate():
                 self.changed.clear()
                 await self.changed.wait()
+
+        await asyncio.wait_for(until_true(), limit_s)
 
     def log_lines(self, job_id: str, stream: str = "stdout") -> list[str]:
         """Every line of one stream of a job, in arrival order."""

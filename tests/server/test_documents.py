@@ -45,9 +45,12 @@ def change_document(server: Server, uri: str, text: str, version: int) -> None:
 
 async def wait_diagnostics(server: Server, uri: str, limit_s: float = 20.0) -> list[types.Diagnostic]:
     """Diagnostics are recorded by pytest-lsp's own handler, so poll its record."""
-    async with asyncio.timeout(limit_s):
+
+    async def recorded() -> None:
         while uri not in server.client.diagnostics:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(recorded(), limit_s)
     return list(server.client.diagnostics[uri])
 
 

@@ -83,9 +83,8 @@ async def run_reference_cli(
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        async with asyncio.timeout(RUN_TIMEOUT_SECONDS):
-            output, _ = await process.communicate()
-    except TimeoutError:
+        output, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
         process.kill()
         await process.wait()
         raise

@@ -106,18 +106,19 @@ def _local_server(args: argparse.Namespace) -> int:
 
 def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
     from dsjobs_lsp.cli.commands import BACKEND_COMMANDS, FOLLOWING_COMMANDS, JobTracker
+    from dsjobs_lsp.cli.interrupt import run_interruptible
     from dsjobs_lsp.core.jobs.runner import JobRunner
     from dsjobs_lsp.core.settings import load_settings
 
     _absolute_paths(args)
     if args.command == "generate_requirements":
-        return asyncio.run(_generate_requirements(args, printer))
+        return run_interruptible(_generate_requirements(args, printer))
     settings = load_settings(backend=args.backend, oauth_token=args.token, yc_profile=args.profile)
     runner = JobRunner(settings)
     tracker = JobTracker(printer)
     command = BACKEND_COMMANDS[args.command]
     try:
-        return asyncio.run(command(runner, args, tracker))
+        return run_interruptible(command(runner, args, tracker))
     except KeyboardInterrupt:
         if args.command in FOLLOWING_COMMANDS and tracker.job_id:
             printer.console(

@@ -15,12 +15,17 @@ A file may carry its own defaults in a PEP 723 inline metadata block (command-li
 from __future__ import annotations
 
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dsjobs_lsp.core.config import LaunchConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 _BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
 _KNOWN_KEYS = {"inputs", "outputs", "instance-type", "env"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from dsjobs_lsp.core.jobs.history import History
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
 
-T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
 def record(job_id: str, minutes: int = 0, project: str = "p1", **fields: object) -> JobRecord:
@@ -76,7 +76,7 @@ async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     writer = textwrap.dedent(f"""
         import asyncio, sys
-        from datetime import UTC, datetime
+        from datetime import datetime, timezone
         from pathlib import Path
         from dsjobs_lsp.core.jobs.history import History
         from dsjobs_lsp.core.jobs.models import JobRecord
@@ -85,7 +85,7 @@ async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:
             history = History(Path({str(db)!r}))
             for i in range(40):
                 await history.upsert(JobRecord(id=f"{{prefix}}{{i}}", backend="local", project_id="p",
-                                               created_at=datetime.now(UTC)))
+                                               created_at=datetime.now(timezone.utc)))
                 await history.update("shared", log_offset=i) if i else await history.upsert(
                     JobRecord(id="shared", backend="local", project_id="p"))
         asyncio.run(main(sys.argv[1]))

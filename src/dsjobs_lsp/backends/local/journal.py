@@ -99,7 +99,7 @@ class JobJournal:
         """Wait for a change after ``seen_version`` (at once if one happened), at most ``at_most`` seconds."""
         if self.version != seen_version:
             return
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._changed.wait(), at_most)
 
     async def read(self, offset: int) -> tuple[list[LogRecord], int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from google.protobuf import timestamp_pb2
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
@@ -17,7 +17,7 @@ _STREAM_NAMES = {KIND_OUT: "out", KIND_ERR: "err"}
 def _time(stamp: timestamp_pb2.Timestamp) -> str:
     if stamp.seconds == 0 and stamp.nanos == 0:
         return "—"
-    return datetime.fromtimestamp(stamp.ToNanoseconds() / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(stamp.ToNanoseconds() / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def render_job_page(job: jobs_pb2.Job, records: list[LogRecord], return_code: int | None) -> str:

@@ -47,7 +47,7 @@ async def yc_create_token(
         raise AuthError(f"cannot run the Yandex Cloud CLI at {yc}: {error.strerror or error}") from None
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), time_limit)
-    except TimeoutError:
+    except asyncio.TimeoutError:
         process.kill()
         await process.wait()
         raise AuthError(f"`{yc} iam create-token` did not answer within {time_limit:.0f} s") from None

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import grpc
 import grpc.aio
@@ -84,7 +84,7 @@ class JobsClient:
     def __repr__(self) -> str:
         return f"JobsClient({self.endpoints.kind}, jobs={self.endpoints.jobs!r})"
 
-    async def __aenter__(self) -> Self:
+    async def __aenter__(self) -> JobsClient:
         return self
 
     async def __aexit__(

@@ -85,7 +85,7 @@ def _check_status(status: int, url: str, what: str) -> None:
         raise TransferError(f"{what} failed: HTTP {status} from {safe_url(url)}")
 
 
-_RETRYABLE = (_RetryableError, httpx.TransportError, ConnectionError, TimeoutError)
+_RETRYABLE = (_RetryableError, httpx.TransportError, ConnectionError, TimeoutError, asyncio.TimeoutError)
 
 
 async def _retrying(attempt: Callable[[], Awaitable[T]], *, what: str, retries: int) -> T:
@@ -110,12 +110,13 @@ async def _run_all(jobs: list[Callable[[], Awaitable[T]]], concurrency: int) -> 
         async with limit:
             return await job()
 
+    tasks = [asyncio.ensure_future(run(job)) for job in jobs]
     try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(run(job)) for job in jobs]
-    except BaseExceptionGroup as failures:
-        raise failures.exceptions[0] from None
-    return [task.result() for task in tasks]
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @functools.cache

@@ -69,7 +69,7 @@ class JobFollower:
         """Let the log stream deliver its last lines (it ends by itself once the job is over)."""
         try:
             await asyncio.wait_for(asyncio.shield(logs), LOG_DRAIN_TIMEOUT_S)
-        except TimeoutError:
+        except asyncio.TimeoutError:
             logger.warning("log stream of %s did not end in %.0f s", self.record.id, LOG_DRAIN_TIMEOUT_S)
         except Exception as error:  # a broken log stream must not hide the job's result
             logger.warning("log stream of %s failed: %s", self.record.id, error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dsjobs_lsp.core.jobs.models import JobRecord
@@ -165,7 +165,7 @@ def _merge_remote(known: JobRecord, remote: JobRecord) -> JobRecord:
 
 
 def _sort_key(record: JobRecord) -> str:
-    created = record.created_at or datetime.now(UTC)
+    created = record.created_at or datetime.now(timezone.utc)
     if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return f"{created.astimezone(UTC).isoformat()}|{record.id}"
+        created = created.replace(tzinfo=timezone.utc)
+    return f"{created.astimezone(timezone.utc).isoformat()}|{record.id}"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum
 
 from pydantic import BaseModel, Field
 
 from dsjobs_lsp.backends.endpoints import BackendKind
 
 
-class JobStatus(StrEnum):
-    """DataSphere's `JobStatus` enum, by name."""
+class JobStatus(str, Enum):
+    """DataSphere's `JobStatus` enum, by name (prints as its value, like a 3.11 `StrEnum`)."""
 
     UNSPECIFIED = "JOB_STATUS_UNSPECIFIED"
     CREATING = "CREATING"
@@ -22,6 +22,12 @@ class JobStatus(StrEnum):
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
     CANCELLED = "CANCELLED"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
     @property
     def finished(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
@@ -15,7 +15,7 @@ def timestamp(ts: Timestamp) -> datetime | None:
     """An aware UTC datetime, None for an unset timestamp."""
     if ts.seconds == 0 and ts.nanos == 0:
         return None
-    return ts.ToDatetime(tzinfo=UTC)
+    return ts.ToDatetime(tzinfo=timezone.utc)
 
 
 def status_of(job: jobs_pb2.Job) -> JobStatus:
@@ -56,4 +56,4 @@ def refresh(record: JobRecord, job: jobs_pb2.Job) -> JobRecord:
 
 def now() -> datetime:
     """The current time, aware UTC."""
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)

@@ -50,9 +50,8 @@ async def run_probe(interpreter: Path, *, roots: list[Path], working_dir: Path) 
     except OSError as error:
         raise PythonEnvError(f"cannot start the Python interpreter {interpreter}: {error.strerror}") from None
     try:
-        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
-            stdout, stderr = await process.communicate(request)
-    except TimeoutError:
+        stdout, stderr = await asyncio.wait_for(process.communicate(request), PROBE_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
         raise PythonEnvError(
             f"Python environment analysis in {interpreter} took over {PROBE_TIMEOUT_SECONDS:.0f} s"
         ) from None

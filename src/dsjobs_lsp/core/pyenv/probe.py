@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
+# Modules the interpreter loaded before running any script (on 3.10 `os` is one, without being frozen):
+# a local file of the same name is never imported.
+_LOADED_AT_STARTUP = frozenset(name for name in sys.modules if "." not in name)
+
 # The folder of this script is sys.path[0]: drop it so nothing next to the probe can shadow a module.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
@@ -563,7 +567,7 @@ class Probe:
 
     @staticmethod
     def _is_builtin(top: str) -> bool:
-        if top in sys.builtin_module_names or top == "__main__":
+        if top in sys.builtin_module_names or top in _LOADED_AT_STARTUP or top == "__main__":
             return True
         return importlib.machinery.FrozenImporter.find_spec(top) is not None
 
