@@ -3,7 +3,7 @@
 `shell_project`: a shell entry point `run.sh` (mode 755, no shebang, given as a single input), a shebang
 Python tool `tool.py` (`cmd: ./tool.py world`), a folder input with an executable without a shebang, an
 input at an absolute path and one at `../` (both with variables, as the docs' `/usr/share/params.json:
-{var: PARAMS}`), and outputs at an absolute and a `../` path with variables.
+{var: PARAMS}`), and outputs at an absolute and a `../` path (a file and a folder) with variables.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ TOOL_PY = textwrap.dedent("""\
 """)
 CONFIG = textwrap.dedent("""\
     name: files
-    cmd: ./run.sh one two && ./tool.py world && cat ${PARAMS} ${WORDS} > ${RESULT} && echo beside > ${BESIDE}
+    cmd: >
+      ./run.sh one two && ./tool.py world
+      && cat ${PARAMS} ${WORDS} > ${RESULT} && echo beside > ${BESIDE}
+      && mkdir -p ${REPORT}/plots && echo plot > ${REPORT}/plots/p.txt
     inputs:
       - run.sh
       - tool.py
@@ -35,6 +38,7 @@ CONFIG = textwrap.dedent("""\
     outputs:
       - {result}: RESULT
       - ../beside.txt: BESIDE
+      - ../report: REPORT
 """)
 
 
@@ -46,6 +50,7 @@ class ShellProject:
     params: Path
     result: Path
     beside: Path
+    report: Path
 
     def expected_stdout(self) -> list[str]:
         """The lines the job prints."""
@@ -67,4 +72,4 @@ def shell_project(root: Path) -> ShellProject:
     result = root / "results" / "result.txt"
     config = CONFIG.replace("{params}", str(params)).replace("{result}", str(result))
     (folder / "config.yaml").write_text(config)
-    return ShellProject(folder, params, result, root / "beside.txt")
+    return ShellProject(folder, params, result, root / "beside.txt", root / "report")

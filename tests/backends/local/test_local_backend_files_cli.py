@@ -26,6 +26,7 @@ def assert_ran_and_downloaded(project: ShellProject, output: str) -> None:
         assert line in output, output
     assert project.result.read_text() == '{"lr": 0.1}\nwords from a sibling folder\n'
     assert project.beside.read_text() == "beside\n"
+    assert (project.report / "plots" / "p.txt").read_text() == "plot\n"
 
 
 def write_project(folder: Path, files: dict[str, str]) -> Path:
