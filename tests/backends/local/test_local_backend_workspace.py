@@ -20,6 +20,7 @@ from tests.backends.local.local_backend_helpers import (
     std_text,
     system_text,
 )
+from tests.support.local_backend import running_local_server
 
 RUN_SH = b'#!/bin/sh\necho run.sh says "$@"\n'
 
@@ -144,3 +145,19 @@ async def test_paths_leaving_the_working_dir_need_a_variable(client: Client, pat
             await client.jobs.Create(request, metadata=client.md)
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "needs a variable" in (raised.value.details() or "")
+
+
+async def test_variables_hold_absolute_paths_with_a_relative_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with (
+        running_local_server(Path("relative-data")) as local,
+        grpc.aio.insecure_channel(local.endpoints.jobs) as channel,
+    ):
+        client = Client(local, channel, local.token)
+        files = [file_entry("in.txt", b"inside\n", "IN"), file_entry("../up.txt", b"up\n", "UP")]
+        job_id, operation = await client.run("cat ${IN} ${UP}", files)
+        logs = await client.all_logs(job_id)
+    assert execute_response(operation).result.return_code == 0, system_text(logs) + std_text(logs, 2)
+    assert std_text(logs) == "inside\nup\n"

@@ -51,7 +51,7 @@ class LocalServer:
         offline: bool | None = None,
         sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
     ) -> None:
-        self.layout = DataLayout(Path(data_dir))
+        self.layout = DataLayout(Path(data_dir).absolute())  # jobs run in their own cwd
         self.host = host
         self._port = port
         self._http_port = http_port
