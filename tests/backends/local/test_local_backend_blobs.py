@@ -123,3 +123,14 @@ async def test_a_job_failing_before_it_starts_gives_its_links_back(
     assert stored(server, data[0]).stat().st_nlink == 1
     _, out = await run_ok(client, "stat -c %i data.bin", [data])
     assert out.strip() == str(stored(server, data[0]).stat().st_ino)
+
+
+async def test_two_inputs_with_the_same_bytes_keep_the_blob_stored(
+    client: Client, server: LocalServer
+) -> None:
+    first, second = file_entry("a/same.bin", CONTENT), file_entry("b/same.bin", CONTENT)
+    _, out = await run_ok(client, "stat -c %i a/same.bin b/same.bin", [first, second])
+    inodes = out.split()
+    assert inodes[0] == str(stored(server, first[0]).stat().st_ino) and inodes[1] != inodes[0]
+    _, asked = await client.create("true", [first, second], upload=False)
+    assert asked == []

@@ -206,6 +206,8 @@ class BlobStore:
         return unchanged
 
     def _link_alone(self, source: Path, target: Path, sha256: str) -> LinkedFile | None:
+        if os.stat(source).st_nlink != 1:  # held already (by this job too): linking would touch its ctime
+            return None
         try:
             os.link(source, target)
         except OSError:  # another file system, no hard links, too many links, ...
