@@ -50,8 +50,10 @@ async def test_a_job_writing_to_its_input_gets_the_blob_dropped_and_uploaded_aga
     client: Client, server: LocalServer
 ) -> None:
     data = file_entry("data.bin", CONTENT)
-    await run_ok(client, "echo appended >> data.bin", [data])
+    job_id, _ = await run_ok(client, "echo appended >> data.bin", [data])
     assert not stored(server, data[0]).exists()
+    note = f"the job changed its input {data[0].sha256[:12]} through its link to the store"
+    assert note in system_text(await client.all_logs(job_id))
     _, asked = await client.create("true", [data], upload=False)
     assert [f.file.sha256 for f in asked] == [data[0].sha256]
     _, out = await run_ok(client, "wc -c < data.bin", [data])
