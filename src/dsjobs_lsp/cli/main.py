@@ -105,6 +105,10 @@ def _local_server(args: argparse.Namespace) -> int:
 
 
 def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
+    if args.command == "local_resources":
+        from dsjobs_lsp.cli.local_resources import run_local_resources
+
+        return run_local_resources(args)
     from dsjobs_lsp.cli.commands import BACKEND_COMMANDS, FOLLOWING_COMMANDS, JobTracker
     from dsjobs_lsp.cli.interrupt import run_interruptible
     from dsjobs_lsp.core.jobs.runner import JobRunner

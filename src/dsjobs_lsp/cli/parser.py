@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from dsjobs_lsp.cli.local_resources import add_local_parser
+
 LOG_LEVELS = ("ERROR", "WARNING", "WARN", "INFO", "DEBUG")
 OAUTH_ENV_VARS = ("YC_TOKEN", "YC_OAUTH_TOKEN")
 
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_requirements(sub)
     _add_run(sub)
     _add_local_server(sub)
+    add_local_parser(sub)
     sub.add_parser("serve", help="Run the language server over stdio").set_defaults(command="serve")
 
     project = sub.add_parser("project", help="Project and job commands (as in the `datasphere` CLI)")

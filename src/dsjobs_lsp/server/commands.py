@@ -94,6 +94,13 @@ async def load_config(ls: DsjobsServer, args: p.LoadConfigArgs) -> p.ResolvedCon
     return await forms.load_config(await ls.session.settings(), args.path, args.name)
 
 
+async def local_resources(ls: DsjobsServer, args: p.LocalResourcesArgs) -> p.LocalResourcesResult:
+    """The local backend's datasets and S3 connectors (for the form's fields)."""
+    from dsjobs_lsp.server.local_resources import local_resources as listed
+
+    return await listed(await ls.session.settings(), args.project_id)
+
+
 HANDLERS: dict[str, Handler] = {
     "dsjobs.setToken": set_token,
     "dsjobs.removeToken": remove_token,
@@ -107,6 +114,7 @@ HANDLERS: dict[str, Handler] = {
     "dsjobs.saveLaunchConfig": save_launch_config,
     "dsjobs.exportConfig": export_config,
     "dsjobs.loadConfig": load_config,
+    "dsjobs.localResources": local_resources,
 }
 
 

@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from dsjobs_lsp.server import keys
+from dsjobs_lsp.server.local_resources import resource_completions, resource_diagnostics
 from dsjobs_lsp.server.yaml_context import cursor_context, key_at
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class DiagnosticsScheduler:
             return
         version = document.version
         diagnostics = await diagnostics_of(document)
+        diagnostics += await resource_diagnostics(self._server.session, document)
         if self._server.workspace.get_text_document(uri).version == version:
             self._publish(uri, diagnostics, version)
         self._pending.pop(uri, None)
@@ -181,11 +183,13 @@ def register_documents(server: DsjobsServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[":", " ", "-"])
     )
-    def on_completion(ls: DsjobsServer, params: types.CompletionParams) -> types.CompletionList | None:
+    async def on_completion(ls: DsjobsServer, params: types.CompletionParams) -> types.CompletionList | None:
         document = ls.workspace.get_text_document(params.text_document.uri)
         if not is_job_config(document):
             return None
-        return types.CompletionList(is_incomplete=False, items=completions(document, params.position))
+        items = completions(document, params.position)
+        items += await resource_completions(ls.session, document, params.position)
+        return types.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: DsjobsServer, params: types.HoverParams) -> types.Hover | None:

@@ -168,6 +168,12 @@ class LoadConfigArgs(Payload):
     name: str | None = None
 
 
+class LocalResourcesArgs(Payload):
+    """`dsjobs.localResources`."""
+
+    project_id: str | None = None
+
+
 # -- command results ---------------------------------------------------------------------------------------
 
 
@@ -220,6 +226,30 @@ class PathResult(Payload):
     """Result of `dsjobs.exportConfig`."""
 
     path: str
+
+
+class LocalDatasetPayload(Payload):
+    """A dataset of the local backend."""
+
+    id: str
+    name: str
+    size: int
+
+
+class LocalConnectorPayload(Payload):
+    """An S3 connector of the local backend (the folder it maps)."""
+
+    id: str
+    path: str
+
+
+class LocalResourcesResult(Payload):
+    """Result of `dsjobs.localResources` (empty lists when the backend is the cloud)."""
+
+    backend: BackendKind
+    project_id: str | None = None
+    datasets: list[LocalDatasetPayload] = Field(default_factory=list)
+    s3_mounts: list[LocalConnectorPayload] = Field(default_factory=list)
 
 
 # -- notifications -----------------------------------------------------------------------------------------
@@ -287,6 +317,7 @@ COMMAND_ARGS: dict[str, type[Payload]] = {
     "dsjobs.saveLaunchConfig": SaveLaunchConfigArgs,
     "dsjobs.exportConfig": ExportConfigArgs,
     "dsjobs.loadConfig": LoadConfigArgs,
+    "dsjobs.localResources": LocalResourcesArgs,
 }
 """Every command id the server registers, with the model of its single argument."""
 

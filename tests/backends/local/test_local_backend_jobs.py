@@ -132,14 +132,6 @@ async def test_execute_refuses_missing_uploads_naming_them(client: Client) -> No
     assert "needed.csv" in (caught.value.details() or "")
 
 
-async def test_s3_mount_variable_fails_with_clear_details(client: Client) -> None:
-    job_id, operation = await client.run("ls ${bt1s3connector0000}", s3_mount_ids=["bt1s3connector0000"])
-    job = await client.get(job_id)
-    assert job.status == jobs_pb2.ERROR
-    assert "S3 mount 'bt1s3connector0000' is not available on the local backend" in job.status_details
-    assert operation.error.message == job.status_details
-
-
 async def test_env_vars_and_project_home(client: Client) -> None:
     env = jobs_pb2.Environment(vars={"GREETING": "hello"})
     job_id, _ = await client.run(

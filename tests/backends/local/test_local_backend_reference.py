@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-from tests.support.reference import reference_python
 from tests.support.reference_cli import run_reference_cli
 
 pytestmark = pytest.mark.reference
@@ -47,14 +46,6 @@ MAIN = textwrap.dedent("""
         with open(args.output, "w") as out:
             out.write(helper.shout(text))
 """)
-
-
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    try:
-        return Path(reference_python())
-    except Exception as error:  # the venv is built from the registry on first use
-        pytest.skip(f"reference datasphere venv unavailable: {error}")
 
 
 async def test_reference_cli_executes_a_job_end_to_end(

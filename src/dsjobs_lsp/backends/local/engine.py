@@ -37,6 +37,7 @@ from .journal import JobJournal
 from .layout import DataLayout
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
+from .resources import ResourceRegistry, finish_resources, mount_resources, unknown_resources
 from .state import JobRow, StateStore
 from .workspace import (
     WorkspaceError,
@@ -264,6 +265,7 @@ class JobEngine:
         self.store = store
         self.envs = envs
         self._signer = signer
+        self.resources = ResourceRegistry(layout.root)
         self._journals: dict[str, JobJournal] = {}
         self._executions: dict[str, _Execution] = {}
         self._processes: dict[str, _WrapperProcess] = {}
@@ -306,6 +308,7 @@ class JobEngine:
         """Register a job; the response asks for uploads of the files the store lacks."""
         require_project_id(request.project_id)
         _validate_parameters(request.job_parameters)
+        await self._require_resources(request.project_id, request.job_parameters)
         ttl = _ttl_seconds(request.data_ttl if request.HasField("data_ttl") else None)
         job = jobs_pb2.Job(
             id=new_id("lj"),
@@ -327,6 +330,12 @@ class JobEngine:
         operation = new_operation("Create job", metadata, response=response)
         await self.state.save_operation(operation, job.id)
         return operation
+
+    async def _require_resources(self, project_id: str, params: jobs_pb2.JobParameters) -> None:
+        """INVALID_ARGUMENT naming every dataset / S3 connector of the job that the project lacks."""
+        problems = await asyncio.to_thread(unknown_resources, self.resources, project_id, params)
+        if problems:
+            raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "; ".join(problems))
 
     async def clone(self, request: service_pb2.CloneProjectJobRequest) -> operation_pb2.Operation:
         """A new job from a source job's parameters with overrides applied."""
@@ -401,8 +410,12 @@ class JobEngine:
             workspace = await asyncio.to_thread(
                 prepare_workspace, self.store, params, job_dir / "work", project_home
             )
-            command = resolve_command(params, workspace.variables)
-            for note in local_differences(params):
+            mounts = await asyncio.to_thread(
+                mount_resources, self.resources, row.job.project_id, params, job_dir / "mnt"
+            )
+            workspace.variables.update(mounts.variables)
+            command = mounts.wrap(resolve_command(params, workspace.variables))
+            for note in [*local_differences(params), *mounts.notes]:
                 await journal.append_system(note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
             if python_env is not None and python_env.requirements:
@@ -504,9 +517,15 @@ class JobEngine:
         del row.job.file_errors[:]
         row.job.file_errors.extend(collected.errors)
         row.job.data_size_bytes += sum(f.size_bytes for f in collected.files)
+        succeeded = code == 0 and not execution.cancel_requested
+        datasets = await asyncio.to_thread(
+            finish_resources, self.resources, row.job, job_dir / "mnt", succeeded=succeeded
+        )
+        row.job.output_datasets.extend(datasets)
         response = service_pb2.ExecuteProjectJobResponse(
             output_files=self.download_urls(list(collected.files)),
             output_files_errors=collected.errors,
+            output_datasets=datasets,
             result=jobs_pb2.JobResult(return_code=code if code is not None else -1),
         )
         if execution.cancel_requested:

@@ -130,18 +130,14 @@ def release_linked_inputs(store: BlobStore, job_dir: Path) -> list[str]:
 
 
 def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -> str:
-    """``cmd`` with ``${VAR}`` replaced by local paths and ``args`` values (shell-quoted); s3 mounts and
-    datasets are refused by name."""
-    unavailable = {*params.s3_mount_ids, *params.dataset_ids}
+    """``cmd`` with ``${VAR}`` replaced by local paths (inputs, outputs, and the ``${<id>}`` of datasets and
+    S3 mounts laid out by ``resources.mount_resources``) and ``args`` values, shell-quoted."""
     values = {argument.name: argument.value for argument in params.arguments} | variables
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in values:
             return shlex.quote(values[name])
-        if name in unavailable:
-            kind = "S3 mount" if name in params.s3_mount_ids else "dataset"
-            raise WorkspaceError(f"{kind} {name!r} is not available on the local backend")
         if name == DS_PROJECT_HOME:
             raise WorkspaceError("DS_PROJECT_HOME is used in cmd but the job has no attach-project-disk flag")
         return match.group(0)

@@ -216,6 +216,8 @@ class JobRunner:
                     )
                 )
             files = list(response.output_files)
+            for dataset in response.output_datasets:
+                sink(ConsoleLine(job_id=record.id, text=created_dataset_line(dataset)))
         else:
             job = await session.client.get(record.id)
             files = await session.client.download_job_files(record.id, list(job.output_files))
@@ -455,6 +457,11 @@ class JobRunner:
         async with self.session() as session:
             await session.client.delete(job_id)
         await self.history.delete(job_id)
+
+
+def created_dataset_line(dataset: jobs_pb2.OutputDataset) -> str:
+    """The console line of an output dataset the job created (the reference's "Created datasets" entry)."""
+    return f"created dataset {dataset.id} ({dataset.desc.name}) size: {dataset.desc.size_gb} Gb"
 
 
 def _unknown_file_error(file: jobs_pb2.StorageFile) -> Exception:
