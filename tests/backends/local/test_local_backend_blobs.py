@@ -118,9 +118,7 @@ async def test_a_job_failing_before_it_starts_gives_its_links_back(
     client: Client, server: LocalServer
 ) -> None:
     data = file_entry("data.bin", CONTENT)
-    failed, _ = await client.run(
-        "cat data.bin ${bt1s3connector0000}", [data], s3_mount_ids=["bt1s3connector0000"]
-    )
+    failed, _ = await client.run("cat data.bin ${DS_PROJECT_HOME}", [data])
     assert (await client.get(failed)).status == jobs_pb2.ERROR
     assert stored(server, data[0]).stat().st_nlink == 1
     _, out = await run_ok(client, "stat -c %i data.bin", [data])

@@ -14,7 +14,6 @@ from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from dsjobs_lsp.backends.local.launcher import write_server_info
 from tests.support.file_projects import ShellProject, shell_project
 from tests.support.local_backend import isolated_env
-from tests.support.reference import reference_python
 from tests.support.reference_cli import run_reference_cli
 
 EXECUTE = ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"]
@@ -69,12 +68,8 @@ async def test_our_cli_runs_executables_and_paths_outside_the_working_dir(
 
 @pytest.mark.reference
 async def test_reference_cli_runs_executables_and_paths_outside_the_working_dir(
-    server: LocalServer, tmp_path: Path
+    server: LocalServer, reference: Path, tmp_path: Path
 ) -> None:
-    try:
-        reference_python()
-    except Exception as error:  # the venv is built from the registry on first use
-        pytest.skip(f"reference datasphere venv unavailable: {error}")
     project = shell_project(tmp_path)
     run = await run_reference_cli(
         server.endpoints.jobs, server.token, EXECUTE, cwd=project.folder, launcher_dir=tmp_path
