@@ -109,7 +109,9 @@ def prepare_workspace(
 
 def _save_linked(path: Path, linked: dict[str, LinkedFile]) -> None:
     if linked:
-        path.write_text(json.dumps({name: asdict(link) for name, link in linked.items()}))
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps({name: asdict(link) for name, link in linked.items()}))
+        os.replace(partial, path)  # whole or absent, even after a crash
 
 
 def release_linked_inputs(store: BlobStore, job_dir: Path) -> list[str]:
