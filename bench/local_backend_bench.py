@@ -2,7 +2,8 @@
 
 1. ReadLogs latency: line printed by the job -> line received by a streaming client (p50/p99; targets
    <= 100 / 500 ms).
-2. Upload throughput over a presigned URL vs a plain file copy of the same bytes (target >= 50%).
+2. Upload throughput of our client (`upload_files`) to a presigned URL vs `cp` of the same file from the page
+   cache (target >= 60%).
 3. With a cached Python environment: Execute -> first log line (target <= 1 s).
 
 Usage: python bench/local_backend_bench.py [--upload-mb 256]
@@ -14,15 +15,13 @@ import argparse
 import asyncio
 import hashlib
 import os
-import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO
 
 import grpc
 import httpx
@@ -31,6 +30,7 @@ from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_p
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2_grpc as service_grpc
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
+from dsjobs_lsp.core.client.transfer import UploadTarget, upload_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.local_backend import running_local_server
@@ -89,34 +89,36 @@ class Bench:
         return statistics.median(delays), delays[int(len(delays) * 0.99) - 1]
 
     async def upload_ratio(self, megabytes: int, scratch: Path) -> tuple[float, float]:
+        """MB/s of `cp` of a file in the page cache and of our client's upload of it (medians of 3)."""
         source = scratch / "payload.bin"
         await asyncio.to_thread(_write_random, source, megabytes)
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(source.read_bytes()).hexdigest())
         size = source.stat().st_size
-        started = time.perf_counter()
-        shutil.copyfile(source, scratch / "copy.bin")
-        copy_seconds = time.perf_counter() - started
-        item = jobs_pb2.File(desc=jobs_pb2.FileDesc(path="payload.bin"), sha256=digest, size_bytes=size)
-        operation = await self.stub.Create(
-            service_pb2.CreateProjectJobRequest(
-                project_id=LOCAL_PROJECT_ID,
-                job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[item]),
-            ),
-            metadata=self.md,
-        )
-        response = service_pb2.CreateProjectJobResponse()
-        operation.response.Unpack(response)
-        [upload] = response.upload_files
-        async with httpx.AsyncClient(timeout=120) as http:
-            with await asyncio.to_thread(source.open, "rb") as payload:
-                started = time.perf_counter()
-                (
-                    await http.put(
-                        upload.url, content=_chunks(payload), headers={"Content-Length": str(size)}
-                    )
-                ).raise_for_status()
-                upload_seconds = time.perf_counter() - started
-        return size / copy_seconds / 1e6, size / upload_seconds / 1e6
+        copies, uploads = [], []
+        for round_ in range(3):
+            started = time.perf_counter()
+            await asyncio.to_thread(
+                subprocess.run, ["cp", str(source), str(scratch / "copy.bin")], check=True
+            )
+            copies.append(time.perf_counter() - started)
+            (scratch / "copy.bin").unlink()
+            item = jobs_pb2.File(desc=jobs_pb2.FileDesc(path="payload.bin"), sha256=digest, size_bytes=size)
+            operation = await self.stub.Create(
+                service_pb2.CreateProjectJobRequest(
+                    project_id=LOCAL_PROJECT_ID,
+                    job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=[item]),
+                ),
+                metadata=self.md,
+            )
+            response = service_pb2.CreateProjectJobResponse()
+            operation.response.Unpack(response)
+            [upload] = response.upload_files
+            target = UploadTarget(upload.url, source, size, digest, f"payload.bin ({round_})")
+            started = time.perf_counter()
+            await upload_files([target])
+            uploads.append(time.perf_counter() - started)
+            await asyncio.to_thread(self.server.engine.store.remove, digest)
+        return size / statistics.median(copies) / 1e6, size / statistics.median(uploads) / 1e6
 
     async def first_line_with_cached_env(self, wheels: Path) -> float:
         script_bytes = b"import dsjobs_probe\nprint('first line', flush=True)\n"
@@ -147,11 +149,6 @@ def _write_random(path: Path, megabytes: int) -> None:
     with open(path, "wb") as out:
         for _ in range(megabytes):
             out.write(os.urandom(1 << 20))
-
-
-async def _chunks(payload: BinaryIO) -> AsyncIterator[bytes]:
-    while chunk := await asyncio.to_thread(payload.read, 1 << 20):
-        yield chunk
 
 
 def _write_probe_wheel(directory: Path) -> None:
@@ -185,7 +182,7 @@ async def main(upload_mb: int) -> None:
             print(
                 f"upload {upload_mb} MB: presigned PUT {upload_mbps:.0f} MB/s "
                 f"vs file copy {copy_mbps:.0f} MB/s "
-                f"= {upload_mbps / copy_mbps:.0%} (target >= 50%)"
+                f"= {upload_mbps / copy_mbps:.0%} (target >= 60%)"
             )
             wheels = scratch / "wheels"
             wheels.mkdir()

@@ -144,8 +144,10 @@ async def test_completion_offers_keys_by_position_and_enum_values(server: Server
     python_types = await complete(server, uri, 3, 10)
     signals = await complete(server, uri, 6, 13)
 
-    assert {"name", "inputs", "outputs", "env", "flags", "cloud-instance-types"} <= set(top)
-    assert {"type", "version", "requirements-file", "pip"} <= set(python_keys)
+    assert {"name", "inputs", "outputs", "flags", "cloud-instance-types"} <= set(top)
+    assert "env" not in top  # already written
+    assert {"version", "requirements-file", "pip"} <= set(python_keys)
+    assert "type" not in python_keys  # already written
     assert "name" not in python_keys
     assert python_types == ["auto", "manual"]
     assert "SIGTERM" in signals and "SIGINT" in signals
@@ -169,3 +171,51 @@ async def test_hover_documents_the_key_under_the_cursor(server: Server, tmp_path
     assert "env.python.pip.no-deps" in hover.contents.value and "--no-deps" in hover.contents.value
     assert hover.range is not None and (hover.range.start.character, hover.range.end.character) == (6, 13)
     assert nothing is None  # on a value, not a key
+
+
+async def test_a_yaml_with_two_known_top_level_keys_is_a_job_config(server: Server, tmp_path: Path) -> None:
+    text = "name: train\ninputs:\n  - data.csv\n"
+    uri = open_document(server, tmp_path / "bad-config.yaml", text)
+
+    diagnostics = await wait_diagnostics(server, uri)
+
+    missing = next(d for d in diagnostics if "`cmd` is required" in d.message)
+    # the whole file is at fault, not its first line
+    assert missing.range.start == types.Position(line=0, character=0)
+    assert missing.range.end == types.Position(line=2, character=len("  - data.csv"))
+
+
+async def test_a_yaml_named_as_configfile_in_launch_json_is_a_job_config(
+    server: Server, tmp_path: Path
+) -> None:
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "launch.json").write_text(
+        '{"configurations": [{"type": "datasphere", "request": "launch", "name": "job",\n'
+        "  // a comment, as VS Code allows\n"
+        '  "configFile": "${workspaceFolder}/jobs/train.yaml"}]}\n'
+    )
+    server.client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=tmp_path.as_uri(), name="ws")], removed=[]
+            )
+        )
+    )
+    (tmp_path / "jobs").mkdir()
+    uri = open_document(server, tmp_path / "jobs" / "train.yaml", "name: train\n")
+
+    diagnostics = await wait_diagnostics(server, uri)
+
+    assert any("`cmd` is required" in d.message for d in diagnostics)
+
+
+async def test_completion_leaves_out_keys_already_present(server: Server, tmp_path: Path) -> None:
+    text = "cmd: python main.py\nname: x\nenv:\n  python:\n    type: auto\n    \n\n"
+    uri = open_document(server, tmp_path / "config.yaml", text)
+
+    top = await complete(server, uri, 6, 0)
+    python_keys = await complete(server, uri, 5, 4)
+
+    assert "cmd" not in top and "name" not in top and "env" not in top
+    assert "inputs" in top
+    assert "type" not in python_keys and "version" in python_keys

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the e2e suite needs on a fresh Debian machine (as root), skipping what is present:
-#   - Debian chromium and the native-module build deps of code-server (apt, only if missing)
+#   - Debian chromium and the native-module build deps of code-server (apt: only the missing packages, and
+#     --no-upgrade: an installed package is never upgraded; apt may still pull in newer versions of libraries a
+#     missing package depends on, which is apt's rule, not an upgrade of unrelated packages)
 #   - code-server + a Node 24 runtime, cached in ~/.cache/dsjobs-tests/code-server-<version>
 # Prints the code-server cache folder on its last line.
 set -euo pipefail
@@ -24,7 +26,7 @@ install_apt_packages() {
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt-get install -y -qq --no-install-recommends --no-upgrade "${missing[@]}" >&2
 }
 
 install_code_server() {
@@ -42,9 +44,12 @@ install_code_server() {
   export PATH="$node24_dir/bin:$PATH"
   export npm_config_nodedir="$node24_dir"
   npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
-  # npm 11 skips code-server's install scripts; run its postinstall ourselves.
+  # npm 11 skips code-server's install scripts; run its postinstall ourselves. The script reads the Node
+  # version from npm's user agent ("node/v24.x.y": a version without dots broke its check on line 68).
+  local node_version
+  node_version="$("$node24_dir/bin/node" --version)"
   (cd node_modules/code-server &&
-    npm_config_user_agent="npm/11 node/v24 linux x64 workspaces/false" bash ./postinstall.sh >&2)
+    npm_config_user_agent="npm/11.0.0 node/$node_version linux x64 workspaces/false" bash ./postinstall.sh >&2)
   touch "$CS_DIR/.complete"
 }
 

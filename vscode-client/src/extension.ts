@@ -2,7 +2,9 @@
 
 import * as vscode from "vscode";
 import { TokenManager } from "./auth/token";
-import { isFinal } from "./protocol";
+import { isFinal, type RunEndedParams } from "./protocol";
+import { jobLabel } from "./history/historyModel";
+import { outcomeMessage } from "./run/outcomeMessages";
 import { registerDebugType } from "./debug/debugProvider";
 import { FormPanel } from "./form/formPanel";
 import { HistoryProvider, registerHistoryCommands } from "./history/historyView";
@@ -21,6 +23,17 @@ function targetFile(uri: vscode.Uri | undefined): vscode.Uri | undefined {
   return document && (document.languageId === "python" || document.fileName.endsWith(".py")) ? document.uri : undefined;
 }
 
+/** The notification closing a run, naming the job as the history does. */
+function announceOutcome(params: RunEndedParams, history: HistoryProvider): void {
+  const job = history.all.find((candidate) => candidate.id === params.jobId);
+  const message = outcomeMessage(params, job ? jobLabel(job) : (params.jobId ?? "?"));
+  if (message?.level === "info") {
+    void vscode.window.showInformationMessage(message.text);
+  } else if (message) {
+    void vscode.window.showErrorMessage(message.text);
+  }
+}
+
 export function activate(context: vscode.ExtensionContext): void {
   const channels = createChannels();
   const server = new DsjobsServer(context, channels.logs, channels.toolkit);
@@ -32,6 +45,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const history = new HistoryProvider(server, channels.toolkit);
   const settingsView = new SettingsViewProvider();
   const execute = <T>(command: string, argument: object): Promise<T> => server.execute<T>(command, argument);
+  const notReady = (): string | undefined => server.notReadyMessage;
+  const formServices = { execute, toolkit: channels.toolkit, memory: context.workspaceState, notReady };
+  const openForm = (file: vscode.Uri): void => void FormPanel.show(context.extensionUri, formServices, file);
 
   context.subscriptions.push(
     channels.invocation,
@@ -64,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
       writer.runEnded(params);
       progress.runEnded(params);
       router.runEnded(params);
+      announceOutcome(params, history);
     }),
     server.onReady.event(async () => {
       await tokens.restoreToServer();
@@ -73,7 +90,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider("datasphere.history", history),
     vscode.window.registerTreeDataProvider("datasphere.settings", settingsView),
     registerHistoryCommands(history, server),
-    registerDebugType({ execute, router, onRunRejected: (program, errors) => FormPanel.showRunErrors(program, errors) }),
+    registerDebugType({
+      execute,
+      router,
+      notReady,
+      openForm,
+      onRunRejected: (program, errors) => FormPanel.showRunErrors(program, errors),
+    }),
     vscode.commands.registerCommand("datasphere.setToken", () => tokens.setToken()),
     vscode.commands.registerCommand("datasphere.removeToken", () => tokens.removeToken()),
     vscode.commands.registerCommand("datasphere.restartServer", () => server.restart()),
@@ -84,7 +107,7 @@ export function activate(context: vscode.ExtensionContext): void {
         void vscode.window.showWarningMessage("Run File in DataSphere Jobs: open or select a Python file first.");
         return;
       }
-      FormPanel.show(context.extensionUri, { execute, toolkit: channels.toolkit }, file);
+      openForm(file);
     }),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       const affects = (section: string): boolean => event.affectsConfiguration(section);

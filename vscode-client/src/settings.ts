@@ -8,6 +8,7 @@ export interface DatasphereSettings {
   backend: Backend;
   pythonPath: string;
   serverInstallSource: string;
+  serverWheelhouse: string;
 }
 
 /** The part of `vscode.WorkspaceConfiguration` this module needs (so tests can pass a plain object). */
@@ -19,9 +20,7 @@ export interface SettingsReader {
 export const SERVER_SETTING_KEYS = ["project", "yandexCloudConsolePath", "backend"] as const;
 
 /** Settings whose change needs a server restart (a different interpreter). */
-export const RESTART_SETTING_KEYS = ["pythonPath"] as const;
-
-export const DEFAULT_INSTALL_SOURCE = "dsjobs-lsp";
+export const RESTART_SETTING_KEYS = ["pythonPath", "serverInstallSource", "serverWheelhouse"] as const;
 
 /** Reads `datasphere.*` settings, trimming strings and falling back to defaults for bad values. */
 export function readSettings(config: SettingsReader): DatasphereSettings {
@@ -35,7 +34,8 @@ export function readSettings(config: SettingsReader): DatasphereSettings {
     yandexCloudConsolePath: text("yandexCloudConsolePath"),
     backend,
     pythonPath: text("pythonPath"),
-    serverInstallSource: text("serverInstallSource") || DEFAULT_INSTALL_SOURCE,
+    serverInstallSource: text("serverInstallSource"),
+    serverWheelhouse: text("serverWheelhouse"),
   };
 }
 

@@ -88,6 +88,24 @@ function markTabsWithErrors(errors: FormErrors): void {
   });
 }
 
+/** Selects the tab of the first field with an error, scrolls the field into view and focuses it. */
+function revealFirstError(): void {
+  const box = Array.from(document.querySelectorAll<HTMLElement>(".field-error")).find((candidate) => candidate.textContent?.trim());
+  if (!box) {
+    element("form-errors").scrollIntoView({ block: "center" });
+    return;
+  }
+  const panel = box.closest("vscode-tab-panel");
+  const panels = Array.from(document.querySelectorAll("vscode-tab-panel"));
+  const header = Array.from(document.querySelectorAll<HTMLElement>("vscode-tab-header"))[panel ? panels.indexOf(panel) : -1];
+  header?.click();
+  const control = document.getElementById(box.id.replace(/-error$/, ""));
+  setTimeout(() => {
+    (control ?? box).scrollIntoView({ block: "center" });
+    control?.focus();
+  }, 50);
+}
+
 function showStatus(text: string, level: "info" | "error"): void {
   const status = element("status");
   status.textContent = text;
@@ -115,6 +133,9 @@ function onMessage(message: ExtensionToWebview): void {
       break;
     case "busy":
       setBusy(message.busy);
+      break;
+    case "revealError":
+      revealFirstError();
       break;
   }
 }

@@ -8,15 +8,17 @@ errors (one line on stderr, the traceback only with `--log-level DEBUG`); 130 wh
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
 import sys
-import traceback
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dsjobs_lsp.cli.console import ConsoleLogHandler, ConsolePrinter
 from dsjobs_lsp.cli.parser import build_parser, split_program_args
+
+if TYPE_CHECKING:
+    from dsjobs_lsp.cli.console import ConsolePrinter
+
+# Everything else is imported once the arguments are parsed: `--help` and argument errors import nothing
+# beyond argparse (pydantic, grpc, httpx and the protobuf stubs are most of a start's time).
 
 DETACHED_EXIT_CODE = 130
 
@@ -33,6 +35,10 @@ def run_cli(argv: list[str]) -> int:
     """Everything `main` does, returning the exit code instead of exiting."""
     ours, program = split_program_args(argv)
     args = build_parser().parse_args(ours)
+    import logging
+
+    from dsjobs_lsp.cli.console import ConsolePrinter
+
     if args.command == "run":
         args.args = [*args.args, *program]
     level = logging.WARNING if args.log_level == "WARN" else logging.getLevelName(args.log_level)
@@ -56,6 +62,8 @@ def run_cli(argv: list[str]) -> int:
 
 def _redact_root_logs() -> None:
     """Other libraries' records (httpx logs every request's presigned URL) are masked too."""
+    import logging
+
     from dsjobs_lsp.core.auth.redaction import RedactingFilter
 
     for handler in logging.getLogger().handlers:
@@ -68,6 +76,9 @@ def _print_core_logs(printer: ConsolePrinter, *, debug: bool) -> None:
 
     Only warnings and errors, unless `--log-level DEBUG`, which shows everything with the logger's name.
     """
+    import logging
+
+    from dsjobs_lsp.cli.console import ConsoleLogHandler
     from dsjobs_lsp.core.auth.redaction import RedactingFilter
 
     handler = ConsoleLogHandler(printer, logging.DEBUG if debug else logging.WARNING)
@@ -146,6 +157,9 @@ def _absolute_paths(args: argparse.Namespace) -> None:
 
 
 async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrinter) -> int:
+    import asyncio
+    from pathlib import Path
+
     from dsjobs_lsp.core.pyenv import generate_requirements
 
     files = [Path(f) for f in args.files]
@@ -157,6 +171,8 @@ async def _generate_requirements(args: argparse.Namespace, printer: ConsolePrint
 
 
 def _report(error: Exception, printer: ConsolePrinter, *, debug: bool) -> int:
+    import traceback
+
     from dsjobs_lsp.core.auth import redact
     from dsjobs_lsp.core.config import ConfigError
 

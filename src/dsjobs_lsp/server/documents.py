@@ -1,14 +1,17 @@
 """config.yaml intelligence: diagnostics (debounced, off the event loop), key/value completion and key hover.
 
 A document is a job config when its languageId is `yaml` and it is named `config.yaml` / `*.dsjob.yaml`, or
-its text has a top-level `cmd:` key. Validation is the core's `check_config_text`; the key tree, the enum
-values and the documentation come from the core's key docs (through `server.keys`).
+named as `configFile` of a `datasphere` entry in a workspace folder's launch.json, or its text has a top-level
+`cmd:` key or two or more known top-level keys. Validation is the core's `check_config_text`; the key tree,
+the enum values and the documentation come from the core's key docs (through `server.keys`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,27 +20,70 @@ from pygls.uris import to_fs_path
 
 from dsjobs_lsp.server import keys
 from dsjobs_lsp.server.local_resources import resource_completions, resource_diagnostics
-from dsjobs_lsp.server.yaml_context import cursor_context, key_at
+from dsjobs_lsp.server.yaml_context import cursor_context, key_at, keys_under
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
+    from dsjobs_lsp.core.config import ConfigIssue
     from dsjobs_lsp.server.app import DsjobsServer
 
 DIAGNOSTICS_DELAY_S = 0.15
 _TOP_LEVEL_CMD = re.compile(r"^cmd\s*:", re.MULTILINE)
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z][\w-]*)\s*:", re.MULTILINE)
+MIN_KNOWN_TOP_LEVEL_KEYS = 2
 _CONFIG_NAMES = ("config.yaml", "config.yml")
 _CONFIG_SUFFIXES = (".dsjob.yaml", ".dsjob.yml")
 
 
-def is_job_config(document: TextDocument) -> bool:
-    """True for YAML documents that are DataSphere job configurations."""
+def is_job_config(document: TextDocument, named: Collection[str] = ()) -> bool:
+    """True for YAML documents that are DataSphere job configurations (`named`: launch.json's configFiles)."""
     if document.language_id not in (None, "yaml"):
         return False
     name = Path(document.path).name
     if name in _CONFIG_NAMES or name.endswith(_CONFIG_SUFFIXES):
         return True
-    return name.endswith((".yaml", ".yml")) and bool(_TOP_LEVEL_CMD.search(document.source))
+    if not name.endswith((".yaml", ".yml")):
+        return False
+    if os.path.normpath(document.path) in named or _TOP_LEVEL_CMD.search(document.source):
+        return True
+    present = set(_TOP_LEVEL_KEY.findall(document.source))
+    return len(present & set(keys.child_keys(()))) >= MIN_KNOWN_TOP_LEVEL_KEYS
+
+
+def launch_config_files(folders: list[Path]) -> set[str]:
+    """The `configFile`s named by `datasphere` entries of the folders' `.vscode/launch.json` (normalised
+    paths; unreadable files are skipped). Blocking: call it in a thread."""
+    from dsjobs_lsp.server.launch_json import LaunchJsonError, datasphere_entries
+
+    found: set[str] = set()
+    for folder in folders:
+        try:
+            entries = datasphere_entries((folder / ".vscode" / "launch.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, LaunchJsonError):
+            continue
+        for entry in entries:
+            value = entry.get("configFile")
+            if isinstance(value, str) and value.strip():
+                path = value.strip().replace("${workspaceFolder}", str(folder))
+                found.add(os.path.normpath(folder / path))
+    return found
+
+
+def _whole_document(source: str) -> types.Range:
+    lines = source.splitlines() or [""]
+    end = types.Position(line=len(lines) - 1, character=len(lines[-1]))
+    return types.Range(start=types.Position(line=0, character=0), end=end)
+
+
+def _issue_range(issue: ConfigIssue, source: str) -> types.Range:
+    """Where a finding is underlined: a missing `cmd` concerns the whole file."""
+    if issue.key == "cmd" and "is required" in issue.message:
+        return _whole_document(source)
+    return types.Range(
+        start=types.Position(line=issue.line, character=issue.column),
+        end=types.Position(line=issue.end_line, character=issue.end_column),
+    )
 
 
 async def diagnostics_of(document: TextDocument) -> list[types.Diagnostic]:
@@ -50,10 +96,7 @@ async def diagnostics_of(document: TextDocument) -> list[types.Diagnostic]:
     )
     return [
         types.Diagnostic(
-            range=types.Range(
-                start=types.Position(line=issue.line, character=issue.column),
-                end=types.Position(line=issue.end_line, character=issue.end_column),
-            ),
+            range=_issue_range(issue, document.source),
             message=issue.message,
             severity=(
                 types.DiagnosticSeverity.Error
@@ -73,6 +116,7 @@ class DiagnosticsScheduler:
     def __init__(self, server: DsjobsServer) -> None:
         self._server = server
         self._pending: dict[str, asyncio.Task[None]] = {}
+        self.named: set[str] = set()  # launch.json's configFiles, refreshed before each check
 
     def schedule(self, uri: str, delay: float = DIAGNOSTICS_DELAY_S) -> None:
         """Check `uri` after `delay` seconds (0 = now)."""
@@ -93,8 +137,9 @@ class DiagnosticsScheduler:
     async def _run(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
+        self.named = await asyncio.to_thread(launch_config_files, _workspace_folders(self._server))
         document = self._server.workspace.get_text_document(uri)
-        if not is_job_config(document):
+        if not is_job_config(document, self.named):
             return
         version = document.version
         diagnostics = await diagnostics_of(document)
@@ -108,8 +153,15 @@ class DiagnosticsScheduler:
         self._server.text_document_publish_diagnostics(params)
 
 
+def _workspace_folders(server: DsjobsServer) -> list[Path]:
+    folders = [Path(to_fs_path(folder.uri) or "") for folder in server.workspace.folders.values()]
+    if not folders and server.workspace.root_path:
+        folders = [Path(server.workspace.root_path)]
+    return folders
+
+
 def completions(document: TextDocument, position: types.Position) -> list[types.CompletionItem]:
-    """Keys valid at the cursor, or the values of an enumerated key."""
+    """Keys valid at the cursor and not yet written there, or the values of an enumerated key."""
     context = cursor_context(document.source, position.line, position.character)
     if context is None:
         return []
@@ -117,7 +169,12 @@ def completions(document: TextDocument, position: types.Position) -> list[types.
         start=types.Position(line=position.line, character=context.prefix_start), end=position
     )
     if context.kind == "key":
-        return [_key_item(context.path, name, edit_range) for name in keys.child_keys(context.path)]
+        present = keys_under(document.source, context.path, skip_line=position.line)
+        return [
+            _key_item(context.path, name, edit_range)
+            for name in keys.child_keys(context.path)
+            if name not in present
+        ]
     return [
         types.CompletionItem(
             label=value,
@@ -185,7 +242,7 @@ def register_documents(server: DsjobsServer) -> None:
     )
     async def on_completion(ls: DsjobsServer, params: types.CompletionParams) -> types.CompletionList | None:
         document = ls.workspace.get_text_document(params.text_document.uri)
-        if not is_job_config(document):
+        if not is_job_config(document, scheduler.named):
             return None
         items = completions(document, params.position)
         items += await resource_completions(ls.session, document, params.position)
@@ -194,6 +251,6 @@ def register_documents(server: DsjobsServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: DsjobsServer, params: types.HoverParams) -> types.Hover | None:
         document = ls.workspace.get_text_document(params.text_document.uri)
-        if not is_job_config(document):
+        if not is_job_config(document, scheduler.named):
             return None
         return hover(document, params.position)

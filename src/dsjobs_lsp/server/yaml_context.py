@@ -119,3 +119,16 @@ def key_at(text: str, line_no: int, character: int) -> tuple[KeyPath, int, int] 
     if not start <= character <= end:
         return None
     return (*enclosing_keys(lines, line_no, line.key_column), line.key), start, end
+
+
+def keys_under(text: str, path: KeyPath, *, skip_line: int) -> set[str]:
+    """The keys already written directly under `path` (list items transparent), except on `skip_line`."""
+    lines = text.splitlines()
+    found: set[str] = set()
+    for index, raw in enumerate(lines):
+        line = _parse_line(raw)
+        if index == skip_line or line is None or line.key is None:
+            continue
+        if enclosing_keys(lines, index, line.key_column) == path:
+            found.add(line.key)
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import os
 import zipfile
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
@@ -203,3 +204,18 @@ def write_wheel(directory: Path, name: str, version: str, module_source: str) ->
             archive.writestr(n, text)
         archive.writestr(f"{dist}.dist-info/RECORD", record)
     return path
+
+
+def daemons_of(data_dir: Path) -> list[int]:
+    """Live local backend daemon processes serving ``data_dir`` (by their command lines)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            args = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"dsjobs_lsp.backends.local" in args and str(data_dir).encode() in args:
+            found.append(int(name))
+    return found

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -111,3 +113,86 @@ async def test_our_client_uploads_a_mixed_project_to_the_store(
     for data in blobs:
         stored = client.server.engine.store.path(hashlib.sha256(data).hexdigest())
         assert stored.read_bytes() == data
+
+
+async def test_in_process_client_holding_every_default_thread_still_uploads(
+    client: Client, tmp_path: Path
+) -> None:
+    """A client in the same process may hold all of asyncio's default threads in blocking PUTs: the store
+    works on threads of its own, so the uploads complete (they used to wait for the client's timeouts)."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+    blobs = [os.urandom(4096 + i) for i in range(24)]
+    entries = [file_entry(f"f{i}.bin", data) for i, data in enumerate(blobs)]
+    _, uploads = await client.create("true", entries, upload=False)
+    contents = {f.sha256: data for f, data in entries}
+
+    def put(url: str, data: bytes) -> int:
+        return httpx.put(url, content=data, timeout=120).status_code
+
+    statuses = await asyncio.wait_for(
+        asyncio.gather(*(asyncio.to_thread(put, u.url, contents[u.file.sha256]) for u in uploads)), 50
+    )
+    assert statuses == [200] * len(uploads)
+    assert all(client.server.engine.store.has(f.sha256) for f, _ in entries)
+
+
+async def test_big_upload_read_from_the_socket_is_stored_then_the_connection_closes(
+    client: Client, small_batches: None
+) -> None:
+    """A body with a length over the whole-body size is read off the event loop, straight from the socket;
+    h11 never sees it, so the connection is closed after the response."""
+    content = os.urandom(5 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        stored = await http.put(upload.url, content=content)
+    assert stored.status_code == 200 and stored.headers["connection"] == "close"
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+
+
+async def test_body_cut_short_stores_nothing_and_the_store_keeps_serving(
+    client: Client, small_batches: None
+) -> None:
+    content = os.urandom(300_000)
+    _, [upload] = await client.create("true", [file_entry("cut.bin", content)], upload=False)
+    target = upload.url.removeprefix(f"http://127.0.0.1:{client.server.http_port}")
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.http_port)
+    head = f"PUT {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(content)}\r\n\r\n"
+    writer.write(head.encode() + content[:100_000])
+    await writer.drain()
+    writer.close()
+    assert await reader.read() == b""  # closed without an answer
+    async with httpx.AsyncClient() as http:
+        stored = await http.put(upload.url, content=content)
+    assert stored.status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+
+
+async def test_stopping_the_store_during_a_big_upload_ends_it_and_keeps_nothing(
+    tmp_path: Path, small_batches: None
+) -> None:
+    """The worker thread reading a body is woken when the store stops (it does not wait for the client)."""
+    server = LocalServer(tmp_path / "data", offline=True)
+    await server.start()
+    content = os.urandom(300_000)
+    async with grpc.aio.insecure_channel(server.endpoints.jobs) as channel:
+        _, [upload] = await Client(server, channel, server.token).create(
+            "true", [file_entry("half.bin", content)], upload=False
+        )
+    target = upload.url.removeprefix(f"http://127.0.0.1:{server.http_port}")
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.http_port)
+    writer.write(f"PUT {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(content)}\r\n\r\n".encode())
+    writer.write(content[:100_000])
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the store is now reading the body on its worker thread
+    await server.stop(0)
+    assert await asyncio.wait_for(reader.read(), 30) == b""  # the store's 60 s read timeout is not waited for
+    writer.close()
+    assert not server.engine.store.has(upload.file.sha256)
+    for _ in range(100):
+        if not _incoming(server):
+            break
+        await asyncio.sleep(0.05)
+    assert _incoming(server) == []

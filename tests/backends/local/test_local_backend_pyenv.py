@@ -6,13 +6,22 @@ local backend passes those to uv as ``--find-links``), so this works offline wit
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
-from tests.backends.local.local_backend_helpers import Client, file_entry, std_text, system_text, write_wheel
+from tests.backends.local.local_backend_helpers import (
+    Client,
+    download,
+    file_entry,
+    std_text,
+    system_text,
+    write_wheel,
+)
 
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -71,3 +80,58 @@ async def test_unknown_python_version_is_a_clear_error(client: Client) -> None:
 async def test_job_without_requirements_uses_the_servers_interpreter(client: Client) -> None:
     job_id, _ = await client.run("python -c 'import sys; print(sys.version_info[:2])'")
     assert std_text(await client.all_logs(job_id)).strip() == str(sys.version_info[:2])
+
+
+async def test_a_failed_install_names_the_requirement_and_uvs_reason(client: Client, wheel_dir: Path) -> None:
+    job_id, _ = await client.run("python -c pass", env=_python_env(wheel_dir, "dsjobs-probe==9.9"))
+    details = (await client.get(job_id)).status_details
+    assert "dsjobs-probe==9.9" in details
+    assert "uv says:" in details
+    assert "no version of dsjobs-probe==9.9" in details
+
+
+async def test_a_broken_interpreter_on_path_is_never_picked(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    wanted = "3.10" if sys.version_info[:2] != (3, 10) else "3.12"
+    broken = shims / f"python{wanted}"
+    broken.write_text(f"#!/bin/sh\necho 'pyenv: python{wanted}: command not found' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}:{os.environ['PATH']}")
+    env = jobs_pb2.Environment(python_env=jobs_pb2.PythonEnv(python_version=wanted, requirements=["x==1"]))
+    job_id, _ = await client.run("python -c pass", env=env)
+    details = (await client.get(job_id)).status_details
+    if f"Python {wanted} is not available" in details:  # no working python3.X here: the shim was tried
+        assert f"{broken} (broken: pyenv: python{wanted}: command not found)" in details
+    else:  # a working interpreter was found after the shim, so the job got as far as installing
+        assert "cannot install the requirements offline" in details, details
+        assert "x==1" in details
+
+
+async def test_download_files_with_logs_gets_stdout_stderr_and_the_system_log(client: Client) -> None:
+    job_id, _ = await client.run("echo out; echo err >&2")
+    job = await client.get(job_id)
+    names = {f.desc.path: f for f in job.log_files}
+    assert set(names) == {"stdout.txt", "stderr.txt", "system.log"}
+    request = service_pb2.DownloadProjectJobFilesRequest(job_id=job_id, files=list(job.log_files))
+    response = await client.jobs.DownloadJobFiles(request, metadata=client.md)
+    contents = {item.file.desc.path: await download(item.url) for item in response.download_files}
+    assert contents["stdout.txt"] == b"out\n"
+    assert contents["stderr.txt"] == b"err\n"
+    assert b"job process started" in contents["system.log"]
+
+
+async def test_the_uv_installed_with_dsjobs_is_used_not_one_on_path(
+    client: Client, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shims = tmp_path / "other-uv"
+    shims.mkdir()
+    (shims / "uv").write_text("#!/bin/sh\necho 'some other uv' >&2\nexit 3\n")
+    (shims / "uv").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}:{os.environ['PATH']}")
+    script = file_entry("use.py", b"import dsjobs_probe\nprint(dsjobs_probe.VALUE)\n")
+    job_id, _ = await client.run("python use.py", [script], env=_python_env(wheel_dir, "dsjobs-probe>=1.0"))
+    job = await client.get(job_id)
+    assert job.status == jobs_pb2.SUCCESS, job.status_details

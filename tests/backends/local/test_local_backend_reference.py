@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-from tests.support.reference_cli import run_reference_cli
+from tests.support.reference_cli import ReferenceRun, run_reference_cli
 
 pytestmark = pytest.mark.reference
 
@@ -48,6 +48,17 @@ MAIN = textwrap.dedent("""
 """)
 
 
+async def _execute(server: LocalServer, project: Path, launcher_dir: Path) -> ReferenceRun:
+    """`datasphere project job execute -c config.yaml` in ``project``."""
+    return await run_reference_cli(
+        server.endpoints.jobs,
+        server.token,
+        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
+        cwd=project,
+        launcher_dir=launcher_dir,
+    )
+
+
 async def test_reference_cli_executes_a_job_end_to_end(
     server: LocalServer, reference: Path, tmp_path: Path
 ) -> None:
@@ -58,13 +69,7 @@ async def test_reference_cli_executes_a_job_end_to_end(
     (project / "main.py").write_text(MAIN)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     (project / "config.yaml").write_text(CONFIG.replace("{version}", version))
-    run = await run_reference_cli(
-        server.endpoints.jobs,
-        server.token,
-        ["project", "job", "execute", "-p", LOCAL_PROJECT_ID, "-c", "config.yaml"],
-        cwd=project,
-        launcher_dir=tmp_path,
-    )
+    run = await _execute(server, project, tmp_path)
     text = run.output
     assert run.returncode == 0, text
     assert (project / "result.txt").read_text() == "COMPATIBLE\n"
@@ -72,3 +77,35 @@ async def test_reference_cli_executes_a_job_end_to_end(
     assert "created job" in text and "job link: " in text
     assert "/communities/" in text
     assert "job completed successfully" in text
+
+
+async def test_reference_cli_returns_when_the_main_process_exits(
+    server: LocalServer, reference: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "config.yaml").write_text(
+        "name: left-running\ncmd: sleep 300 & setsid sleep 300 & echo main done\n"
+    )
+    run = await _execute(server, project, tmp_path)
+    assert run.returncode == 0, run.output
+    assert "main done" in run.output
+    assert "job completed successfully" in run.output
+
+
+async def test_reference_cli_shows_why_the_environment_could_not_be_built(
+    server: LocalServer, reference: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text("if __name__ == '__main__':\n    print('never runs')\n")
+    (project / "requirements.txt").write_text("dsjobs-no-such-package==9.9\n")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (project / "config.yaml").write_text(
+        "name: unbuildable\ncmd: python main.py\nenv:\n  python:\n    type: manual\n"
+        f'    version: "{version}"\n    requirements-file: requirements.txt\n'
+    )
+    run = await _execute(server, project, tmp_path)
+    assert run.returncode != 0
+    assert "dsjobs-no-such-package==9.9" in run.output
+    assert "uv says:" in run.output

@@ -99,3 +99,19 @@ async def test_hash_many_reads_only_what_changed_and_keeps_the_order(tmp_path: P
     digests = await hasher.hash_many(files)
     assert [d.sha256 for d in digests] == [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
     assert (hasher.stats.misses, hasher.stats.hits) == (7, 5)
+
+
+async def test_many_files_hashed_in_order_and_all_remembered(tmp_path: Path) -> None:
+    contents = [os.urandom(size) for size in [0, 1, 4096, (1 << 20) + 3, *range(100, 4100, 100)]]
+    paths = []
+    for index, data in enumerate(contents):
+        paths.append(tmp_path / f"f{index}.bin")
+        paths[-1].write_bytes(data)
+    hasher = FileHasher(tmp_path / "cache.db")
+    found = await hasher.hash_many(paths)
+    assert found == [FileDigest(hashlib.sha256(data).hexdigest(), len(data)) for data in contents]
+    assert (hasher.stats.misses, hasher.stats.bytes_read) == (len(paths), sum(map(len, contents)))
+    hasher.close()
+    again = FileHasher(tmp_path / "cache.db")
+    assert await again.hash_many(paths) == found
+    assert (again.stats.hits, again.stats.misses) == (len(paths), 0)

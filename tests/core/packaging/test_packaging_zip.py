@@ -103,3 +103,34 @@ async def test_executable_files_keep_their_bit_and_a_chmod_makes_a_new_archive(t
     assert modes["proj/run.sh"] == 0o100755
     assert {mode for name, mode in modes.items() if name != "proj/run.sh"} == {0o100644}
     assert _sha(before) != _sha(after)
+
+
+async def test_small_and_big_files_mixed_each_stored_or_deflated_as_it_compresses(tmp_path: Path) -> None:
+    """Small files are deflated once by worker threads and written as they are; big ones are streamed; the
+    archive is valid whatever the order (a big file between small ones, many small files)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    contents = {
+        "a-text.txt": b"line of text\n" * 300,
+        "b-random.bin": os.urandom(5000),
+        "c-big-text.txt": b"0123456789abcdef" * 40_000,  # over the small-file size
+        "d-tiny.txt": b"x",
+        "e-empty.txt": b"",
+        "f-packed.zip": b"PK" * 2000,  # compressible, but a compressed format: stored
+        **{f"g-many/{i:04d}.txt": f"row {i}\n".encode() * 50 for i in range(300)},
+        "h-big-random.bin": os.urandom(300_000),
+        "\u00e9t\u00e9.txt": "caf\u00e9\n".encode() * 100,
+    }
+    for name, data in contents.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    archive = await zip_path(folder, cache_dir=tmp_path / "cache")
+    with zipfile.ZipFile(archive) as bundle:
+        assert bundle.testzip() is None
+        infos = {info.filename.removeprefix("mixed/"): info for info in bundle.infolist()}
+        assert {name: bundle.read(f"mixed/{name}") for name in contents} == contents
+    deflated = {name for name, info in infos.items() if info.compress_type == zipfile.ZIP_DEFLATED}
+    assert {"b-random.bin", "f-packed.zip", "h-big-random.bin"}.isdisjoint(deflated)
+    assert {"a-text.txt", "c-big-text.txt", "d-tiny.txt", "g-many/0007.txt", "\u00e9t\u00e9.txt"} <= deflated
+    again = await zip_path(folder, cache_dir=tmp_path / "cache-again")
+    assert _sha(again) == _sha(archive)

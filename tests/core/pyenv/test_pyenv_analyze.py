@@ -307,3 +307,16 @@ def test_probe_stays_python_38_compatible() -> None:
     ast.parse(source, feature_version=(3, 8))
     newer_apis = ("removeprefix", "removesuffix", "functools.cache", "strict=", "ast.unparse")
     assert [api for api in newer_apis if api in source] == []
+
+
+async def test_dsjobs_python_names_the_users_interpreter_when_the_folder_has_no_venv(
+    tmp_path: Path, wheelhouse: Wheelhouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The VS Code extension runs the server in a private environment and names the user's Python this way.
+    project = write_files(tmp_path / "p", {"main.py": "import acme.core\n"})
+    user_python = make_venv(tmp_path / "user-venv", wheelhouse, "acme-core")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.setenv("DSJOBS_PYTHON", str(user_python))
+    analysis = await analyze_python_env([Path("main.py")], working_dir=project)
+    assert analysis.interpreter == user_python
+    assert analysis.requirements == ["acme-core==1.2.0"]

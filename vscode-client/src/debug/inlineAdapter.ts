@@ -19,12 +19,15 @@ import {
 import { commandFailure } from "../server/commandError";
 import type { RunRouter, RunSubscription } from "../run/runRouter";
 import { jobExitCode, launchConfigFromDebug } from "./launchArgs";
+import { jobLabel } from "../history/historyModel";
 import type { FieldError } from "../protocol";
 
 /** What the adapter needs from the rest of the extension. */
 export interface AdapterServices {
   execute<T>(command: string, argument: object): Promise<T>;
   router: RunRouter;
+  /** What to say while the server is not ready; undefined when it is. */
+  notReady(): string | undefined;
   /** Field errors of a run the server refused (shown in the form when it is open). */
   onRunRejected(program: string, errors: FieldError[]): void;
 }
@@ -37,6 +40,8 @@ interface DapRequest {
 }
 
 const CANCEL_WAIT_MS = 60_000;
+/** The server's closing line of a cancelled job: the user asked for it, so it is not shown as an error. */
+const CANCELLED_LINE = /\bstatus CANCELLED\b/;
 /**
  * The session ends with `dsjobs/runEnded`. Should it never come (the server died), a final job status
  * followed by this long a silence ends the session too.
@@ -54,6 +59,8 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private finalExitCode: number | undefined;
+  private lastJob: Job | undefined;
+  private endStatus: string | null = null;
 
   constructor(private readonly services: AdapterServices) {}
 
@@ -101,6 +108,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     }
     const runId = randomUUID();
     this.follow().bindRun(runId);
+    this.sayIfNotReady();
     try {
       const started = await this.services.execute<RunStarted>(ServerCommand.runFile, { file: program, config, runId });
       this.bindJob(started.jobId);
@@ -123,12 +131,21 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     }
     // The server says "attaching to job …" itself once it has found the job: no line of our own (it doubled).
     this.bindJob(jobId);
+    this.sayIfNotReady();
     try {
       const started = await this.services.execute<RunStarted>(ServerCommand.attach, { jobId });
       this.subscription?.bindRun(started.runId);
     } catch (error) {
       this.output(`${commandFailure(error).message}\n`, "stderr");
       this.finish(1);
+    }
+  }
+
+  /** While the server is being set up (or cannot be), the console says so rather than staying blank. */
+  private sayIfNotReady(): void {
+    const waiting = this.services.notReady();
+    if (waiting) {
+      this.output(`${waiting}\n`, "console");
     }
   }
 
@@ -154,7 +171,7 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     if (params.jobId && !this.jobId) {
       this.bindJob(params.jobId);
     }
-    this.output(`${params.line}\n`, params.level === "error" ? "stderr" : "console");
+    this.output(`${params.line}\n`, params.level === "error" && !CANCELLED_LINE.test(params.line) ? "stderr" : "console");
     this.rearmSettle();
   }
 
@@ -166,15 +183,18 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
 
   /** A final status arms the fallback end (the run still downloads outputs; `dsjobs/runEnded` ends it). */
   private onJobChanged(job: Job): void {
+    this.lastJob = job;
     if (!isFinal(job.status)) {
       return;
     }
     this.finalExitCode = jobExitCode(job.status, job.exitCode);
+    this.endStatus = job.status;
     this.rearmSettle();
   }
 
   /** The run's last message: the session ends with the job's exit code (1 when following it failed). */
   private onRunEnded(params: RunEndedParams): void {
+    this.endStatus = params.status ?? this.endStatus;
     this.finish(params.status ? jobExitCode(params.status, params.exitCode) : 1);
   }
 
@@ -217,6 +237,12 @@ export class DatasphereDebugAdapter implements vscode.DebugAdapter {
     clearTimeout(this.settleTimer);
     this.subscription?.dispose();
     if (exitCode !== undefined) {
+      this.event("dsjobsJobEnded", {
+        job: this.lastJob ? jobLabel(this.lastJob) : this.jobId,
+        status: this.endStatus,
+        exitCode,
+        cancelled: this.cancelRequested,
+      });
       this.event("exited", { exitCode });
     }
     this.event("terminated");

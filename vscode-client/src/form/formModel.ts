@@ -238,7 +238,9 @@ export type ExtensionToWebview =
     }
   | { type: "errors"; errors: FormErrors }
   | { type: "status"; text: string; level: "info" | "error" }
-  | { type: "busy"; busy: boolean };
+  | { type: "busy"; busy: boolean }
+  /** Shows the first field with an error: its tab selected, scrolled into view, focused. */
+  | { type: "revealError" };
 
 /** Narrows an unknown webview message to a known one (webview input is untrusted). */
 export function parseWebviewMessage(message: unknown): WebviewToExtension | null {

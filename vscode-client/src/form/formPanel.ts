@@ -21,6 +21,34 @@ import {
 export interface FormServices {
   execute<T>(command: string, argument: object): Promise<T>;
   toolkit: vscode.OutputChannel;
+  /** Where the last Invoke's values of each file are kept until Save (the workspace's state). */
+  memory: vscode.Memento;
+  /** What to say while the server is not ready; undefined when it is. */
+  notReady(): string | undefined;
+}
+
+/** Marks the debug sessions a form started (so the form can tell when its job ended). */
+const FORM_RUN_KEY = "__dsjobsFormRun";
+
+/** The workspace-state key of a file's last Invoke. */
+function lastInvokeKey(program: string): string {
+  return `datasphere.lastInvoke:${program}`;
+}
+
+/** The line a form shows when its run ended (DAP custom event `dsjobsJobEnded` from the adapter). */
+function endedStatus(body: { job?: string; status?: string | null; exitCode?: number | null; cancelled?: boolean }): {
+  text: string;
+  level: "info" | "error";
+} {
+  const job = body.job ? `Job ${body.job}` : "The job";
+  if (body.status === "SUCCESS") {
+    return { text: `${job} completed successfully — its log is in the Debug Console.`, level: "info" };
+  }
+  if (body.cancelled || body.status === "CANCELLED") {
+    return { text: `${job} was cancelled.`, level: "info" };
+  }
+  const code = body.exitCode ? `, exit code ${body.exitCode}` : "";
+  return { text: `${job} ended: ${body.status ?? "not finished"}${code} — see the Debug Console.`, level: "error" };
 }
 
 const VIEW_TYPE = "datasphere.jobConfiguration";
@@ -89,7 +117,7 @@ export class FormPanel implements vscode.Disposable {
     }
     switch (message.type) {
       case "ready":
-        await this.loadFromServer(ServerCommand.resolveConfig, { file: this.program });
+        await this.loadInitial();
         break;
       case "changed":
         await this.validate(fromFormValues(message.values));
@@ -103,19 +131,40 @@ export class FormPanel implements vscode.Disposable {
     }
   }
 
-  private async loadFromServer(command: string, argument: object): Promise<void> {
+  /** The file's configuration from the server, or the values of its last Invoke (kept until Save). */
+  private async loadInitial(): Promise<void> {
+    const waiting = this.services.notReady();
+    if (waiting) {
+      this.status(waiting);
+    }
+    const remembered = this.services.memory.get<LaunchConfig>(lastInvokeKey(this.program));
+    if (!(await this.loadFromServer(ServerCommand.resolveConfig, { file: this.program }, remembered))) {
+      return; // the status says why
+    }
+    if (remembered) {
+      this.status("The values of your last Invoke of this file (Save keeps them for good).");
+    } else if (waiting) {
+      this.status("");
+    }
+  }
+
+  /** Fills the form from a server command; false (and the reason in the status line) when it failed. */
+  private async loadFromServer(command: string, argument: object, override?: LaunchConfig): Promise<boolean> {
     try {
       const resolved = await this.services.execute<ResolvedConfig>(command, argument);
+      const config = override ?? resolved.config;
       this.post({
         type: "init",
-        values: toFormValues(resolved.config),
-        errors: groupErrors(resolved.errors),
+        values: toFormValues(config),
+        errors: groupErrors(override ? await this.validate(config) : resolved.errors),
         instanceTypes: INSTANCE_TYPES,
-        source: resolved.source,
+        source: override ? "last Invoke" : resolved.source,
         launchEntries: resolved.launchEntries,
       });
+      return true;
     } catch (error) {
       this.reportFailure("Loading the configuration failed", error);
+      return false;
     }
   }
 
@@ -161,6 +210,7 @@ export class FormPanel implements vscode.Disposable {
       config,
       workspaceFolder: this.workspaceFolder(),
     });
+    await this.services.memory.update(lastInvokeKey(this.program), undefined);
     this.status(`${answer.created ? "Added to" : "Updated"} ${answer.path}`);
   }
 
@@ -218,14 +268,42 @@ export class FormPanel implements vscode.Disposable {
     const errors = await this.validate(config);
     if (hasBlockingErrors(errors)) {
       this.status("Fix the errors before invoking.", "error");
+      this.post({ type: "revealError" });
       return;
     }
+    await this.services.memory.update(lastInvokeKey(this.program), config);
+    const waiting = this.services.notReady();
+    if (waiting) {
+      this.status(waiting);
+    }
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.program));
-    const started = await vscode.debug.startDebugging(
-      folder,
-      debugConfigFromLaunch(config, `DataSphere: ${path.basename(this.program)}`) as vscode.DebugConfiguration,
-    );
-    this.status(started ? "Job started — see the Debug Console." : "The run did not start.", started ? "info" : "error");
+    const runMark = `${Date.now()}-${Math.random()}`;
+    this.followRun(runMark);
+    const configuration = { ...debugConfigFromLaunch(config, `DataSphere: ${path.basename(this.program)}`), [FORM_RUN_KEY]: runMark };
+    const started = await vscode.debug.startDebugging(folder, configuration as unknown as vscode.DebugConfiguration);
+    if (!started) {
+      this.status("The run did not start.", "error");
+    } else if (this.runMark === runMark) {
+      this.status("Job started — see the Debug Console.");
+    }
+  }
+
+  private runMark: string | undefined;
+  private runListener: vscode.Disposable | undefined;
+
+  /** Replaces "Job started" with the job's outcome when the run this form started ends. */
+  private followRun(runMark: string): void {
+    this.runMark = runMark;
+    this.runListener?.dispose();
+    this.runListener = vscode.debug.onDidReceiveDebugSessionCustomEvent((event) => {
+      if (event.event !== "dsjobsJobEnded" || event.session.configuration[FORM_RUN_KEY] !== runMark) {
+        return;
+      }
+      const ended = endedStatus(event.body as Parameters<typeof endedStatus>[0]);
+      this.runMark = undefined;
+      this.status(ended.text, ended.level);
+    });
+    this.disposables.push(this.runListener);
   }
 
   private status(text: string, level: "info" | "error" = "info"): void {

@@ -1,9 +1,11 @@
 /** The Launch History tree: filled from `dsjobs.history`, live from `dsjobs/jobChanged`; its item actions. */
 
+import { readFile } from "node:fs/promises";
 import * as vscode from "vscode";
 import { ServerCommand, type Job } from "../protocol";
+import { wantsGracefulShutdown } from "../run/outcomeMessages";
 import { commandFailure } from "../server/commandError";
-import { jobItemModel, mergeJob, sortJobs } from "./historyModel";
+import { jobItemModel, jobLabel, mergeJob, sortJobs } from "./historyModel";
 
 /** What the view needs from the server. */
 export interface HistoryServer {
@@ -62,12 +64,37 @@ export class HistoryProvider implements vscode.TreeDataProvider<Job> {
   }
 }
 
+/** True when the job ran from a config.yaml that has `graceful-shutdown` (unreadable files: false). */
+async function configWantsGracefulShutdown(job: Job): Promise<boolean> {
+  if (!job.configPath) {
+    return false;
+  }
+  try {
+    return wantsGracefulShutdown(await readFile(job.configPath, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /** The item actions: Cancel, Attach, Copy job ID, Open job. */
 export function registerHistoryCommands(provider: HistoryProvider, server: HistoryServer): vscode.Disposable {
   const cancel = async (job: Job): Promise<void> => {
+    let graceful = false;
+    if (await configWantsGracefulShutdown(job)) {
+      const choice = await vscode.window.showInformationMessage(
+        `Cancel DataSphere job ${jobLabel(job)}? Its config has graceful-shutdown: the job can be signalled and given time to stop.`,
+        { modal: true },
+        "Graceful Shutdown",
+        "Cancel Now",
+      );
+      if (!choice) {
+        return;
+      }
+      graceful = choice === "Graceful Shutdown";
+    }
     try {
-      await server.execute(ServerCommand.cancel, { jobId: job.id });
-      void vscode.window.setStatusBarMessage(`DataSphere Jobs: cancelling job ${job.id}`, 5000);
+      await server.execute(ServerCommand.cancel, { jobId: job.id, graceful });
+      void vscode.window.setStatusBarMessage(`DataSphere Jobs: cancelling job ${jobLabel(job)}`, 5000);
     } catch (error) {
       void vscode.window.showErrorMessage(`Cancel failed: ${commandFailure(error).message}`);
     }
@@ -76,7 +103,7 @@ export function registerHistoryCommands(provider: HistoryProvider, server: Histo
     await vscode.debug.startDebugging(undefined, {
       type: "datasphere",
       request: "attach",
-      name: `Attach to ${job.name ?? job.id}`,
+      name: `Attach to ${jobLabel(job)}`,
       jobId: job.id,
     });
   };
@@ -90,14 +117,14 @@ export function registerHistoryCommands(provider: HistoryProvider, server: Histo
       try {
         link = (await server.execute<{ link: string | null }>(ServerCommand.jobLink, { jobId: job.id })).link;
       } catch (error) {
-        void vscode.window.showErrorMessage(`No link for job ${job.id}: ${commandFailure(error).message}`);
+        void vscode.window.showErrorMessage(`No link for job ${jobLabel(job)}: ${commandFailure(error).message}`);
         return;
       }
     }
     if (link) {
       await vscode.env.openExternal(vscode.Uri.parse(link));
     } else {
-      void vscode.window.showInformationMessage(`Job ${job.id} has no link yet.`);
+      void vscode.window.showInformationMessage(`Job ${jobLabel(job)} has no link yet.`);
     }
   };
   return vscode.Disposable.from(

@@ -1,4 +1,4 @@
-/** Which Python runs the language server, and the commands to check and install dsjobs_lsp there. Pure module. */
+/** Which Python is the user's (analysis runs there) and how the server is started. Pure module. */
 
 export interface InterpreterSources {
   /** The Python extension's active interpreter for the workspace, when that extension is installed. */
@@ -22,14 +22,8 @@ export function pickInterpreter(sources: InterpreterSources): string {
 /** Arguments that start the language server over stdio. */
 export const SERVER_ARGS: readonly string[] = ["-m", "dsjobs_lsp"];
 
-/** Arguments that exit 0 exactly when `dsjobs_lsp` is importable. */
-export const IMPORT_CHECK_ARGS: readonly string[] = ["-c", "import dsjobs_lsp"];
+/** Prints the absolute path of the interpreter (a `python3` on PATH or a pyenv shim becomes the real one). */
+export const EXECUTABLE_PROBE_ARGS: readonly string[] = ["-c", "import sys; print(sys.executable)"];
 
-/** Arguments of `python -m pip install <source>` for the configured install source. */
-export function installArgs(source: string): string[] {
-  const trimmed = source.trim();
-  if (!trimmed) {
-    throw new Error("The setting datasphere.serverInstallSource is empty: nothing to install.");
-  }
-  return ["-m", "pip", "install", "--disable-pip-version-check", trimmed];
-}
+/** The environment variable naming the user's interpreter to the server (analysis runs there). */
+export const USER_PYTHON_ENV = "DSJOBS_PYTHON";

@@ -1,6 +1,7 @@
 /**
- * The dsjobs language server's lifecycle: started from the user's interpreter, restarted after a crash, its
- * state in the status bar; custom notifications re-emitted as events that survive restarts.
+ * The dsjobs language server's lifecycle: run from its private environment (set up on first use), told the
+ * user's interpreter for the environment analysis, restarted after a crash, its state in the status bar;
+ * custom notifications re-emitted as events that survive restarts.
  */
 
 import * as vscode from "vscode";
@@ -10,6 +11,8 @@ import {
   ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
+  MessageType,
+  ShowMessageNotification,
   State,
   Trace,
   type CloseHandlerResult,
@@ -27,20 +30,43 @@ import {
   type RunEndedParams,
 } from "../protocol";
 import { didChangeConfigurationParams, initializationOptions, readSettings } from "../settings";
-import { SERVER_ARGS } from "./interpreter";
-import { offerServerInstall, resolveInterpreter, serverImportable } from "./pythonEnvironment";
+import { SERVER_ARGS, USER_PYTHON_ENV } from "./interpreter";
+import { interpreterExecutable, resolveInterpreter } from "./pythonEnvironment";
+import { ensureServerEnvironment, ServerSetupError } from "./serverEnvironment";
 import { DeclineWorkDoneProgress } from "./progressCapability";
+import { SERVER_OUTCOME_MESSAGE } from "../run/outcomeMessages";
 import { RestartPolicy } from "./restartPolicy";
 
-export type ServerState = "stopped" | "starting" | "running" | "notInstalled" | "failed";
+export type ServerState = "stopped" | "starting" | "settingUp" | "running" | "setupFailed" | "failed";
 
 const STATE_TEXT: Record<ServerState, { text: string; tooltip: string }> = {
   stopped: { text: "$(circle-slash) DataSphere", tooltip: "DataSphere Jobs server stopped — click to restart" },
   starting: { text: "$(loading~spin) DataSphere", tooltip: "DataSphere Jobs server starting" },
+  settingUp: { text: "$(loading~spin) DataSphere: setting up", tooltip: "Installing the DataSphere Jobs server into its own environment (first run)" },
   running: { text: "$(cloud) DataSphere", tooltip: "DataSphere Jobs server running" },
-  notInstalled: { text: "$(warning) DataSphere", tooltip: "dsjobs_lsp is not installed in the interpreter — click to retry" },
+  setupFailed: { text: "$(error) DataSphere: not set up", tooltip: "The DataSphere Jobs server could not be set up — click to retry" },
   failed: { text: "$(error) DataSphere", tooltip: "DataSphere Jobs server failed — click to restart" },
 };
+
+/** What a user action says while the server is not ready (the status bar item says the same). */
+const NOT_READY: Partial<Record<ServerState, string>> = {
+  settingUp: "The DataSphere Jobs server is being set up (first run); this waits for it.",
+  starting: "The DataSphere Jobs server is starting; this waits for it.",
+};
+
+/** The server's `window/showMessage`, except a run's closing message: the extension words that itself. */
+function showServerMessage(type: MessageType, message: string): void {
+  if (SERVER_OUTCOME_MESSAGE.test(message)) {
+    return;
+  }
+  if (type === MessageType.Error) {
+    void vscode.window.showErrorMessage(message);
+  } else if (type === MessageType.Warning) {
+    void vscode.window.showWarningMessage(message);
+  } else {
+    void vscode.window.showInformationMessage(message);
+  }
+}
 
 /** Owns the LanguageClient; everything else talks to the server through it. */
 export class DsjobsServer implements vscode.Disposable {
@@ -48,6 +74,8 @@ export class DsjobsServer implements vscode.Disposable {
   private readonly statusItem = vscode.window.createStatusBarItem("datasphere.server", vscode.StatusBarAlignment.Left, 10);
   private readonly restartPolicy = new RestartPolicy();
   private stateValue: ServerState = "stopped";
+  /** Why the last start failed, with the fix (shown by commands run meanwhile). */
+  private problem: string | undefined;
   private starting: Promise<void> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -83,10 +111,21 @@ export class DsjobsServer implements vscode.Disposable {
     return this.stateValue;
   }
 
-  private setState(state: ServerState): void {
+  /** While the server is not ready: a line saying so and what happens or what to do; undefined when ready. */
+  get notReadyMessage(): string | undefined {
+    if (this.client?.isRunning()) {
+      return undefined;
+    }
+    return NOT_READY[this.stateValue] ?? this.problem;
+  }
+
+  private setState(state: ServerState, problem?: string): void {
     this.stateValue = state;
+    this.problem = problem;
     this.statusItem.text = STATE_TEXT[state].text;
-    this.statusItem.tooltip = STATE_TEXT[state].tooltip;
+    this.statusItem.tooltip = problem ? `${problem} — click to retry` : STATE_TEXT[state].tooltip;
+    this.statusItem.backgroundColor =
+      state === "setupFailed" || state === "failed" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
 
   /** Starts the server (once; concurrent callers share the attempt). */
@@ -102,31 +141,59 @@ export class DsjobsServer implements vscode.Disposable {
       return;
     }
     this.setState("starting");
-    const python = await resolveInterpreter();
-    this.log.info(`Starting the language server: ${python} ${SERVER_ARGS.join(" ")}`);
-    if (!(await serverImportable(python)) && !(await offerServerInstall(python, this.toolkit))) {
-      this.setState("notInstalled");
-      this.toolkit.appendLine(`dsjobs_lsp is not importable in ${python}; the server is not running.`);
+    const userPython = await interpreterExecutable(await resolveInterpreter());
+    let serverPython: string;
+    try {
+      serverPython = await ensureServerEnvironment({
+        extensionPath: this.context.extensionPath,
+        storagePath: this.context.globalStorageUri.fsPath,
+        userPython,
+        log: this.toolkit,
+        onSetup: () => this.setState("settingUp"),
+      });
+    } catch (error) {
+      this.setupFailed(error);
       return;
     }
+    this.toolkit.appendLine(`Starting the DataSphere Jobs server (${serverPython}); environment analysis runs in ${userPython}.`);
+    this.log.info(`Starting the language server: ${serverPython} ${SERVER_ARGS.join(" ")}`);
     await vscode.workspace.fs.createDirectory(this.context.globalStorageUri);
-    const client = this.createClient(python);
+    const client = this.createClient(serverPython, userPython);
     this.client = client;
     try {
       await client.start();
     } catch (error) {
-      this.setState("failed");
+      this.setState("failed", `The DataSphere Jobs server failed to start: ${String(error)}`);
       this.toolkit.appendLine(`The language server failed to start: ${String(error)}`);
       throw error;
     }
   }
 
-  private createClient(python: string): LanguageClient {
+  /** The setup failed: a modal with the fix (it must not slide away), the status bar in error, a log line. */
+  private setupFailed(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = error instanceof ServerSetupError ? error.hint : "";
+    this.setState("setupFailed", message);
+    this.toolkit.appendLine(`${message}${hint ? ` ${hint}` : ""} The server is not running.`);
+    void vscode.window
+      .showErrorMessage(message, { modal: true, detail: hint || undefined }, "Retry", "Open Settings", "Show Log")
+      .then(async (choice) => {
+        if (choice === "Retry") {
+          await this.restart();
+        } else if (choice === "Open Settings") {
+          await vscode.commands.executeCommand("workbench.action.openSettings", "datasphere.pythonPath");
+        } else if (choice === "Show Log") {
+          this.toolkit.show(true);
+        }
+      });
+  }
+
+  private createClient(python: string, userPython: string): LanguageClient {
     const settings = readSettings(vscode.workspace.getConfiguration("datasphere"));
     const serverOptions: ServerOptions = {
       command: python,
       args: [...SERVER_ARGS],
-      options: { env: { ...process.env, PYTHONUNBUFFERED: "1" } },
+      options: { env: { ...process.env, PYTHONUNBUFFERED: "1", [USER_PYTHON_ENV]: userPython } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: "yaml" }],
@@ -138,6 +205,7 @@ export class DsjobsServer implements vscode.Disposable {
     };
     const client = new LanguageClient("datasphere", "DataSphere Jobs Toolkit", serverOptions, clientOptions);
     client.registerFeature(new DeclineWorkDoneProgress());
+    client.onNotification(ShowMessageNotification.type, (params) => showServerMessage(params.type, params.message));
     client.onNotification(ServerNotification.console, (params: ConsoleParams) => this.onConsole.fire(params));
     client.onNotification(ServerNotification.log, (params: LogParams) => this.onLog.fire(params));
     client.onNotification(ServerNotification.jobChanged, (params: JobChangedParams) => this.onJobChanged.fire(params));
@@ -146,6 +214,7 @@ export class DsjobsServer implements vscode.Disposable {
     client.onDidChangeState((event) => {
       if (event.newState === State.Running) {
         this.setState("running");
+        this.toolkit.appendLine("The DataSphere Jobs server is running.");
         this.onReady.fire();
       } else if (event.newState === State.Starting) {
         this.setState("starting");
@@ -164,8 +233,8 @@ export class DsjobsServer implements vscode.Disposable {
           this.toolkit.appendLine("The language server stopped unexpectedly; restarting it.");
           return { action: CloseAction.Restart, handled: true };
         }
-        this.setState("failed");
         const message = "The DataSphere Jobs language server crashed 5 times in 3 minutes and was not restarted.";
+        this.setState("failed", message);
         this.toolkit.appendLine(message);
         void vscode.window.showErrorMessage(message, "Restart").then((choice) => {
           if (choice === "Restart") {
@@ -179,6 +248,10 @@ export class DsjobsServer implements vscode.Disposable {
 
   /** Stops and starts the server again (e.g. after the interpreter setting changed). */
   async restart(): Promise<void> {
+    if (this.starting && this.stateValue === "settingUp") {
+      this.toolkit.show(true); // the setup is under way: show its log rather than start over
+      return;
+    }
     this.restartPolicy.reset();
     await this.stop();
     await this.start();
@@ -237,7 +310,8 @@ export class DsjobsServer implements vscode.Disposable {
     }
     const client = this.client;
     if (!client || !client.isRunning()) {
-      throw new Error("The DataSphere Jobs language server is not running (see the DataSphere Jobs Toolkit output).");
+      const problem = this.problem ?? "The DataSphere Jobs server is not running (see the DataSphere Jobs Toolkit output).";
+      throw new Error(`${problem} Click DataSphere in the status bar to retry.`);
     }
     return client;
   }

@@ -7,13 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
-import { CLIENT_DIR, languageServerPids, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
+import { CLIENT_DIR, languageServerPids, pinnedPython, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
 import {
   clickMenuEntry,
   closeAllEditors,
@@ -29,6 +28,7 @@ import {
   selectDebugConfiguration,
   selectedDebugConfiguration,
   startDebugging,
+  waitForFilledForm,
   waitUntil,
   webview,
 } from "./workbench";
@@ -80,14 +80,7 @@ const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 async function openForm(page: Page, file: string): Promise<ReturnType<typeof webview>> {
   await runCommand(page, "View: Show Explorer");
   await explorerContextMenu(page, file, "Run File in DataSphere Jobs");
-  const form = webview(page);
-  await form.locator("#program").waitFor({ timeout: 60_000 });
-  await waitUntil(
-    "the form to be filled by the server",
-    () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
-    (value) => value.endsWith(file),
-  );
-  return form;
+  return waitForFilledForm(page, file);
 }
 
 /**
@@ -182,6 +175,15 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
       console.log(harness?.logs.join("").slice(-4000));
     }
     await harness?.stop();
+  });
+
+  it("runs its server on the pinned interpreter, from its own environment", async () => {
+    await page.locator(".statusbar-item", { hasText: "DataSphere" }).locator(".codicon-cloud").first().waitFor({ timeout: 240_000 });
+    const [pid] = await waitUntil("the language server", () => Promise.resolve(languageServerPids(harness.stateDir)), (p) => p.length === 1);
+    const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
+    assert.ok(command.startsWith(join(harness.userData, "User", "globalStorage")), `from global storage: ${command}`);
+    // The same Python binary as datasphere.pythonPath (3.10 where present: scripts/test.sh pins it).
+    assert.equal(realpathSync(`/proc/${pid}/exe`), realpathSync(pinnedPython(harness.home)));
   });
 
   it("runs a file from the explorer menu through the configuration form", async () => {
@@ -386,6 +388,15 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await row.click({ button: "right" });
     await clickMenuEntry(page, "Cancel");
     await waitUntil("the row to say Cancelled", () => row.innerText(), (t) => t.includes("Cancelled"), 60_000);
+    // A cancel the user asked for is information, naming the job as the history does; never a red error.
+    const cancelled = page.locator(".notifications-toasts .notification-list-item", { hasText: "DataSphere job long-e2e was cancelled" });
+    await cancelled.waitFor({ timeout: 60_000 });
+    assert.ok(await cancelled.locator(".codicon-info").count(), "an information message");
+    assert.equal(await page.locator(".notifications-toasts .notification-list-item", { hasText: /ended with CANCELLED/ }).count(), 0);
+    await waitUntil("the closing line in the Debug Console", () => debugConsoleText(page), (t) => /status CANCELLED/.test(t), 30_000);
+    const closing = page.locator(".repl .monaco-list-row", { hasText: /status CANCELLED/ }).first();
+    const classes = (await closing.locator(".value").first().getAttribute("class", { timeout: 10_000 })) ?? "";
+    assert.doesNotMatch(classes, /\berror\b/, "the closing line of a cancelled job is not shown as an error");
     await waitUntil("the debug session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
   });
 
@@ -404,6 +415,15 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await openDatasphereContainer(page);
     await page.locator('.pane-header:has-text("Launch History") .action-label[aria-label^="Refresh"]').click();
     await waitUntil("the history after the restart", () => historyRow(page, "hello-e2e").first().innerText(), (t) => t.includes("Succeeded"), 30_000);
+    // The Toolkit channel's last word on the server is that it runs again, not that it stopped.
+    const lastServerLine = (text: string): string | undefined =>
+      text.split("\n").filter((line) => /server (is running|stopped unexpectedly|is not running|failed)/.test(line)).at(-1);
+    await waitUntil(
+      "the Toolkit channel to say the server runs again",
+      () => Promise.resolve(lastServerLine(outputChannelFile(harness.userData, "DataSphere Jobs Toolkit"))),
+      (line) => line?.includes("The DataSphere Jobs server is running.") ?? false,
+      10_000,
+    );
   });
 
   it("sets and removes the OAuth token", async () => {
@@ -426,23 +446,27 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     assert.doesNotMatch(logs, /y0_e2eTestToken0123456789/, "the token never reaches a log, even when traced");
   });
 
-  it("offers to install dsjobs_lsp into an interpreter that lacks it", async () => {
-    const bare = join(harness.userData, "..", "bare-venv");
-    execFileSync("python3", ["-m", "venv", "--without-pip", bare]);
+  it("shows a failed server setup in a modal with the fix, and the status bar says so", async () => {
+    const wheelhouse = join(harness.userData, "..", "empty-wheelhouse");
+    mkdirSync(wheelhouse, { recursive: true });
     const settingsFile = join(harness.userData, "User", "settings.json");
     const settings = JSON.parse(readFileSync(settingsFile, "utf8")) as Record<string, unknown>;
-    const edited = JSON.stringify({ ...settings, "datasphere.pythonPath": join(bare, "bin", "python") }, null, 2);
-    // As a user would: edit settings.json in the editor and save.
+    const edited = JSON.stringify({ ...settings, "datasphere.serverWheelhouse": wheelhouse }, null, 2);
+    // As a user would: edit settings.json in the editor and save (an offline wheelhouse without the wheels).
     await runCommand(page, "Preferences: Open User Settings (JSON)");
     await page.locator(".editor-instance .monaco-editor textarea").first().waitFor();
     await page.evaluate((text) => navigator.clipboard.writeText(text), edited);
     await page.keyboard.press("Control+A");
     await page.keyboard.press("Control+V");
     await page.keyboard.press("Control+S");
-    const offer = page.locator(".notifications-toasts .notification-list-item", { hasText: "is not installed in" });
-    await offer.waitFor({ timeout: 60_000 });
-    assert.match(await offer.innerText(), /bare-venv/);
-    assert.ok(await offer.locator(".monaco-button", { hasText: "Install" }).count(), "the offer has an Install button");
-    await screenshot(page, "install-offer");
+    const dialog = page.locator(".monaco-dialog-box");
+    await dialog.waitFor({ timeout: 120_000 });
+    const text = await dialog.innerText();
+    assert.match(text, /Setting up the DataSphere Jobs server failed/);
+    assert.match(text, /serverWheelhouse/, "the dialog names the fix");
+    assert.ok(await dialog.locator(".monaco-button", { hasText: "Retry" }).count(), "the dialog offers Retry");
+    await screenshot(page, "setup-failed");
+    await dialog.locator(".monaco-button", { hasText: "Show Log" }).click();
+    await page.locator(".statusbar-item", { hasText: "DataSphere: not set up" }).waitFor({ timeout: 10_000 });
   });
 });

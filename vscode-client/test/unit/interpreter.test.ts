@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { installArgs, pickInterpreter, SERVER_ARGS, settingDecides } from "../../src/server/interpreter";
+import { pickInterpreter, SERVER_ARGS, settingDecides } from "../../src/server/interpreter";
 import { RestartPolicy } from "../../src/server/restartPolicy";
 import { commandFailure } from "../../src/server/commandError";
 import { DeclineWorkDoneProgress } from "../../src/server/progressCapability";
@@ -22,10 +22,6 @@ describe("interpreter choice", () => {
     assert.deepEqual(SERVER_ARGS, ["-m", "dsjobs_lsp"]);
   });
 
-  it("installs the configured source with pip, and refuses an empty one", () => {
-    assert.deepEqual(installArgs(" /work/repo "), ["-m", "pip", "install", "--disable-pip-version-check", "/work/repo"]);
-    assert.throws(() => installArgs("  "), /serverInstallSource is empty/);
-  });
 });
 
 describe("one progress mechanism", () => {

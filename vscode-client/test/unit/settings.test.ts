@@ -14,10 +14,11 @@ function reader(values: Record<string, unknown>): { get<T>(key: string): T | und
 }
 
 describe("settings → language server", () => {
-  it("defaults to the local backend and the PyPI package as install source", () => {
+  it("defaults to the local backend and the bundled server wheel (no install source, no wheelhouse)", () => {
     const settings = readSettings(reader({}));
     assert.equal(settings.backend, "local");
-    assert.equal(settings.serverInstallSource, "dsjobs-lsp");
+    assert.equal(settings.serverInstallSource, "");
+    assert.equal(settings.serverWheelhouse, "");
     assert.equal(settings.pythonPath, "");
   });
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import logging
-import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,14 +28,15 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 from yandex.cloud.operation import operation_pb2
 
-from . import wrapper
 from .blobs import SHA256_PATTERN, BlobStore, UrlSigner, blob_url_path
 from .journal import JobJournal
 from .layout import DataLayout
+from .log_files import split_journal
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
 from .resources import ResourceRegistry, finish_resources, mount_resources, unknown_resources
-from .state import JobRow, StateStore
+from .state import ACTIVE_STATUSES, JobRow, StateStore
+from .supervisor import JobExit, Supervisor
 from .workspace import (
     WorkspaceError,
     collect_outputs,
@@ -57,54 +55,11 @@ DEFAULT_DATA_TTL = timedelta(days=14)
 DEFAULT_GRACEFUL_TIMEOUT = 10.0
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
-ADOPTED_POLL_SECONDS = 0.05
 RESTARTED = "server restarted while the job was running"
-ACTIVE_STATUSES = frozenset(
-    {jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT, jobs_pb2.CANCELLING}
+NEVER_EXECUTED = "the job was created but never executed; its data expired with its TTL"
+RESTARTED_PREPARING = (
+    "the local backend stopped while the job was being prepared (before its command started); run it again"
 )
-
-
-@dataclass
-class _WrapperProcess:
-    """A wrapper this server started: its ``Popen`` and the pipe of its one-byte "new line" ticks.
-
-    Not an asyncio subprocess: closing one of those kills the child, and the wrapper must outlive the
-    server so that a restarted server can re-adopt the job.
-    """
-
-    popen: subprocess.Popen[bytes]
-    ticks: asyncio.StreamReader
-    transport: asyncio.BaseTransport
-
-
-async def _spawn_wrapper(argv: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> _WrapperProcess:
-    read_fd, write_fd = os.pipe()
-
-    def start() -> subprocess.Popen[bytes]:
-        with open(log_path, "ab") as log_file:
-            return subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,
-                stderr=log_file,
-                start_new_session=True,
-            )
-
-    try:
-        popen = await asyncio.to_thread(start)
-    except BaseException:
-        os.close(read_fd)
-        raise
-    finally:
-        os.close(write_fd)
-    loop = asyncio.get_running_loop()
-    ticks = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(ticks), os.fdopen(read_fd, "rb", buffering=0)
-    )
-    return _WrapperProcess(popen, ticks, transport)
 
 
 @dataclass
@@ -223,32 +178,6 @@ def _decode_page_token(token: str) -> tuple[int, str]:
         ) from None
 
 
-def _process_alive(pid: int | None, expected_arg: str) -> bool:
-    """Whether ``pid`` lives and is the process started with ``expected_arg`` (guards against pid reuse)."""
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return expected_arg.encode() in cmdline
-
-
-def _read_int(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _describe_exit(code: int) -> str:
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"the job was killed by signal {signal.Signals(-code).name}"
-        return f"the job was killed by signal {-code}"
-    return f"the job exited with code {code}"
-
-
 class JobEngine:
     """Owns jobs: their state, their processes and their data."""
 
@@ -268,7 +197,7 @@ class JobEngine:
         self.resources = ResourceRegistry(layout.root)
         self._journals: dict[str, JobJournal] = {}
         self._executions: dict[str, _Execution] = {}
-        self._processes: dict[str, _WrapperProcess] = {}
+        self.supervisor = Supervisor(layout.job_dir)
         self._tasks: set[asyncio.Future[None]] = set()
 
     def row(self, job_id: str) -> JobRow:
@@ -292,16 +221,10 @@ class JobEngine:
         if page_size < 0:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        ordered = sorted(
-            (r.job for r in self.state.jobs.values() if r.job.project_id == project_id),
-            key=lambda j: (j.created_at.ToNanoseconds(), j.id),
-            reverse=True,
-        )
-        if page_token:
-            after = _decode_page_token(page_token)
-            ordered = [j for j in ordered if (j.created_at.ToNanoseconds(), j.id) < after]
-        page = ordered[:size]
-        next_token = _encode_page_token(page[-1]) if len(ordered) > size else ""
+        after = _decode_page_token(page_token) if page_token else None
+        found = self.state.project_jobs(project_id, before=after, limit=size + 1)
+        page = found[:size]
+        next_token = _encode_page_token(page[-1]) if len(found) > size else ""
         return page, next_token
 
     async def create(self, request: service_pb2.CreateProjectJobRequest) -> operation_pb2.Operation:
@@ -323,13 +246,24 @@ class JobEngine:
             data_expires_at=_timestamp_after(ttl),
         )
         job.data_size_bytes = sum(f.size_bytes for f in _job_files(job.job_parameters))
-        await self.state.save_job(JobRow(job))
         uploads = await self._upload_urls(_job_files(job.job_parameters))
         response = service_pb2.CreateProjectJobResponse(job_id=job.id, upload_files=uploads)
         metadata = service_pb2.CreateProjectJobMetadata(project_id=job.project_id, job_id=job.id)
         operation = new_operation("Create job", metadata, response=response)
-        await self.state.save_operation(operation, job.id)
+        try:
+            await self.state.save_job(JobRow(job))
+            await self.state.save_operation(operation, job.id)
+        except BaseException:
+            await asyncio.shield(self._forget_failed_create(job.id))
+            raise
         return operation
+
+    async def _forget_failed_create(self, job_id: str) -> None:
+        """A Create that failed leaves no job behind (in memory at once; on disk if the disk lets us)."""
+        try:
+            await self.state.delete_job(job_id)
+        except (OSError, sqlite3.Error) as error:
+            logger.error("job %s: cannot remove the job of a failed Create: %s", job_id, error)
 
     async def _require_resources(self, project_id: str, params: jobs_pb2.JobParameters) -> None:
         """INVALID_ARGUMENT naming every dataset / S3 connector of the job that the project lacks."""
@@ -353,8 +287,13 @@ class JobEngine:
         )
         created_response = service_pb2.CreateProjectJobResponse()
         created.response.Unpack(created_response)
-        self.state.jobs[created_response.job_id].job.parent_job_id = source.id
-        await self.state.save_job(self.state.jobs[created_response.job_id])
+        row = self.state.jobs[created_response.job_id]
+        row.job.parent_job_id = source.id
+        try:
+            await self.state.save_job(row)
+        except BaseException:
+            await asyncio.shield(self._forget_failed_create(row.job.id))
+            raise
         response = service_pb2.CloneProjectJobResponse(
             job_id=created_response.job_id, upload_files=created_response.upload_files
         )
@@ -416,7 +355,7 @@ class JobEngine:
             workspace.variables.update(mounts.variables)
             command = mounts.wrap(resolve_command(params, workspace.variables))
             for note in [*local_differences(params), *mounts.notes]:
-                await journal.append_system(note)
+                await self._note(row.job.id, note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
             if python_env is not None and python_env.requirements:
                 await self._set_status(
@@ -427,7 +366,7 @@ class JobEngine:
             await self._start_process(row, journal, command, env, workspace.work_dir)
         except (WorkspaceError, EnvironmentError_) as error:
             await asyncio.to_thread(release_linked_inputs, self.store, job_dir)  # nothing ran: no change
-            await journal.append_system(f"error: {error}")
+            await self._note(row.job.id, f"error: {error}")
             await self._fail(row, str(error))
             return
         except asyncio.CancelledError:
@@ -436,7 +375,7 @@ class JobEngine:
             raise
         except Exception as error:
             logger.exception("job %s failed to start", row.job.id)
-            await journal.append_system(f"internal error: {error}")
+            await self._note(row.job.id, f"internal error: {error}")
             await self._fail(row, f"internal error of the local backend: {error}")
             return
         await self._follow(row, execution)
@@ -444,61 +383,36 @@ class JobEngine:
     async def _start_process(
         self, row: JobRow, journal: JobJournal, command: str, env: dict[str, str], work_dir: Path
     ) -> None:
-        job_dir = self.layout.job_dir(row.job.id)
-        argv = [
-            sys.executable,
-            wrapper.__file__,
-            str(journal.path),
-            str(job_dir / "exit_code"),
-            str(job_dir / "job.pid"),
-            "--",
-            "/bin/sh",
-            "-c",
-            command,
-        ]
-        process = await _spawn_wrapper(argv, work_dir, env, job_dir / "wrapper.log")
-        self._processes[row.job.id] = process
-        row.runner_pid = process.popen.pid
+        pid = await self.supervisor.spawn(row.job.id, journal.path, command, env, work_dir)
+        row.runner_pid = pid
         row.job.started_at.CopyFrom(now_timestamp())
-        await journal.append_system(f"job process started (pid {process.popen.pid})")
+        await self._note(row.job.id, f"job process started (pid {pid})")
         await self._set_status(row, jobs_pb2.EXECUTING, "the job is running", progress=20)
 
     async def _follow(self, row: JobRow, execution: _Execution) -> None:
         """Wait for the job's exit (waking log readers as lines arrive), then collect outputs and finish."""
         journal = self.journal(row.job.id)
-        job_dir = self.layout.job_dir(row.job.id)
-        process = self._processes.get(row.job.id)
-        if process is not None:
-            while await process.ticks.read(65536):
-                journal.notify()
-            await asyncio.to_thread(process.popen.wait)
-            process.transport.close()
-            self._processes.pop(row.job.id, None)
+        ended = await self.supervisor.wait(row.job.id, row.runner_pid, journal.notify)
+        if ended.code is None:
+            await self._note(row.job.id, ended.describe())
         else:
-            await self._poll_adopted(row, journal)
-        code = await asyncio.to_thread(_read_int, job_dir / "exit_code")
-        if code is None:
-            await journal.append_system("the job's wrapper ended without recording an exit code")
-        else:
-            await journal.append_system(f"the job process exited: {_describe_exit(code)}")
+            await self._note(row.job.id, f"the job process exited: {ended.describe()}")
         try:
-            await self._finish(row, execution, code)
+            await self._finish(row, execution, ended)
         except Exception as error:  # never leave a job stuck in UPLOADING_OUTPUT
             logger.exception("collecting the outputs of job %s failed", row.job.id)
-            await self._fail(row, f"internal error of the local backend while collecting outputs: {error}")
+            reason = f"the outputs could not be collected: {error}"
+            succeeded = ended.code == 0 and not ended.reason
+            await self._fail(row, reason if succeeded else f"{ended.describe()}; {reason}")
 
-    async def _poll_adopted(self, row: JobRow, journal: JobJournal) -> None:
-        exit_file = self.layout.job_dir(row.job.id) / "exit_code"
-        size = await journal.size()
-        while not exit_file.exists() and _process_alive(row.runner_pid, str(exit_file)):
-            await asyncio.sleep(ADOPTED_POLL_SECONDS)
-            new_size = await journal.size()
-            if new_size != size:
-                size = new_size
-                journal.notify()
-        journal.notify()
+    async def _note(self, job_id: str, line: str) -> None:
+        """A line of the job's system log; a journal that cannot be written (a full disk) is only logged."""
+        try:
+            await self.journal(job_id).append_system(line)
+        except OSError as error:
+            logger.warning("job %s: cannot write its system log (%s): %s", job_id, error, line)
 
-    async def _finish(self, row: JobRow, execution: _Execution, code: int | None) -> None:
+    async def _finish(self, row: JobRow, execution: _Execution, ended: JobExit) -> None:
         await self._set_status(row, jobs_pb2.UPLOADING_OUTPUT, "collecting output files", progress=90)
         job_dir = self.layout.job_dir(row.job.id)
         params = row.job.job_parameters
@@ -508,16 +422,17 @@ class JobEngine:
         for item in collected.files:
             await self.state.record_blob(item.sha256, item.size_bytes, time.time())
         for digest in collected.changed_inputs:
-            await self.journal(row.job.id).append_system(
+            await self._note(
+                row.job.id,
                 f"note: the job changed its input {digest[:12]} through its link to the store; "
-                "the stored copy was dropped and will be uploaded again by the next run"
+                "the stored copy was dropped and will be uploaded again by the next run",
             )
         del row.job.output_files[:]
         row.job.output_files.extend(collected.files)
         del row.job.file_errors[:]
         row.job.file_errors.extend(collected.errors)
         row.job.data_size_bytes += sum(f.size_bytes for f in collected.files)
-        succeeded = code == 0 and not execution.cancel_requested
+        succeeded = ended.code == 0 and not ended.reason and not execution.cancel_requested
         datasets = await asyncio.to_thread(
             finish_resources, self.resources, row.job, job_dir / "mnt", succeeded=succeeded
         )
@@ -526,7 +441,7 @@ class JobEngine:
             output_files=self.download_urls(list(collected.files)),
             output_files_errors=collected.errors,
             output_datasets=datasets,
-            result=jobs_pb2.JobResult(return_code=code if code is not None else -1),
+            result=jobs_pb2.JobResult(return_code=ended.code if ended.code is not None else -1),
         )
         if execution.cancel_requested:
             await self._complete(
@@ -536,14 +451,13 @@ class JobEngine:
                 response,
                 error=(grpc.StatusCode.CANCELLED, "the job was cancelled"),
             )
-        elif code == 0:
+        elif ended.code == 0 and not ended.reason:
             await self._complete(row, jobs_pb2.SUCCESS, "", response)
         else:
-            reason = _describe_exit(code) if code is not None else "the job's exit code is unknown"
-            await self._complete(row, jobs_pb2.ERROR, reason, response)
+            await self._complete(row, jobs_pb2.ERROR, ended.describe(), response)
 
     async def _finish_cancelled_before_start(self, row: JobRow) -> None:
-        await self.journal(row.job.id).append_system("the job was cancelled before it started")
+        await self._note(row.job.id, "the job was cancelled before it started")
         await self._complete(
             row,
             jobs_pb2.CANCELLED,
@@ -567,15 +481,30 @@ class JobEngine:
     ) -> None:
         row.job.finished_at.CopyFrom(now_timestamp())
         self._executions.pop(row.job.id, None)
+        await self._store_log_files(row)
         operation = self.state.operations.get(row.execute_operation_id or "")
         if operation is not None:
             finish_operation(operation, response=response, error=error)
         await self._set_status(row, status, details, progress=100)
 
+    async def _store_log_files(self, row: JobRow) -> None:
+        """Keep the job's stdout, stderr and system log as stored files (``Job.log_files``)."""
+        logs_dir = self.layout.job_dir(row.job.id) / "logs"
+        try:
+            files = await asyncio.to_thread(split_journal, self.journal(row.job.id).path, logs_dir)
+            del row.job.log_files[:]
+            for name, path in files:
+                sha256, size = await asyncio.to_thread(self.store.ingest, path)
+                await self.state.record_blob(sha256, size, time.time())
+                item = jobs_pb2.File(desc=jobs_pb2.FileDesc(path=name), sha256=sha256, size_bytes=size)
+                row.job.log_files.append(item)
+        except (OSError, ValueError, sqlite3.Error) as error:
+            logger.warning("job %s: cannot keep its log files: %s", row.job.id, error)
+
     async def _set_status(self, row: JobRow, status: int, details: str, *, progress: int) -> None:
+        """Change a job's status: in memory at once, then on disk (a full disk is logged, never raised)."""
         row.job.status = status  # type: ignore[assignment]
         row.job.status_details = details
-        await self.state.save_job(row)
         operation = self.state.operations.get(row.execute_operation_id or "")
         if operation is not None:
             metadata = service_pb2.ExecuteProjectJobMetadata(
@@ -586,11 +515,20 @@ class JobEngine:
             )
             operation.metadata.Pack(metadata)
             operation.modified_at.CopyFrom(now_timestamp())
-            await self.state.save_operation(operation, row.job.id)
+        try:
+            await self.state.save_job(row)
+            if operation is not None:
+                await self.state.save_operation(operation, row.job.id)
+        except (OSError, sqlite3.Error) as error:
+            name = jobs_pb2.JobStatus.Name(row.job.status)
+            logger.error("job %s: cannot persist its status %s: %s", row.job.id, name, error)
         self.journal(row.job.id).notify()
 
     async def cancel(self, job_id: str, *, graceful: bool, reason: str) -> None:
-        """Stop a job: its whole process tree; gracefully with the job's signal and timeout if asked."""
+        """Stop a job: its whole process tree; gracefully with the job's signal and timeout if asked.
+
+        The signal goes first and journaling after it, so a cancel works on a full disk too.
+        """
         row = self.row(job_id)
         if row.job.status == jobs_pb2.CANCELLED:
             return
@@ -599,9 +537,9 @@ class JobEngine:
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"job {job_id} has already finished ({jobs_pb2.JobStatus.Name(row.job.status)})",
             )
-        journal = self.journal(job_id)
-        await journal.append_system("cancel requested" + (f": {reason}" if reason else ""))
+        requested = "cancel requested" + (f": {reason}" if reason else "")
         if row.job.status == jobs_pb2.CREATING:
+            await self._note(job_id, requested)
             await self._complete(
                 row, jobs_pb2.CANCELLED, "the job was cancelled before it was executed", None
             )
@@ -610,41 +548,29 @@ class JobEngine:
         execution.cancel_requested = True
         if row.job.status == jobs_pb2.PREPARING and execution.task is not None:
             execution.task.cancel()
-            return
-        await self._set_status(row, jobs_pb2.CANCELLING, "cancelling the job", progress=95)
-        job_pid = await self._job_pid(job_id)
-        if job_pid is None:
+            await self._note(job_id, requested)
             return
         if graceful:
-            self._background(self._graceful_stop(row, job_pid))
+            self._background(self._graceful_stop(row))
         else:
-            _kill_group(job_pid, signal.SIGKILL)
+            self.supervisor.kill(job_id, row.runner_pid)
+        await self._note(job_id, requested)
+        await self._set_status(row, jobs_pb2.CANCELLING, "cancelling the job", progress=95)
 
-    async def _job_pid(self, job_id: str) -> int | None:
-        pid_file = self.layout.job_dir(job_id) / "job.pid"
-        for _ in range(100):
-            pid = await asyncio.to_thread(_read_int, pid_file)
-            if pid is not None:
-                return pid
-            if (self.layout.job_dir(job_id) / "exit_code").exists():
-                return None
-            await asyncio.sleep(0.02)
-        return None
-
-    async def _graceful_stop(self, row: JobRow, job_pid: int) -> None:
+    async def _graceful_stop(self, row: JobRow) -> None:
         shutdown = row.job.job_parameters.graceful_shutdown_parameters
         signal_number = shutdown.signal or int(signal.SIGTERM)
         timeout = (shutdown.timeout.seconds + shutdown.timeout.nanos / 1e9) or DEFAULT_GRACEFUL_TIMEOUT
-        journal = self.journal(row.job.id)
-        await journal.append_system(f"sending signal {signal_number} to the job; killing it in {timeout:g} s")
-        _kill_group(job_pid, signal_number)
-        deadline = time.monotonic() + timeout
-        # No event tells when a process group (grandchildren included) is gone: poll briefly.
-        while not row.finished and time.monotonic() < deadline and _group_alive(job_pid):  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        if not row.finished and _group_alive(job_pid):
-            await journal.append_system("graceful shutdown timed out; killing the job")
-            _kill_group(job_pid, signal.SIGKILL)
+        job_id = row.job.id
+        await self._note(job_id, f"sending signal {signal_number} to the job; killing it in {timeout:g} s")
+        stopped = self.supervisor.stop_gracefully
+        if await stopped(job_id, row.runner_pid, signal_number, timeout, lambda: row.finished):
+            await self._note(job_id, "graceful shutdown timed out; the job was killed")
+
+    async def _resume_graceful_stop(self, row: JobRow, deadline: float) -> None:
+        killed = self.supervisor.kill_at_deadline
+        if await killed(row.job.id, row.runner_pid, deadline, lambda: row.finished):
+            await self._note(row.job.id, "graceful shutdown timed out; the job was killed")
 
     def _background(self, coroutine: object) -> None:
         task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
@@ -697,20 +623,29 @@ class JobEngine:
         return operation
 
     async def set_data_ttl(self, job_id: str, ttl: duration_pb2.Duration | None) -> None:
-        """Data of the job expires ``ttl`` from now (14 days when unset)."""
+        """The job's data expires ``ttl`` from now; never when unset (``--days infinity``)."""
         row = self.row(job_id)
-        row.job.data_expires_at.CopyFrom(_timestamp_after(_ttl_seconds(ttl)))
+        if ttl is None or (ttl.seconds == 0 and ttl.nanos == 0):
+            row.job.ClearField("data_expires_at")
+        else:
+            row.job.data_expires_at.CopyFrom(_timestamp_after(_ttl_seconds(ttl)))
         await self.state.save_job(row)
 
     async def sweep_expired(self) -> int:
-        """Clear the data of finished jobs whose TTL passed; returns how many were cleared."""
+        """Clear the data of jobs whose TTL passed: finished ones, and created ones never executed (they
+        end with ERROR saying so). Jobs without an expiry keep their data. Returns how many were cleared."""
         now = time.time_ns()
         expired = [
             r
             for r in self.state.jobs.values()
-            if r.finished and not r.job.data_cleared and r.job.data_expires_at.ToNanoseconds() <= now
+            if (r.finished or r.job.status == jobs_pb2.CREATING)
+            and not r.job.data_cleared
+            and r.job.HasField("data_expires_at")
+            and r.job.data_expires_at.ToNanoseconds() <= now
         ]
         for row in expired:
+            if row.job.status == jobs_pb2.CREATING:
+                await self._complete(row, jobs_pb2.ERROR, NEVER_EXECUTED, None)
             await self._clear_data(row)
         if expired:
             await self.collect_garbage()
@@ -729,7 +664,7 @@ class JobEngine:
             f.sha256
             for r in self.state.jobs.values()
             if not r.job.data_cleared
-            for f in [*_job_files(r.job.job_parameters), *r.job.output_files]
+            for f in [*_job_files(r.job.job_parameters), *r.job.output_files, *r.job.log_files]
         }
         stored = await self.state.blob_digests()
         orphans = [d for d in stored if d not in referenced]
@@ -738,28 +673,28 @@ class JobEngine:
         await self.state.forget_blobs(orphans)
 
     async def recover(self) -> None:
-        """After a restart: re-adopt jobs whose process still lives, end the others with ERROR."""
+        """After a restart: re-adopt jobs whose process still lives, end the others with ERROR and why."""
         for row in list(self.state.jobs.values()):
             if row.job.status not in ACTIVE_STATUSES:
                 continue
-            exit_file = self.layout.job_dir(row.job.id) / "exit_code"
-            alive = _process_alive(row.runner_pid, str(exit_file))
-            if row.job.status != jobs_pb2.PREPARING and (alive or exit_file.exists()):
-                execution = self._executions[row.job.id] = _Execution(
-                    cancel_requested=row.job.status == jobs_pb2.CANCELLING
-                )
-                await self.journal(row.job.id).append_system(
-                    "server restarted; following the running job again"
-                )
-                execution.task = asyncio.create_task(self._follow(row, execution))
+            job_id = row.job.id
+            started = row.job.status != jobs_pb2.PREPARING
+            if started and self.supervisor.is_running(job_id, row.runner_pid):
+                await self._adopt(row)
                 continue
-            job_pid = _read_int(self.layout.job_dir(row.job.id) / "job.pid")
-            if job_pid is not None and _group_alive(job_pid):
-                _kill_group(job_pid, signal.SIGKILL)
-            await self.journal(row.job.id).append_system(RESTARTED)
-            await self._complete(
-                row, jobs_pb2.ERROR, RESTARTED, None, error=(grpc.StatusCode.ABORTED, RESTARTED)
-            )
+            self.supervisor.kill_wrapper(job_id, row.runner_pid)
+            reason = RESTARTED if started else RESTARTED_PREPARING
+            await self._note(job_id, reason)
+            await self._complete(row, jobs_pb2.ERROR, reason, None, error=(grpc.StatusCode.ABORTED, reason))
+
+    async def _adopt(self, row: JobRow) -> None:
+        cancelling = row.job.status == jobs_pb2.CANCELLING
+        execution = self._executions[row.job.id] = _Execution(cancel_requested=cancelling)
+        await self._note(row.job.id, "server restarted; following the running job again")
+        execution.task = asyncio.create_task(self._follow(row, execution))
+        deadline = self.supervisor.cancel_deadline(row.job.id) if cancelling else None
+        if deadline is not None:
+            self._background(self._resume_graceful_stop(row, deadline))
 
     async def close(self) -> None:
         """Stop following jobs (their processes keep running and are re-adopted on the next start)."""
@@ -767,20 +702,4 @@ class JobEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for process in self._processes.values():
-            process.transport.close()
-        self._processes.clear()
-
-
-def _kill_group(pid: int, signal_number: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal_number)
-
-
-def _group_alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    # A zombie leader still counts as a live group; the wrapper reaps it promptly.
-    return True
+        self.supervisor.close()

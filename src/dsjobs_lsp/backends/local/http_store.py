@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import re
+import socket
+from asyncio.trsock import TransportSocket
 from collections.abc import Callable
-from typing import BinaryIO
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import h11
 
 from .blobs import SHA256_PATTERN, BlobStore, DigestMismatchError, SignatureError, UrlSigner
+from .direct_receive import receive_body
 
 Buffer = bytes | bytearray | memoryview
+_T = TypeVar("_T")
 
 logger = logging.getLogger(__name__)
 
 READ_SIZE = 1 << 20
 FLUSH_SIZE = 4 << 20
 WHOLE_BODY_MAX_SIZE = 4 << 20
+FILE_WORKERS = 4
+"""Threads of the store's own executor. Not asyncio's default one: a client in the same process (tests,
+benchmarks) may hold every default thread in a blocking PUT that waits for this very store."""
 JOB_PAGE = re.compile(r"^/communities/[^/]+/projects/[^/]+/job/([^/]+)$")
 
 
@@ -37,6 +47,27 @@ def _content_length(request: h11.Request) -> int | None:
     return None
 
 
+def _open_for_reading(path: Path) -> BinaryIO:
+    return open(path, "rb")
+
+
+async def _take_socket(
+    conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> tuple[TransportSocket, bytes] | None:
+    """Stop the event loop reading this connection and return its socket with the body bytes already read
+    ahead (by h11 and by the stream); None when the stream does not allow it."""
+    sock = writer.get_extra_info("socket")
+    read_ahead = getattr(reader, "_buffer", None)  # no public API tells what the stream holds
+    transport = writer.transport
+    if sock is None or not isinstance(read_ahead, bytearray) or not hasattr(transport, "pause_reading"):
+        return None
+    transport.pause_reading()
+    await asyncio.sleep(0)  # a read the loop had already picked up lands in the buffer first
+    already = conn.trailing_data[0] + bytes(read_ahead)
+    read_ahead.clear()
+    return sock, already
+
+
 class _HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -44,12 +75,29 @@ class _HttpError(Exception):
         self.message = message
 
 
+class _FileWorkers:
+    """The store's own worker threads for blocking file work."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=FILE_WORKERS, thread_name_prefix="dsjobs-http-store")
+
+    async def run(self, func: Callable[..., _T], *args: object) -> _T:
+        """``func(*args)`` on one of the store's threads."""
+        call = functools.partial(func, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def shutdown(self) -> None:
+        """Let the threads end once their work is done."""
+        self._executor.shutdown(wait=False)
+
+
 class _Sink:
     """Hashes and writes a large upload on a worker thread in batches of ``FLUSH_SIZE`` (one written while the
     next arrives), then verifies and commits it."""
 
-    def __init__(self, store: BlobStore, sha256: str) -> None:
+    def __init__(self, store: BlobStore, sha256: str, workers: _FileWorkers) -> None:
         self._store = store
+        self._workers = workers
         self._sha256 = sha256
         self._scratch = store.incoming_path()
         self._digest = hashlib.sha256()
@@ -65,18 +113,18 @@ class _Sink:
         self._pending_size += len(data)
         if self._pending_size >= FLUSH_SIZE:
             await self._written()
-            self._writing = asyncio.ensure_future(asyncio.to_thread(self._write, self._take()))
+            self._writing = asyncio.ensure_future(self._workers.run(self._write, self._take()))
 
     async def finish(self) -> None:
         """Write the rest, verify and commit; ``DigestMismatchError`` on bad bytes."""
         await self._written()
-        await asyncio.to_thread(self._finish, self._take())
+        await self._workers.run(self._finish, self._take())
 
     async def discard(self) -> None:
         """Drop the scratch file of an upload that did not finish."""
         with contextlib.suppress(Exception):
             await self._written()
-        await asyncio.to_thread(self._discard)
+        await self._workers.run(self._discard)
 
     async def _written(self) -> None:
         if self._writing is not None:
@@ -128,6 +176,7 @@ class HttpStore:
         self._host = host
         self._on_stored = on_stored
         self._server: asyncio.Server | None = None
+        self._workers = _FileWorkers()
         self._connections: set[asyncio.Task[None]] = set()
         self.page_renderer: Callable[[str], object] | None = None
         self.port = 0
@@ -157,6 +206,7 @@ class HttpStore:
             await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
+        self._workers.shutdown()
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -221,8 +271,8 @@ class HttpStore:
         except SignatureError as error:
             raise _HttpError(403, str(error)) from None
         if method == "PUT":
-            await self._receive_upload(conn, reader, request, sha256)
-            await self._send_simple(conn, writer, 200, "stored\n")
+            taken_over = await self._receive_upload(conn, reader, writer, request, sha256)
+            await self._send_simple(conn, writer, 200, "stored\n", close=taken_over)
         elif method == "GET":
             await self._drain_body(conn, reader)
             await self._send_file(conn, writer, sha256)
@@ -230,24 +280,51 @@ class HttpStore:
             raise _HttpError(405, f"method {method} not allowed")
 
     async def _receive_upload(
-        self, conn: h11.Connection, reader: asyncio.StreamReader, request: h11.Request, sha256: str
-    ) -> None:
-        """Take, verify and store an upload: a small body whole in memory and one thread hop, a big one
-        streamed to a scratch file. Either way nothing is stored unless the bytes hash to ``sha256``."""
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        sha256: str,
+    ) -> bool:
+        """Take, verify and store an upload: a small body whole in memory and one thread hop, a big one with a
+        length read straight from the socket by a worker thread, one without a length streamed through h11.
+        Nothing is stored unless the bytes hash to ``sha256``. True when the socket was taken over (the
+        connection then closes after the response: h11 did not see the body)."""
         length = _content_length(request)
+        taken_over = False
         try:
             if length is not None and length <= WHOLE_BODY_MAX_SIZE:
                 body = await self._read_body(conn, reader)
-                await asyncio.to_thread(self._store.put_bytes, body, sha256)
+                await self._workers.run(self._store.put_bytes, body, sha256)
                 size = len(body)
+            elif length is not None and (socket_and_bytes := await _take_socket(conn, reader, writer)):
+                taken_over = True
+                sock, already = socket_and_bytes
+                await self._receive_directly(sock, already, length, sha256)
+                size = length
             else:
                 size = await self._stream_upload(conn, reader, sha256)
         except DigestMismatchError as error:
+            if taken_over:
+                await self._send_simple(conn, writer, 400, str(error) + "\n", close=True)
+                raise ConnectionAbortedError("refused upload") from None
             raise _HttpError(400, str(error)) from None
         if self._on_stored is not None:
             result = self._on_stored(sha256, size)
             if asyncio.iscoroutine(result):
                 await result
+        return taken_over
+
+    async def _receive_directly(
+        self, sock: TransportSocket, already: bytes, length: int, sha256: str
+    ) -> None:
+        try:
+            await self._workers.run(receive_body, sock.fileno(), already, length, self._store, sha256)
+        except asyncio.CancelledError:  # the store stops: end the worker thread's wait for more bytes
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            raise
 
     async def _read_body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> bytes:
         parts = []
@@ -261,7 +338,7 @@ class HttpStore:
                 raise _HttpError(400, "incomplete upload")
 
     async def _stream_upload(self, conn: h11.Connection, reader: asyncio.StreamReader, sha256: str) -> int:
-        sink = _Sink(self._store, sha256)
+        sink = _Sink(self._store, sha256, self._workers)
         try:
             while True:
                 event = await self._next_event(conn, reader)
@@ -280,14 +357,14 @@ class HttpStore:
     async def _send_file(self, conn: h11.Connection, writer: asyncio.StreamWriter, sha256: str) -> None:
         path = self._store.path(sha256)
         try:
-            file = await asyncio.to_thread(open, path, "rb")
+            file = await self._workers.run(_open_for_reading, path)
         except FileNotFoundError:
             raise _HttpError(404, "file is no longer stored") from None
         try:
-            size = (await asyncio.to_thread(path.stat)).st_size
+            size = (await self._workers.run(path.stat)).st_size
             headers = [("Content-Type", "application/octet-stream"), ("Content-Length", str(size))]
             writer.write(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
-            while chunk := await asyncio.to_thread(file.read, READ_SIZE):
+            while chunk := await self._workers.run(file.read, READ_SIZE):
                 writer.write(conn.send(h11.Data(data=chunk)) or b"")
                 await writer.drain()
             writer.write(conn.send(h11.EndOfMessage()) or b"")

@@ -1,4 +1,11 @@
-"""Running the local backend as a daemon: ``main(argv)`` (foreground) and ``ensure_local_backend``."""
+"""Running the local backend as a daemon: ``main(argv)`` (foreground) and ``ensure_local_backend``.
+
+One server per data dir: the server holds a lock on it (``server.lock``) while it runs. A client finds the
+running daemon through ``server.json``; a client whose token the daemon refuses gets an error saying how to
+fix it (never a second daemon), and a daemon of another dsjobs version is restarted when it runs no job.
+The daemon starts with an allow-listed environment (``environment.daemon_environment``); a token given to
+the client in ``DSJOBS_LOCAL_TOKEN`` reaches it on its stdin, never in its environment.
+"""
 
 from __future__ import annotations
 
@@ -20,15 +27,21 @@ from typing import Any
 import grpc
 from yandex.cloud.datasphere.v2 import project_service_pb2, project_service_pb2_grpc
 
+from ... import __version__
 from ..endpoints import Endpoints
-from .auth import server_token
+from .auth import TOKEN_ENV, server_token
+from .environment import daemon_environment
 from .layout import LOCAL_PROJECT_ID, DataLayout, default_data_dir
-from .server import LocalServer
 
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 30.0
 PROBE_TIMEOUT_SECONDS = 3.0
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+class LocalBackendError(RuntimeError):
+    """The local backend cannot be used as it is; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,13 @@ class LocalBackend:
 
 def write_server_info(layout: DataLayout, grpc_port: int, http_port: int, host: str) -> None:
     """Write ``server.json`` (pid, ports; mode 0600) so clients can find this server."""
-    info = {"pid": os.getpid(), "host": host, "grpc_port": grpc_port, "http_port": http_port}
+    info = {
+        "pid": os.getpid(),
+        "host": host,
+        "grpc_port": grpc_port,
+        "http_port": http_port,
+        "version": __version__,
+    }
     tmp = layout.server_info.with_name("server.json.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
@@ -74,6 +93,12 @@ def _backend_from(info: dict[str, Any], token: str) -> LocalBackend:
 
 async def probe(backend: LocalBackend, deadline_seconds: float = PROBE_TIMEOUT_SECONDS) -> bool:
     """Whether the backend answers a real authenticated call."""
+    return bool(await _probe_code(backend, deadline_seconds) == grpc.StatusCode.OK)
+
+
+async def _probe_code(
+    backend: LocalBackend, deadline_seconds: float = PROBE_TIMEOUT_SECONDS
+) -> grpc.StatusCode:
     async with grpc.aio.insecure_channel(backend.endpoints.projects) as channel:
         stub = project_service_pb2_grpc.ProjectServiceStub(channel)
         try:
@@ -82,9 +107,9 @@ async def probe(backend: LocalBackend, deadline_seconds: float = PROBE_TIMEOUT_S
                 metadata=(("authorization", f"Bearer {backend.token}"),),
                 timeout=deadline_seconds,
             )
-        except grpc.aio.AioRpcError:
-            return False
-    return True
+        except grpc.aio.AioRpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
 
 
 def _pid_alive(pid: int) -> bool:
@@ -98,11 +123,65 @@ def _pid_alive(pid: int) -> bool:
 
 
 async def _running_backend(layout: DataLayout) -> LocalBackend | None:
+    """The daemon serving ``layout`` if it answers this client (None: none runs, or it must be replaced)."""
     info = await asyncio.to_thread(read_server_info, layout)
     if info is None or not _pid_alive(int(info["pid"])):
         return None
     backend = _backend_from(info, await asyncio.to_thread(server_token, layout.token_file))
-    return backend if await probe(backend) else None
+    code = await _probe_code(backend)
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        raise LocalBackendError(_token_mismatch(layout, int(info["pid"])))
+    if code != grpc.StatusCode.OK:
+        return None
+    version = str(info.get("version", "unknown"))
+    if version == __version__:
+        return backend
+    from .state import count_active_jobs  # the state DB's code loads only when the versions differ
+
+    if await asyncio.to_thread(count_active_jobs, layout.database):
+        logger.warning(
+            "the local backend on %s runs dsjobs %s, this is dsjobs %s; it keeps serving until its jobs end "
+            "(restart it then: `kill %s`; the next command starts the current version)",
+            layout.root,
+            version,
+            __version__,
+            info["pid"],
+        )
+        return backend
+    logger.info("restarting the idle local backend of dsjobs %s as dsjobs %s", version, __version__)
+    await _stop_daemon(layout, int(info["pid"]))
+    return None
+
+
+def _token_mismatch(layout: DataLayout, pid: int) -> str:
+    source = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else f"the token file {layout.token_file}"
+    return (
+        f"the local backend running on {layout.root} (pid {pid}) refuses this client's token "
+        f"(from {source}): it was started with another one. Set {TOKEN_ENV} to the token the server "
+        f"was started with (or unset it if the server uses {layout.token_file}), or stop that server "
+        f"(`kill {pid}`) and retry."
+    )
+
+
+async def _stop_daemon(layout: DataLayout, pid: int) -> None:
+    """SIGTERM the daemon and wait until it released the data dir's lock."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(_lock_is_free, layout.server_lock):
+            return
+        await asyncio.sleep(0.05)
+    raise LocalBackendError(f"the local backend (pid {pid}) did not stop within {STOP_TIMEOUT_SECONDS:g} s")
+
+
+def _lock_is_free(path: Path) -> bool:
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+    return True
 
 
 def _lock(path: Path) -> Any:
@@ -112,21 +191,29 @@ def _lock(path: Path) -> Any:
 
 
 def _spawn_daemon(layout: DataLayout) -> subprocess.Popen[bytes]:
+    """Start the daemon with a clean environment; the client's token (if any) goes to its stdin."""
+    argv = [sys.executable, "-m", "dsjobs_lsp.backends.local", "--data-dir", str(layout.root)]
+    token = os.environ.get(TOKEN_ENV, "")
     with open(layout.server_log, "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "dsjobs_lsp.backends.local", "--data-dir", str(layout.root)],
-            stdin=subprocess.DEVNULL,
+        daemon = subprocess.Popen(
+            [*argv, "--token-stdin"] if token else argv,
+            stdin=subprocess.PIPE if token else subprocess.DEVNULL,
             stdout=log,
             stderr=log,
+            env=daemon_environment(os.environ),
             start_new_session=True,
             close_fds=True,
         )
+    if daemon.stdin is not None:
+        with daemon.stdin:
+            daemon.stdin.write(f"{token}\n".encode())
+    return daemon
 
 
 async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
     """Reuse the server running on ``data_dir`` or start one (detached) and wait until it answers."""
     layout = DataLayout(Path(data_dir) if data_dir is not None else default_data_dir())
-    await asyncio.to_thread(layout.root.mkdir, parents=True, exist_ok=True, mode=0o700)
+    await asyncio.to_thread(layout.create_root)
     running = await _running_backend(layout)
     if running is not None:
         return running
@@ -145,9 +232,9 @@ async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
                 if await probe(backend):
                     return backend
             if daemon.poll() is not None:
-                raise RuntimeError(
-                    f"the local backend exited with code {daemon.returncode} while starting; "
-                    f"see {layout.server_log}"
+                raise LocalBackendError(
+                    f"the local backend exited with code {daemon.returncode} while starting: "
+                    f"{_last_line(layout.server_log)} (see {layout.server_log})"
                 )
         daemon.terminate()
         raise TimeoutError(
@@ -157,9 +244,19 @@ async def ensure_local_backend(data_dir: Path | None = None) -> LocalBackend:
         lock.close()
 
 
-async def serve(data_dir: Path, host: str, port: int) -> None:
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no log"
+
+
+async def serve(data_dir: Path, host: str, port: int, token: str | None = None) -> None:
     """Run a server in the foreground until SIGINT/SIGTERM."""
-    server = LocalServer(data_dir, host=host, port=port)
+    from .server import LocalServer  # only the daemon needs it; clients just find the daemon
+
+    server = LocalServer(data_dir, host=host, port=port, token=token)
     await server.start()
     write_server_info(server.layout, server.grpc_port, server.http_port, host)
     stop = asyncio.Event()
@@ -194,7 +291,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="state directory (default: $DSJOBS_LOCAL_DATA_DIR or ~/.local/share/dsjobs/local-backend)",
     )
+    parser.add_argument("--token-stdin", action="store_true", help="read the server's token from stdin")
     args = parser.parse_args(argv)
+    token = (sys.stdin.readline().strip() or None) if args.token_stdin else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(args.data_dir or default_data_dir(), args.host, args.port))
+    from .server import DataDirBusyError
+
+    try:
+        asyncio.run(serve(args.data_dir or default_data_dir(), args.host, args.port, token))
+    except DataDirBusyError as error:
+        logger.error("%s", error)
+        return 1
     return 0

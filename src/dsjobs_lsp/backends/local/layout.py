@@ -63,6 +63,11 @@ class DataLayout:
         return self.root / "launch.lock"
 
     @property
+    def server_lock(self) -> Path:
+        """Held (``flock``) by the one server of this data dir while it runs."""
+        return self.root / "server.lock"
+
+    @property
     def server_log(self) -> Path:
         return self.root / "server.log"
 
@@ -70,7 +75,17 @@ class DataLayout:
         """Everything of one job: ``work/`` (its cwd), ``journal.bin``, exit/pid files, outputs scratch."""
         return self.jobs / job_id
 
+    def create_root(self) -> None:
+        """Create the data dir, private to the user (0700, also when it existed with a wider mode)."""
+        _private_dir(self.root)
+
     def create(self) -> None:
-        """Create the directories (private to the user)."""
+        """Create the directories, private to the user (0700, also when they existed with a wider mode)."""
         for path in (self.root, self.blobs, self.jobs, self.envs, self.projects):
-            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_dir(path)
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import time
 from pathlib import Path
+from typing import TextIO
 
 import grpc
 from yandex.cloud.datasphere.v2 import project_service_pb2_grpc
@@ -33,6 +35,31 @@ DEFAULT_SWEEP_SECONDS = 600.0
 PAGE_LINES = 100
 
 
+class DataDirBusyError(RuntimeError):
+    """Another local backend already serves this data dir."""
+
+
+def _lock_data_dir(layout: DataLayout) -> TextIO:
+    """Hold the data dir's server lock (released when the returned file is closed)."""
+    handle = open(layout.server_lock, "a")  # noqa: SIM115 - held for the server's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DataDirBusyError(
+            f"another local backend already serves {layout.root} (see {layout.server_info} for its pid); "
+            "one data dir has one server"
+        ) from None
+    return handle
+
+
+def _remove_partial_uploads(store: BlobStore) -> None:
+    """Drop what uploads cut short by a crash left in the store's scratch folder."""
+    for leftover in store.incoming_path().parent.iterdir():
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
 class LocalServer:
     """The local backend: start it, hand ``endpoints`` and ``token`` to a client, stop it.
 
@@ -50,6 +77,7 @@ class LocalServer:
         public_http_url: str | None = None,
         offline: bool | None = None,
         sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
+        token: str | None = None,
     ) -> None:
         self.layout = DataLayout(Path(data_dir).absolute())  # jobs run in their own cwd
         self.host = host
@@ -63,8 +91,9 @@ class LocalServer:
         self._state: StateStore | None = None
         self._engine: JobEngine | None = None
         self._sweeper: asyncio.Task[None] | None = None
-        self.token = ""
+        self.token = token or ""
         self.grpc_port = 0
+        self._lock: TextIO | None = None
 
     @property
     def engine(self) -> JobEngine:
@@ -87,13 +116,19 @@ class LocalServer:
         )
 
     async def start(self) -> None:
-        """Open the state, re-adopt running jobs, and start serving."""
+        """Lock the data dir, open the state, re-adopt running jobs, and start serving.
+
+        Raises ``DataDirBusyError`` when another server holds the data dir.
+        """
         await asyncio.to_thread(self.layout.create)
-        self.token = await asyncio.to_thread(server_token, self.layout.token_file)
+        self._lock = await asyncio.to_thread(_lock_data_dir, self.layout)
+        if not self.token:
+            self.token = await asyncio.to_thread(server_token, self.layout.token_file)
         key = await asyncio.to_thread(read_or_create_secret, self.layout.signing_key_file)
         self._state = StateStore(self.layout.database)
         await self._state.open()
         store = BlobStore(self.layout.blobs)
+        await asyncio.to_thread(_remove_partial_uploads, store)
         state = self._state
         self._http = HttpStore(
             store,
@@ -142,6 +177,9 @@ class LocalServer:
         if self._state is not None:
             await self._state.close()
             self._state = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     async def sweep(self) -> int:
         """Clear expired job data now; returns how many jobs were cleared."""

@@ -133,14 +133,17 @@ class ProjectJobService(service_grpc.ProjectJobServiceServicer):  # type: ignore
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION, f"the data of job {request.job_id} was cleared"
             )
-        known = {f.sha256: f for f in [*row.job.output_files, *row.job.job_parameters.input_files]}
+        known = {
+            f.sha256: f
+            for f in [*row.job.output_files, *row.job.job_parameters.input_files, *row.job.log_files]
+        }
         wanted = list(request.files) or list(row.job.output_files)
         unknown = [f.desc.path or f.sha256 for f in wanted if f.sha256 not in known]
         if unknown:
             raise ApiError(
                 grpc.StatusCode.NOT_FOUND, f"job {row.job.id} has no such files: {', '.join(unknown)}"
             )
-        files = [known[f.sha256] for f in wanted]
+        files = [f if f.desc.path or f.desc.var else known[f.sha256] for f in wanted]
         return service_pb2.DownloadProjectJobFilesResponse(download_files=self._engine.download_urls(files))
 
     @_unary

@@ -6,6 +6,9 @@ Every change is written through at once (a single writer thread), so a restart l
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +44,46 @@ CREATE TABLE IF NOT EXISTS blobs (
 """
 
 FINAL_STATUSES = frozenset({jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED})
+ACTIVE_STATUSES = frozenset(
+    {jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT, jobs_pb2.CANCELLING}
+)
+DB_SUFFIXES = ("", "-wal", "-shm")
+
+
+def count_active_jobs(path: Path) -> int:
+    """How many jobs of the state DB at ``path`` are being prepared, run or finished (blocking; read-only)."""
+    if not path.exists():
+        return 0
+    statuses = ",".join(str(int(s)) for s in ACTIVE_STATUSES)
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute(f"SELECT COUNT(*) FROM jobs WHERE status IN ({statuses})").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
+
+
+def _private_files(path: Path) -> None:
+    """The DB and its WAL files readable by the user only (also when they existed with a wider mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in DB_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError):
+            candidate = path.with_name(path.name + suffix)
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+
+
+JobKey = tuple[int, str]
+"""Where a job stands in its project's list: (created_at in nanoseconds, id)."""
+
+
+def job_key(job: jobs_pb2.Job) -> JobKey:
+    """The job's place in its project's list (newest first is descending order of keys)."""
+    return job.created_at.ToNanoseconds(), job.id
 
 
 @dataclass
@@ -66,6 +109,7 @@ class StateStore:
         self.jobs: dict[str, JobRow] = {}
         self.operations: dict[str, operation_pb2.Operation] = {}
         self.operation_jobs: dict[str, str | None] = {}
+        self._project_keys: dict[str, list[JobKey]] = {}  # per project, ascending
 
     async def open(self) -> None:
         """Open (creating if needed) the database and load everything into memory."""
@@ -76,6 +120,7 @@ class StateStore:
         for proto, operation_id, runner_pid in rows:
             job = jobs_pb2.Job.FromString(proto)
             self.jobs[job.id] = JobRow(job, operation_id, runner_pid)
+            self._index(job)
         operations: list[tuple[Any, ...]] = await self._run(
             self._fetch, "SELECT job_id, proto FROM operations"
         )
@@ -93,7 +138,11 @@ class StateStore:
 
     async def save_job(self, row: JobRow) -> None:
         """Insert or replace a job."""
+        previous = self.jobs.get(row.job.id)
+        if previous is not None:
+            self._unindex(previous.job)
         self.jobs[row.job.id] = row
+        self._index(row.job)
         job = row.job
         await self._execute(
             "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -110,12 +159,36 @@ class StateStore:
 
     async def delete_job(self, job_id: str) -> None:
         """Forget a job and its operations."""
-        self.jobs.pop(job_id, None)
+        previous = self.jobs.pop(job_id, None)
+        if previous is not None:
+            self._unindex(previous.job)
         for operation_id in [op_id for op_id, owner in self.operation_jobs.items() if owner == job_id]:
             self.operations.pop(operation_id, None)
             self.operation_jobs.pop(operation_id, None)
         await self._execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         await self._execute("DELETE FROM operations WHERE job_id = ?", (job_id,))
+
+    def project_jobs(self, project_id: str, *, before: JobKey | None, limit: int) -> list[jobs_pb2.Job]:
+        """Up to ``limit`` of a project's jobs, newest first, those whose key is below ``before`` (all when
+        None): a keyset page, found by bisection in the project's ordered keys."""
+        keys = self._project_keys.get(project_id, [])
+        end = len(keys) if before is None else bisect.bisect_left(keys, before)
+        return [self.jobs[job_id].job for _, job_id in reversed(keys[max(0, end - limit) : end])]
+
+    def _index(self, job: jobs_pb2.Job) -> None:
+        keys = self._project_keys.setdefault(job.project_id, [])
+        key = job_key(job)
+        if not keys or keys[-1] < key:
+            keys.append(key)  # the usual case: a new job is the newest
+        else:
+            bisect.insort(keys, key)
+
+    def _unindex(self, job: jobs_pb2.Job) -> None:
+        keys = self._project_keys.get(job.project_id, [])
+        key = job_key(job)
+        position = bisect.bisect_left(keys, key)
+        if position < len(keys) and keys[position] == key:
+            del keys[position]
 
     async def save_operation(self, operation: operation_pb2.Operation, job_id: str | None) -> None:
         """Insert or replace an operation."""
@@ -141,10 +214,12 @@ class StateStore:
         return [str(row[0]) for row in rows]
 
     def _connect(self) -> sqlite3.Connection:
+        _private_files(self._path)
         db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        _private_files(self._path)
         return db
 
     def _fetch(self, query: str) -> list[tuple[Any, ...]]:

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from .blobs import BlobChangedError, BlobStore, LinkedFile
+from .environment import inherited_environment
 from .paths import JobPathError, is_inside_work_dir, path_in_job
 from .unpack import extract_archive, file_looks_executable, programs_run_by, unpack_directory_input
 
@@ -165,10 +166,9 @@ def local_differences(params: jobs_pb2.JobParameters) -> list[str]:
 def job_environment(
     params: jobs_pb2.JobParameters, bin_dir: Path, variables: dict[str, str]
 ) -> dict[str, str]:
-    """The job process's environment: the server's, the job's vars, its Python first on PATH."""
-    env = dict(os.environ)
-    for name in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "DSJOBS_LOCAL_TOKEN"):
-        env.pop(name, None)
+    """The job process's environment: the allow-listed part of the server's, the job's vars, its Python first
+    on PATH (see ``environment.py``; credentials never pass)."""
+    env = inherited_environment(os.environ)
     env.update(params.env.vars)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"

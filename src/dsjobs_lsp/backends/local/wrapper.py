@@ -9,10 +9,22 @@ writes. Usage::
 Each output line becomes one journal record (see ``encode_record``), written with a single ``write`` on an
 ``O_APPEND`` descriptor; after each record one byte goes to this process's stdout so a live server wakes its
 log readers at once (a server that went away is ignored).
+
+Process handling, as a job container would have it: the wrapper forks a *guard* that is a child subreaper
+(``PR_SET_CHILD_SUBREAPER``) and starts the command in a process group of its own. The job ends when the
+command's main process exits: the guard then kills every process the command left behind (a background child,
+a grandchild that called ``setsid``: all of them are re-parented to the guard) and reports the main process's
+status. The guard gets ``SIGTERM`` when the wrapper dies (``PR_SET_PDEATHSIG``), so a wrapper killed with
+``kill -9`` takes the job's processes with it. A journal that cannot be written (a full disk) stops the job.
+
+``EXIT_FILE`` holds the exit code (negative: killed by that signal) and, on a second line, why the wrapper
+ended the job, if it did.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import struct
@@ -29,6 +41,10 @@ KIND_OUT = 1
 KIND_ERR = 2
 KIND_SYSTEM = 3
 MAX_LINE = 1 << 20
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+JOURNAL_FAILED_EXIT = 74
+"""The wrapper's own exit code when it could not record the job's end (the exit file could not be written)."""
 
 
 def encode_record(kind: int, created_at: float, content: bytes) -> bytes:
@@ -41,6 +57,11 @@ def _write_atomically(path: str, text: str) -> None:
     with open(tmp, "w") as file:
         file.write(text)
     os.replace(tmp, path)
+
+
+def _prctl(option: int, value: int) -> bool:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return int(libc.prctl(option, value, 0, 0, 0)) == 0
 
 
 class _Journal:
@@ -59,12 +80,124 @@ class _Journal:
                     self._server_alive = False
 
 
-def _pump(stream: BinaryIO, kind: int, journal: _Journal) -> None:
+class _JobStop:
+    """Stops the job through its guard: on the server's ``SIGUSR1``, or when the journal cannot be written."""
+
+    def __init__(self, guard_pid: int) -> None:
+        self._guard_pid = guard_pid
+        self._lock = threading.Lock()
+        self.reason = ""
+
+    def stop(self, reason: str = "") -> None:
+        with self._lock:
+            if reason and not self.reason:
+                self.reason = reason
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._guard_pid, signal.SIGTERM)
+
+
+def _pump(stream: BinaryIO, kind: int, journal: _Journal, stop: _JobStop) -> None:
     while True:
         line = stream.readline(MAX_LINE)
         if not line:
             return
-        journal.append(kind, line)
+        if stop.reason:
+            continue  # the journal failed: keep draining so the job's writes never block
+        try:
+            journal.append(kind, line)
+        except OSError as error:
+            stop.stop(f"the job's log could not be written: {error}")
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (by the parent pids in ``/proc``)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _kill_descendants() -> None:
+    """Kill and reap every process below this one (a subreaper: orphans of the job come back to it)."""
+    me = os.getpid()
+    while True:
+        for pid in _descendants(me):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        time.sleep(0.01)
+
+
+def _stop_guard(*_: object) -> None:
+    """The guard's SIGTERM handler (the wrapper died or gave up on the job): stop the job, then exit."""
+    _kill_descendants()
+    os._exit(1)
+
+
+def _guard(
+    command: list[str], wrapper_pid: int, out_fd: int, err_fd: int, status_fd: int, pid_path: str
+) -> None:
+    """The guard (the forked child): start the command, wait for it, stop what it left; never returns."""
+    try:
+        signal.signal(signal.SIGTERM, _stop_guard)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != wrapper_pid:  # the wrapper died before the death signal was armed
+            return
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        code = _run_command(command, out_fd, err_fd, pid_path)
+        _kill_descendants()
+        os.write(status_fd, f"{code}\n".encode())
+    finally:
+        _kill_descendants()
+        os._exit(0)
+
+
+def _run_command(command: list[str], out_fd: int, err_fd: int, pid_path: str) -> int:
+    """Start the command in a process group of its own and wait for it; its exit code."""
+    try:
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out_fd,
+            stderr=err_fd,
+            start_new_session=True,
+            preexec_fn=lambda: _prctl(PR_SET_PDEATHSIG, signal.SIGKILL),
+        )
+    except OSError as exc:
+        os.write(err_fd, f"cannot start the job command: {exc}\n".encode())
+        return 127
+    finally:
+        os.close(out_fd)
+        os.close(err_fd)
+    with contextlib.suppress(OSError):  # a full disk: the server then stops the job through the wrapper
+        _write_atomically(pid_path, f"{child.pid}\n")
+    _, status = os.waitpid(child.pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode()
 
 
 def main(argv: list[str]) -> int:
@@ -73,35 +206,41 @@ def main(argv: list[str]) -> int:
     if separator != "--" or not command:
         print("usage: wrapper.py JOURNAL EXIT_FILE PID_FILE -- ARGV...", file=sys.stderr)
         return 2
-    # The server signals the job's own process group; stray terminal signals must not kill the wrapper.
+    # The server signals the job's own process group (or SIGUSR1 here: stop the job); stray terminal
+    # signals must not kill the wrapper.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: None)
     journal = _Journal(journal_path)
-    try:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        journal.append(KIND_SYSTEM, f"cannot start the job command: {exc}\n".encode())
-        _write_atomically(exit_path, "127\n")
-        return 0
-    _write_atomically(pid_path, f"{child.pid}\n")
-    assert child.stdout is not None and child.stderr is not None
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    status_read, status_write = os.pipe()
+    wrapper_pid = os.getpid()
+    guard_pid = os.fork()
+    if guard_pid == 0:
+        for fd in (out_read, err_read, status_read):
+            os.close(fd)
+        _guard(command, wrapper_pid, out_write, err_write, status_write, pid_path)
+    for fd in (out_write, err_write, status_write):
+        os.close(fd)
+    stop = _JobStop(guard_pid)
+    signal.signal(signal.SIGUSR1, lambda *_: stop.stop())
     pumps = [
-        threading.Thread(target=_pump, args=(child.stdout, KIND_OUT, journal)),
-        threading.Thread(target=_pump, args=(child.stderr, KIND_ERR, journal)),
+        threading.Thread(target=_pump, args=(os.fdopen(f, "rb"), kind, journal, stop), daemon=True)
+        for f, kind in ((out_read, KIND_OUT), (err_read, KIND_ERR))
     ]
     for pump in pumps:
         pump.start()
-    code = child.wait()
+    reported = _read_all(status_read).strip()
+    os.waitpid(guard_pid, 0)
     for pump in pumps:
-        # A daemonised grandchild may hold the pipes open forever; the job itself is over.
-        pump.join(timeout=5)
-    _write_atomically(exit_path, f"{code}\n")
+        pump.join(timeout=5)  # every process of the job is gone; this only drains what is in the pipes
+    code = int(reported) if reported else -int(signal.SIGKILL)
+    try:
+        _write_atomically(exit_path, f"{code}\n{stop.reason}\n")
+    except OSError as error:
+        with contextlib.suppress(OSError):  # stderr is a file on the same full disk, likely
+            print(f"cannot record the job's exit code {code}: {error}; {stop.reason}", file=sys.stderr)
+        return JOURNAL_FAILED_EXIT
     return 0
 
 

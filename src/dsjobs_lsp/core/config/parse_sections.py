@@ -112,18 +112,35 @@ def _path_problem(check: Checker, section: str, item: VariablePath) -> str:
 
 
 def _check_overlaps(check: Checker, key: str, items: list[VariablePath]) -> None:
-    """Duplicates and nested paths, which the reference rejects only when the job is started."""
-    seen: dict[PurePosixPath, int] = {}
+    """Duplicates and nested paths, which the reference rejects only when the job is started.
+
+    Each entry is reported once per distinct earlier path it repeats or nests with (in or under). Linear in
+    the entries times their depth: a path's ancestors are looked up among the listed paths, never every pair.
+    """
+    indices: dict[PurePosixPath, list[int]] = {}
     for index, item in enumerate(items):
         if item.var or ".." in item.path:
             continue
-        normalized = PurePosixPath((check.base_dir / item.path).resolve().as_posix())
-        if normalized in seen:
-            check.error((key, index), f"`{item.path}` is listed twice")
-        for other in seen:
-            if other in normalized.parents or normalized in other.parents:
-                check.error((key, index), f"`{item.path}` overlaps another entry of `{key}`")
-        seen[normalized] = index
+        indices.setdefault(PurePosixPath((check.base_dir / item.path).resolve().as_posix()), []).append(index)
+    findings: list[tuple[int, int, str]] = []  # (entry, first index of the other path or -1, message)
+    for path, where in indices.items():
+        findings += [(index, -1, f"`{items[index].path}` is listed twice") for index in where[1:]]
+        for ancestor in (parent for parent in path.parents if parent in indices):
+            findings += _nested_pair(items, key, where, indices[ancestor])
+    for index, _, message in sorted(findings):
+        check.error((key, index), message)
+
+
+def _nested_pair(
+    items: list[VariablePath], key: str, first: list[int], second: list[int]
+) -> list[tuple[int, int, str]]:
+    """Every entry of two nested paths listed after the other path's first entry is an overlap."""
+    return [
+        (index, other[0], f"`{items[index].path}` overlaps another entry of `{key}`")
+        for mine, other in ((first, second), (second, first))
+        for index in mine
+        if index > other[0]
+    ]
 
 
 def parse_instance_types(check: Checker, data: dict[str, object]) -> list[str]:

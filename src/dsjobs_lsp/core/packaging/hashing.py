@@ -1,4 +1,7 @@
-"""sha256 of files, read once in 1 MiB chunks in worker threads, cached in SQLite by (path, size, mtime)."""
+"""sha256 of files, read once in 1 MiB chunks in worker threads, cached in SQLite by (path, size, mtime).
+
+Many files at once (``hash_many``) cost a few thread hops, not one per file: one for every cache lookup, one
+per worker for the files it reads, one to remember every new digest in a single transaction."""
 
 from __future__ import annotations
 
@@ -65,6 +68,7 @@ class FileHasher:
     def __init__(self, cache_path: Path, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.cache_path = cache_path
         self.stats = HasherStats()
+        self._concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
@@ -78,14 +82,36 @@ class FileHasher:
             return await asyncio.to_thread(self.hash_blocking, path)
 
     async def hash_many(self, paths: list[Path]) -> list[FileDigest]:
-        """Digests of several files in the order given: every cache lookup in one thread hop, then the files
-        that changed read concurrently (so an unchanged project costs one hop, not one per file)."""
+        """Digests of several files in the order given: every cache lookup in one thread hop, the files that
+        changed read by up to ``concurrency`` workers (a share each), the new digests stored in one
+        transaction (so an unchanged project costs one hop, and a new one a few, not one per file)."""
         cached = await asyncio.to_thread(self._lookup_many, paths)
         missing = [i for i, digest in enumerate(cached) if digest is None]
-        read = await asyncio.gather(*(self.hash(paths[i]) for i in missing))
-        for index, digest in zip(missing, read, strict=True):
-            cached[index] = digest
+        shares = [missing[start :: self._concurrency] for start in range(self._concurrency)]
+        read = await asyncio.gather(
+            *(asyncio.to_thread(self._read_many, [paths[i] for i in share]) for share in shares if share)
+        )
+        fresh: list[tuple[tuple[str, int, int], FileDigest]] = []
+        for share, results in zip((share for share in shares if share), read, strict=True):
+            for index, (key, digest) in zip(share, results, strict=True):
+                cached[index] = digest
+                if digest.size == key[1]:  # not modified while we read it
+                    fresh.append((key, digest))
+        if fresh:
+            await asyncio.to_thread(self._store_many, fresh)
         return [digest for digest in cached if digest is not None]
+
+    def _read_many(self, paths: list[Path]) -> list[tuple[tuple[str, int, int], FileDigest]]:
+        """Read and hash ``paths`` (blocking); each with the cache key it had before it was read."""
+        results = []
+        for path in paths:
+            key = self._key(path)
+            digest = sha256_of_file(Path(key[0]))
+            results.append((key, digest))
+        with self._lock:
+            self.stats.misses += len(results)
+            self.stats.bytes_read += sum(digest.size for _, digest in results)
+        return results
 
     def hash_blocking(self, path: Path) -> FileDigest:
         """``hash`` for callers already on a worker thread."""
@@ -128,6 +154,7 @@ class FileHasher:
             private_sqlite_file(self.cache_path)
             db = sqlite3.connect(self.cache_path, timeout=30, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a cache: a crash may lose the last digests, never more
             db.execute(_SCHEMA)
             self._db = db
         return self._db
@@ -142,12 +169,18 @@ class FileHasher:
         return None if row is None else str(row[0])
 
     def _store(self, key: tuple[str, int, int], sha256: str) -> None:
+        self._store_many([(key, FileDigest(sha256, key[1]))])
+
+    def _store_many(self, found: list[tuple[tuple[str, int, int], FileDigest]]) -> None:
         with self._lock:
             db = self._connection()
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("DELETE FROM digests WHERE path = ?", (key[0],))
-                db.execute("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?)", (*key, sha256))
+                db.executemany("DELETE FROM digests WHERE path = ?", [(key[0],) for key, _ in found])
+                db.executemany(
+                    "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?)",
+                    [(*key, digest.sha256) for key, digest in found],
+                )
             except BaseException:
                 db.execute("ROLLBACK")
                 raise

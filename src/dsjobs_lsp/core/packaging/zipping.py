@@ -10,7 +10,13 @@ Rules (documented for users in the README of packaging):
   by its owner (so `./run.sh` runs in the job), so an unchanged tree gives a byte-identical archive (same
   sha256), which makes a re-run upload nothing;
 - files that do not compress (known compressed formats, or a sample that deflates by less than 10 %) are
-  stored; the rest are deflated (level 6).
+  stored; the rest are deflated at level 1 (on source code twice as fast as level 6, for about 13 % more
+  bytes: the faster choice unless the upload runs under about 4 MB/s).
+
+Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are compressed once: worker threads
+read and deflate them (zlib runs without the GIL, so both cores work), and the archive takes the deflated
+bytes as they are, or the original bytes when deflating saved less than 10 %. Bigger files are streamed
+through ``zipfile`` after a sample decided how to store them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import json
 import os
 import zipfile
 import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +39,7 @@ SKIPPED_FILES = frozenset({".DS_Store"})
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
 EXECUTABLE_FILE_MODE = 0o100755
-DEFLATE_LEVEL = 6
+DEFLATE_LEVEL = 1
 SAMPLE_SIZE = 256 * 1024
 MIN_SAVING = 0.10
 STORED_SUFFIXES = frozenset(
@@ -74,8 +82,11 @@ STORED_SUFFIXES = frozenset(
         ".pptx",
     }
 )
-_FORMAT_VERSION = 2
+_STORED_SUFFIX_TUPLE = tuple(STORED_SUFFIXES)
+_FORMAT_VERSION = 3  # 2: archives deflated at level 1; 3: executable entries 0755
 _COPY_CHUNK = 1 << 20
+_SMALL_FILE_WORKERS = 2
+_SMALL_FILES_AHEAD = 64
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,7 @@ def tree_signature(entries: list[TreeEntry]) -> str:
 
 def should_store(path: Path) -> bool:
     """True when deflating ``path`` is not worth it (compressed format, or a sample saves < 10 %)."""
-    name = path.name.lower()
-    if any(name.endswith(suffix) for suffix in STORED_SUFFIXES):
+    if _has_stored_suffix(path):
         return True
     with path.open("rb") as stream:
         sample = stream.read(SAMPLE_SIZE)
@@ -130,18 +140,89 @@ def should_store(path: Path) -> bool:
     return len(zlib.compress(sample, 1)) > len(sample) * (1 - MIN_SAVING)
 
 
+@dataclass(frozen=True)
+class _Packed:
+    """A small file's entry ready to be written: its bytes as stored in the archive and how."""
+
+    data: bytes
+    crc: int
+    size: int
+    compress_type: int
+
+
+def _pack_small(entry: TreeEntry) -> _Packed:
+    """Read a small file and deflate it once; keep the original bytes if that saved less than 10 %
+    (files under 64 bytes are always deflated, known compressed formats never)."""
+    with entry.path.open("rb") as source:
+        data = source.read()
+    crc = zlib.crc32(data)
+    if not _has_stored_suffix(entry.path):
+        compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+        deflated = compressor.compress(data) + compressor.flush()
+        if len(data) < 64 or len(deflated) <= len(data) * (1 - MIN_SAVING):
+            return _Packed(deflated, crc, len(data), zipfile.ZIP_DEFLATED)
+    return _Packed(data, crc, len(data), zipfile.ZIP_STORED)
+
+
+def _has_stored_suffix(path: Path) -> bool:
+    return path.name.lower().endswith(_STORED_SUFFIX_TUPLE)
+
+
+def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_DATE_TIME)
+    info.create_system = 3
+    info.external_attr = entry.mode << 16
+    return info
+
+
+def _write_packed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, packed: _Packed) -> None:
+    """Append an entry whose bytes are already compressed, the way ``ZipFile.writestr`` lays one out."""
+    assert archive.fp is not None
+    info.compress_type = packed.compress_type
+    info.file_size = packed.size
+    info.compress_size = len(packed.data)
+    info.CRC = packed.crc
+    info.header_offset = archive.fp.tell()
+    archive.fp.write(info.FileHeader(False))
+    archive.fp.write(packed.data)
+    archive.filelist.append(info)
+    archive.NameToInfo[info.filename] = info
+    archive.start_dir = archive.fp.tell()  # type: ignore[attr-defined]  # where the central directory goes
+
+
+def _write_streamed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: TreeEntry) -> None:
+    info.compress_type = zipfile.ZIP_STORED if should_store(entry.path) else zipfile.ZIP_DEFLATED
+    large = entry.size >= zipfile.ZIP64_LIMIT
+    with entry.path.open("rb") as source, archive.open(info, "w", force_zip64=large) as sink:
+        while chunk := source.read(_COPY_CHUNK):
+            sink.write(chunk)
+
+
+def _packed_in_order(entries: list[TreeEntry], pool: ThreadPoolExecutor) -> Iterator[_Packed | None]:
+    """Each entry's packed bytes (None for a big file), computed a few entries ahead on ``pool``."""
+    pending = []
+    for entry in entries:
+        is_small = entry.size <= SAMPLE_SIZE
+        pending.append(pool.submit(_pack_small, entry) if is_small else None)
+        if len(pending) > _SMALL_FILES_AHEAD:
+            first = pending.pop(0)
+            yield None if first is None else first.result()
+    for future in pending:
+        yield None if future is None else future.result()
+
+
 def write_archive(entries: list[TreeEntry], target: Path) -> None:
     """Write a deterministic zip of ``entries`` to ``target`` (blocking)."""
-    with zipfile.ZipFile(target, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive:
-        for entry in entries:
-            info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_DATE_TIME)
-            info.create_system = 3
-            info.external_attr = entry.mode << 16
-            info.compress_type = zipfile.ZIP_STORED if should_store(entry.path) else zipfile.ZIP_DEFLATED
-            large = entry.size >= zipfile.ZIP64_LIMIT
-            with entry.path.open("rb") as source, archive.open(info, "w", force_zip64=large) as sink:
-                while chunk := source.read(_COPY_CHUNK):
-                    sink.write(chunk)
+    with (
+        zipfile.ZipFile(target, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive,
+        ThreadPoolExecutor(_SMALL_FILE_WORKERS, thread_name_prefix="dsjobs-zip") as pool,
+    ):
+        for entry, packed in zip(entries, _packed_in_order(entries, pool), strict=True):
+            info = _entry_info(entry)
+            if packed is not None and packed.size == entry.size:
+                _write_packed(archive, info, packed)
+            else:  # a big file, or a small one that grew since it was listed
+                _write_streamed(archive, info, entry)
 
 
 def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:

@@ -22,8 +22,14 @@ def _venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
+USER_PYTHON_ENV = "DSJOBS_PYTHON"
+"""Names the user's interpreter when this process runs elsewhere (the VS Code extension's private server
+environment): analysis then falls back to it instead of this process's own Python."""
+
+
 def default_interpreter(working_dir: Path) -> Path:
-    """The interpreter the user runs the project with: `working_dir/.venv`, then `$VIRTUAL_ENV`, then ours."""
+    """The interpreter the user runs the project with: `working_dir/.venv`, then `$VIRTUAL_ENV`, then
+    `$DSJOBS_PYTHON`, then ours."""
     candidates = [_venv_python(working_dir / ".venv")]
     virtual_env = os.environ.get("VIRTUAL_ENV")
     if virtual_env:
@@ -31,7 +37,7 @@ def default_interpreter(working_dir: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    return Path(sys.executable)
+    return Path(os.environ.get(USER_PYTHON_ENV) or sys.executable)
 
 
 async def run_probe(interpreter: Path, *, roots: list[Path], working_dir: Path) -> dict[str, Any]:
