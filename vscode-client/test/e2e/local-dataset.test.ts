@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { CLIENT_DIR, startHarness, type Harness } from "./harness";
-import { explorerContextMenu, outputChannelText, runCommand, waitForFilledForm, waitUntil, webview } from "./workbench";
+import { CLIENT_DIR, SCREENSHOT_DIR, startHarness, type Harness } from "./harness";
+import { explorerContextMenu, outputChannelText, runCommand, screenshot, waitForFilledForm, waitUntil, webview } from "./workbench";
 
 const VSIX = process.env.DSJOBS_VSIX ?? join(CLIENT_DIR, "dsjobs-vscode.vsix");
 /** The repository's own `dsjobs` (scripts/lib/venv.sh makes it). */
@@ -47,6 +47,7 @@ describe("The form offers local datasets", { timeout: 8 * 60_000, skip: !existsS
   let datasetId: string;
 
   before(async () => {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     harness = await startHarness({ vsix: VSIX, files: { "reader.py": READER } });
     page = harness.page;
     folder = mkdtempSync(join(tmpdir(), "dsjobs-dataset-"));
@@ -75,6 +76,7 @@ describe("The form offers local datasets", { timeout: 8 * 60_000, skip: !existsS
     const datasets = await form.locator("#datasets").evaluate((el) => (el as HTMLElement & { value: string }).value);
     assert.equal(datasets, `${datasetId}=GREETINGS`);
     assert.equal(await picker.inputValue(), "", "the picker returns to its prompt");
+    await screenshot(page, "form-local-dataset");
   });
 
   it("asks again when the project changes: another project has no datasets", async () => {
