@@ -20,4 +20,6 @@ if [ "$(cat "$VENV/.dsjobs-installed" 2>/dev/null)" != "$_dsjobs_stamp" ]; then
   printf '%s' "$_dsjobs_stamp" >"$VENV/.dsjobs-installed"
 fi
 unset _dsjobs_stamp
+# The editable install leaves src/ to Python, which writes no .pyc here: compile what changed (cheap when current).
+"$VENV/bin/python" -m compileall -q "$ROOT/src" >/dev/null
 export PATH="$VENV/bin:$PATH"
