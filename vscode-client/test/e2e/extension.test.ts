@@ -342,7 +342,9 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
       (text) => text.includes(`----- job ${run.jobId} -----`),
       30_000,
     );
-    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "hello from dsjobs: some input data", "a warning on stderr"]);
+    // stdout and stderr are two pipes read apart: their lines keep each stream's order, not one across both.
+    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "hello from dsjobs: some input data"]);
+    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "a warning on stderr"]);
   });
 
   it("runs the open file through the dynamic Run File in DataSphere Jobs configuration", async () => {
