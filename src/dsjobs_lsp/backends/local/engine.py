@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -67,6 +67,10 @@ class _Execution:
 
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    spawning: bool = False
+    """Set just before the job's wrapper is started: from then on a cancel stops the process."""
+    spawned: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the wrapper's start has returned (or failed)."""
 
 
 def require_job_id(job_id: str) -> None:
@@ -362,7 +366,7 @@ class JobEngine:
                 )
             bin_dir = await self.envs.bin_dir(python_env, journal.append_system)
             env = job_environment(params, bin_dir, workspace.variables)
-            await self._start_process(row, journal, command, env, workspace.work_dir)
+            await self._start_process(row, execution, journal, command, env, workspace.work_dir)
         except (WorkspaceError, EnvironmentError_) as error:
             await self._note(row.job.id, f"error: {error}")
             await self._fail(row, str(error))
@@ -379,10 +383,20 @@ class JobEngine:
         await self._follow(row, execution)
 
     async def _start_process(
-        self, row: JobRow, journal: JobJournal, command: str, env: dict[str, str], work_dir: Path
+        self,
+        row: JobRow,
+        execution: _Execution,
+        journal: JobJournal,
+        command: str,
+        env: dict[str, str],
+        work_dir: Path,
     ) -> None:
-        pid = await self.supervisor.spawn(row.job.id, journal.path, command, env, work_dir)
-        row.runner_pid = pid
+        execution.spawning = True
+        try:
+            pid = await self.supervisor.spawn(row.job.id, journal.path, command, env, work_dir)
+            row.runner_pid = pid
+        finally:
+            execution.spawned.set()
         row.job.started_at.CopyFrom(now_timestamp())
         await self._note(row.job.id, f"job process started (pid {pid})")
         await self._set_status(row, jobs_pb2.EXECUTING, "the job is running", progress=20)
@@ -538,10 +552,12 @@ class JobEngine:
             return
         execution = self._executions.setdefault(job_id, _Execution())
         execution.cancel_requested = True
-        if row.job.status == jobs_pb2.PREPARING and execution.task is not None:
+        if row.job.status == jobs_pb2.PREPARING and execution.task is not None and not execution.spawning:
             execution.task.cancel()
             await self._note(job_id, requested)
             return
+        if execution.spawning:
+            await execution.spawned.wait()  # its process is starting: stop the process, not the preparation
         if graceful:
             self._background(self._graceful_stop(row))
         else:

@@ -247,7 +247,9 @@ class Supervisor:
         deadline = time.time() + grace
         with contextlib.suppress(OSError):  # a full disk must not stop a cancel
             await asyncio.to_thread(_write_text, self._job_dir(job_id) / DEADLINE_FILE, f"{deadline}\n")
-        self.signal(job_id, signal_number)
+        pid = await self.job_pid(job_id)  # a job that has just been started may not have written it yet
+        if pid is not None:
+            kill_group(pid, signal_number)
         return await self.kill_at_deadline(job_id, wrapper_pid, deadline, is_finished)
 
     def cancel_deadline(self, job_id: str) -> float | None:
