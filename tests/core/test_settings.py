@@ -62,3 +62,14 @@ def test_unknown_key_and_non_mapping_are_rejected(tmp_path: Path) -> None:
         load_settings(env={}, config_file=write(tmp_path / "a.yaml", "projet: x\n"))
     with pytest.raises(SettingsError, match="expected a mapping"):
         load_settings(env={}, config_file=write(tmp_path / "b.yaml", "- a\n"))
+
+
+def test_service_account_key_file_from_argument_env_or_file(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.yaml", "service-account-key-file: ~/keys/file.json\n")
+    env = {"HOME": str(tmp_path), "YC_SA_KEY_FILE": str(tmp_path / "env.json")}
+    assert load_settings(env={"HOME": str(tmp_path)}, config_file=config).service_account_key_file == (
+        Path.home() / "keys" / "file.json"
+    )
+    assert load_settings(env=env, config_file=config).service_account_key_file == tmp_path / "env.json"
+    explicit = load_settings(env=env, config_file=config, service_account_key_file="arg.json")
+    assert explicit.service_account_key_file == Path("arg.json")

@@ -21,9 +21,10 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from dsjobs_lsp.backends.local import LocalServer
+from tests.support.isolation import CLOSED_METADATA_ADDR
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train"
-OUTSIDE_SETTINGS = ("DSJOBS_PROJECT", "YC_TOKEN", "YC_OAUTH_TOKEN", "YC_IAM_TOKEN")
+OUTSIDE_SETTINGS = ("DSJOBS_PROJECT", "YC_TOKEN", "YC_OAUTH_TOKEN", "YC_IAM_TOKEN", "YC_SA_KEY_FILE")
 
 
 @asynccontextmanager
@@ -40,8 +41,9 @@ async def running_local_server(data_dir: Path) -> AsyncIterator[LocalServer]:
 def isolated_env(root: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """`base` (default: this process's environment) pointed at `root/data` and `root/state`, offline.
 
-    The user config file is `root/no-user-config.yaml` (absent), and project/token variables from the
-    outside are dropped, so the process sees only what the test gives it.
+    The user config file is `root/no-user-config.yaml` (absent), project/token variables from the outside
+    are dropped and the metadata probe points at a closed loopback port, so the process sees only what the
+    test gives it.
     """
     env = dict(os.environ if base is None else base)
     env.update(
@@ -50,6 +52,7 @@ def isolated_env(root: Path, base: Mapping[str, str] | None = None) -> dict[str,
         DSJOBS_LOCAL_OFFLINE="1",
         DSJOBS_CONFIG=str(root / "no-user-config.yaml"),
         DSJOBS_BACKEND="local",
+        YC_METADATA_ADDR=CLOSED_METADATA_ADDR,
     )
     for name in OUTSIDE_SETTINGS:
         env.pop(name, None)

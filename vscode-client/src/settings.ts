@@ -5,6 +5,7 @@ export type Backend = "local" | "cloud";
 export interface DatasphereSettings {
   project: string;
   yandexCloudConsolePath: string;
+  serviceAccountKeyFile: string;
   backend: Backend;
   pythonPath: string;
   serverInstallSource: string;
@@ -17,7 +18,7 @@ export interface SettingsReader {
 }
 
 /** Settings the language server cares about: a change of any of them is sent to it. */
-export const SERVER_SETTING_KEYS = ["project", "yandexCloudConsolePath", "backend"] as const;
+export const SERVER_SETTING_KEYS = ["project", "yandexCloudConsolePath", "serviceAccountKeyFile", "backend"] as const;
 
 /** Settings whose change needs a server restart (a different interpreter). */
 export const RESTART_SETTING_KEYS = ["pythonPath", "serverInstallSource", "serverWheelhouse"] as const;
@@ -32,6 +33,7 @@ export function readSettings(config: SettingsReader): DatasphereSettings {
   return {
     project: text("project"),
     yandexCloudConsolePath: text("yandexCloudConsolePath"),
+    serviceAccountKeyFile: text("serviceAccountKeyFile"),
     backend,
     pythonPath: text("pythonPath"),
     serverInstallSource: text("serverInstallSource"),
@@ -44,6 +46,7 @@ export interface ServerSettings {
   backend: Backend;
   projectId: string | null;
   ycPath: string | null;
+  serviceAccountKeyFile: string | null;
 }
 
 export interface InitializationOptions extends ServerSettings {
@@ -56,6 +59,7 @@ export function serverSettings(settings: DatasphereSettings): ServerSettings {
     backend: settings.backend,
     projectId: settings.project || null,
     ycPath: settings.yandexCloudConsolePath || null,
+    serviceAccountKeyFile: settings.serviceAccountKeyFile || null,
   };
 }
 

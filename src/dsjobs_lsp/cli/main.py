@@ -116,7 +116,12 @@ def _backend_command(args: argparse.Namespace, printer: ConsolePrinter) -> int:
     _absolute_paths(args)
     if args.command == "generate_requirements":
         return run_interruptible(_generate_requirements(args, printer))
-    settings = load_settings(backend=args.backend, oauth_token=args.token, yc_profile=args.profile)
+    settings = load_settings(
+        backend=args.backend,
+        oauth_token=args.token,
+        yc_profile=args.profile,
+        service_account_key_file=args.sa_key,
+    )
     runner = JobRunner(settings)
     tracker = JobTracker(printer)
     command = BACKEND_COMMANDS[args.command]

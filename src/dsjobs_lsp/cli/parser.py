@@ -25,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-config", help=argparse.SUPPRESS)
     parser.add_argument("--log-dir", help="Accepted for compatibility; logs stay in the terminal")
     parser.add_argument("--profile", help="`yc` utility profile")
+    parser.add_argument(
+        "--sa-key",
+        metavar="FILE",
+        help="Service account authorized key (JSON from `yc iam key create`) for the cloud "
+        "(default: $YC_SA_KEY_FILE)",
+    )
     parser.add_argument("--user-agent", help=argparse.SUPPRESS)
     parser.add_argument(
         "--backend",

@@ -1,9 +1,10 @@
 """Which backend to use and where to keep state: explicit arguments > env vars > user config file > defaults.
 
 The user config file is `~/.config/dsjobs/config.yaml` (or `$DSJOBS_CONFIG`), a mapping with the optional keys
-`backend`, `project`, `local-data-dir`, `state-dir`, `yc-path` and `yc-profile`. An OAuth token is never
-read from or written to a file: it comes from an explicit argument or `YC_TOKEN` / `YC_OAUTH_TOKEN` and lives
-in memory only.
+`backend`, `project`, `local-data-dir`, `state-dir`, `yc-path`, `yc-profile` and `service-account-key-file`
+(the path of a service account's authorized key, `yc iam key create --output key.json`). An OAuth token is
+never read from or written to a file: it comes from an explicit argument or `YC_TOKEN` / `YC_OAUTH_TOKEN` and
+lives in memory only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ FILE_KEYS: dict[str, str] = {
     "state-dir": "state_dir",
     "yc-path": "yc_path",
     "yc-profile": "yc_profile",
+    "service-account-key-file": "service_account_key_file",
 }
 ENV_KEYS: dict[str, str] = {
     "DSJOBS_BACKEND": "backend",
@@ -32,6 +34,7 @@ ENV_KEYS: dict[str, str] = {
     "DSJOBS_LOCAL_DATA_DIR": "local_data_dir",
     "DSJOBS_STATE_DIR": "state_dir",
     "DSJOBS_YC_PATH": "yc_path",
+    "YC_SA_KEY_FILE": "service_account_key_file",
 }
 OAUTH_ENV_VARS = ("YC_TOKEN", "YC_OAUTH_TOKEN")
 
@@ -51,9 +54,12 @@ class Settings(BaseModel):
     state_dir: Path = Field(default_factory=lambda: default_state_dir())
     yc_path: Path | None = None
     yc_profile: str | None = None
+    service_account_key_file: Path | None = Field(
+        default=None, description="A service account's authorized key file (JSON); used before OAuth."
+    )
     oauth_token: SecretStr | None = Field(default=None, exclude=True, repr=False)
 
-    @field_validator("local_data_dir", "state_dir", "yc_path", mode="after")
+    @field_validator("local_data_dir", "state_dir", "yc_path", "service_account_key_file", mode="after")
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

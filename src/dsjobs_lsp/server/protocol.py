@@ -40,6 +40,7 @@ class ServerOptions(Payload):
     project_id: str | None = None
     yc_path: str | None = None
     local_data_dir: str | None = None
+    service_account_key_file: str | None = None
 
 
 # -- shared types ------------------------------------------------------------------------------------------

@@ -70,5 +70,6 @@ class Session:
             local_data_dir=options.local_data_dir,
             state_dir=options.storage_path,
             yc_path=options.yc_path,
+            service_account_key_file=options.service_account_key_file,
             oauth_token=self._token,
         )

@@ -35,14 +35,24 @@ describe("settings → language server", () => {
       backend: "cloud",
       projectId: "abcdefghij0123456789",
       ycPath: null,
+      serviceAccountKeyFile: null,
     });
   });
 
   it("sends changes under a dsjobs section without the storage path", () => {
     const settings = readSettings(reader({ yandexCloudConsolePath: "/opt/yc/bin/yc" }));
     assert.deepEqual(didChangeConfigurationParams(settings), {
-      settings: { dsjobs: { backend: "local", projectId: null, ycPath: "/opt/yc/bin/yc" } },
+      settings: {
+        dsjobs: { backend: "local", projectId: null, ycPath: "/opt/yc/bin/yc", serviceAccountKeyFile: null },
+      },
     });
+  });
+
+  it("passes the service account key file to the server, which then authenticates unattended", () => {
+    const settings = readSettings(reader({ serviceAccountKeyFile: " /keys/sa.json " }));
+    assert.equal(didChangeConfigurationParams(settings).settings.dsjobs.serviceAccountKeyFile, "/keys/sa.json");
+    const touched = new Set(["datasphere.serviceAccountKeyFile"]);
+    assert.deepEqual(changedKeys((section) => touched.has(section), SERVER_SETTING_KEYS), ["serviceAccountKeyFile"]);
   });
 
   it("tells which change needs a restart and which just a notification", () => {

@@ -1,4 +1,5 @@
-"""The bearer token for Yandex Cloud: ``YC_IAM_TOKEN``, else OAuth → IAM, else ``yc iam create-token``."""
+"""The bearer token for Yandex Cloud: ``YC_IAM_TOKEN``, a service account key or OAuth → IAM, the VM metadata
+service, else ``yc iam create-token``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import grpc.aio
@@ -15,7 +17,9 @@ from yandex.cloud.iam.v1 import iam_token_service_pb2, iam_token_service_pb2_grp
 from dsjobs_lsp.backends.cloud import IAM_ENDPOINT
 from dsjobs_lsp.core.auth.errors import AuthError
 from dsjobs_lsp.core.auth.grpc_env import ensure_grpc_environment
+from dsjobs_lsp.core.auth.metadata import MetadataService
 from dsjobs_lsp.core.auth.redaction import redact, register_secret
+from dsjobs_lsp.core.auth.service_account import ServiceAccountKey
 from dsjobs_lsp.core.auth.yc import find_yc, yc_create_token
 
 logger = logging.getLogger(__name__)
@@ -48,8 +52,11 @@ class IssuedToken:
 class IamTokenSource:
     """Gives a valid IAM token on every call; usable directly as a ``TokenProvider``.
 
-    Order: the ``YC_IAM_TOKEN`` environment variable (as-is, never renewed), an OAuth token exchanged through
-    ``IamTokenService.Create``, the ``yc`` CLI. Tokens are cached until ``refresh_margin`` seconds before they
+    Order: the ``YC_IAM_TOKEN`` environment variable (as-is, never renewed); a service account's authorized
+    key file (a JWT signed by yandexcloud's helper) or else an OAuth token, exchanged through
+    ``IamTokenService.Create``; the VM metadata service (``$YC_METADATA_ADDR``, asked with a 1 s timeout,
+    not again once it did not answer; ``use_metadata=False`` skips it); the ``yc`` CLI (the reference's
+    order). Tokens are cached until ``refresh_margin`` seconds before they
     expire (``yc`` tokens are assumed to live 12 h); concurrent callers share one renewal; a failed renewal is
     retried with backoff, and while the cached token is still valid it keeps being used.
     """
@@ -65,10 +72,16 @@ class IamTokenSource:
         yc_profile: str | None = None,
         refresh_margin: float = REFRESH_MARGIN_SECONDS,
         retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        service_account_key_file: Path | str | None = None,
+        metadata_addr: str | None = None,
+        use_metadata: bool = True,
     ) -> None:
         self._oauth_token = oauth_token or None
         if self._oauth_token:
             register_secret(self._oauth_token)
+        self._key_file = Path(service_account_key_file) if service_account_key_file else None
+        self._key: ServiceAccountKey | None = None
+        self._metadata = MetadataService(metadata_addr) if use_metadata else None
         self._yc_path = yc_path
         self._yc_profile = yc_profile
         self._iam_endpoint = iam_endpoint
@@ -83,7 +96,7 @@ class IamTokenSource:
         """How many tokens were obtained from OAuth or ``yc`` (not the env var); for diagnostics."""
 
     def __repr__(self) -> str:
-        source = "oauth" if self._oauth_token else "yc"
+        source = "service-account" if self._key_file else "oauth" if self._oauth_token else "metadata-or-yc"
         return f"IamTokenSource(source={source!r}, iam_endpoint={self._iam_endpoint!r})"
 
     async def __call__(self) -> str:
@@ -139,13 +152,23 @@ class IamTokenSource:
         raise AssertionError("unreachable")
 
     async def _issue(self) -> IssuedToken:
+        if self._key_file is not None:
+            request = await self._service_account_request(self._key_file)
+            return await self._exchange(request, f"the service account key {self._key_file}")
         if self._oauth_token:
-            return await self._issue_by_oauth(self._oauth_token)
+            oauth = iam_token_service_pb2.CreateIamTokenRequest(yandex_passport_oauth_token=self._oauth_token)
+            return await self._exchange(oauth, "the OAuth token")
+        if self._metadata is not None:
+            found = await self._metadata.token()
+            if found is not None:
+                return IssuedToken(*found)
         yc = find_yc(self._yc_path)
         if yc is None:
+            refusal = self._metadata.refusal if self._metadata else None
             raise _PermanentAuthError(
-                "no credentials: set an OAuth token, install the Yandex Cloud CLI (`yc`) or point the "
-                f"yc path setting at it, or set {IAM_TOKEN_ENV}"
+                "no credentials: set a service account key file (--sa-key, YC_SA_KEY_FILE) or an OAuth "
+                "token, run on a VM with a service account, install the Yandex Cloud CLI (`yc`) or point the "
+                f"yc path setting at it, or set {IAM_TOKEN_ENV}" + (f" ({refusal})" if refusal else "")
             )
         value = await yc_create_token(yc, profile=self._yc_profile)
         return IssuedToken(value, time.time() + YC_TOKEN_LIFETIME_SECONDS)
@@ -157,15 +180,23 @@ class IamTokenSource:
         credentials = self._credentials or grpc.ssl_channel_credentials()
         return grpc.aio.secure_channel(self._iam_endpoint, credentials)
 
-    async def _issue_by_oauth(self, oauth_token: str) -> IssuedToken:
-        request = iam_token_service_pb2.CreateIamTokenRequest(yandex_passport_oauth_token=oauth_token)
+    async def _service_account_request(self, path: Path) -> iam_token_service_pb2.CreateIamTokenRequest:
+        """A freshly signed request; a missing, malformed or unusable key file is a permanent error."""
+        try:
+            if self._key is None:
+                self._key = await ServiceAccountKey.load(path)
+            return await self._key.request()
+        except AuthError as error:
+            raise _PermanentAuthError(str(error)) from None
+
+    async def _exchange(self, request: iam_token_service_pb2.CreateIamTokenRequest, what: str) -> IssuedToken:
         async with self._channel() as channel:
             stub = iam_token_service_pb2_grpc.IamTokenServiceStub(channel)
             try:
                 response = await stub.Create(request, timeout=IAM_CALL_TIMEOUT_SECONDS)
             except grpc.aio.AioRpcError as error:
                 message = (
-                    f"the IAM service at {self._iam_endpoint} refused to exchange the OAuth token: "
+                    f"the IAM service at {self._iam_endpoint} refused to exchange {what}: "
                     f"{error.code().name}: {redact(error.details() or '')}"
                 )
                 if error.code() in _PERMANENT_CODES:
@@ -182,4 +213,4 @@ class IamTokenSource:
 
 
 class _PermanentAuthError(AuthError):
-    """A failure retrying cannot fix (rejected OAuth token, no credentials at all)."""
+    """A failure retrying cannot fix (rejected credentials, an unusable key file, no credentials at all)."""

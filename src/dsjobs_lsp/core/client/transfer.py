@@ -15,6 +15,7 @@ import logging
 import os
 import ssl
 import threading
+import uuid
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -291,7 +292,8 @@ async def _download_one(
     target = safe_destination(dest_dir, desc_path)
     what = f"download of {desc_path}"
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-    temp = target.with_name(target.name + ".download")
+    # a temp file of its own: two jobs' outputs may be downloaded to one path at once (a sweep's forks)
+    temp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}.download")
     try:
         await _retrying(lambda: _fetch_to(client, file, temp, what, progress), what=what, retries=retries)
         if file.file.compression_type == jobs_pb2.FileCompressionType.ZIP:

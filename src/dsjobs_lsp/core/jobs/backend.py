@@ -1,7 +1,8 @@
 """Where jobs go: the configured backend's endpoints, a token provider and the default project.
 
 local → the embedded server of the data dir (started if needed), its own token, `LOCAL_PROJECT_ID` by default;
-cloud → Yandex Cloud's public endpoints, IAM tokens from OAuth / `yc` / `YC_IAM_TOKEN`, a project id required.
+cloud → Yandex Cloud's public endpoints, IAM tokens (`YC_IAM_TOKEN`, service account key, OAuth, VM metadata,
+`yc`), a project id required.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def _cloud_target(settings: Settings) -> BackendTarget:
         settings.token_value(),
         str(settings.yc_path) if settings.yc_path else None,
         yc_profile=settings.yc_profile,
+        service_account_key_file=settings.service_account_key_file,
     )
     return BackendTarget("cloud", CLOUD_ENDPOINTS, source, settings.project_id)
 
