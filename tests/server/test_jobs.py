@@ -144,3 +144,23 @@ async def test_attach_and_history_survive_a_server_restart(lsp: ServerFactory, t
     assert len(seen_before) + len(resumed) >= len(everything)  # nothing lost in between
     link = await second.command("dsjobs.jobLink", {"jobId": job_id})
     assert link["link"] and job_id in link["link"]
+
+
+async def test_attach_follows_the_cli_rules_whole_log_outputs_and_exit_code(
+    server: Server, tmp_path: Path
+) -> None:
+    program = write_program(tmp_path / "project", "main.py", CHATTY + "\nraise SystemExit(3)\n")
+    form = await server.command("dsjobs.resolveConfig", {"file": str(program)})
+    config = {**form["config"], "outputs": ["result.txt"]}
+    job_id = (await server.command("dsjobs.runFile", {"file": str(program), "config": config}))["jobId"]
+    await server.notes.wait_run_end(job_id)
+    (program.parent / "result.txt").unlink()
+
+    await server.command("dsjobs.attach", {"jobId": job_id})
+    await server.notes.wait_for(lambda: len([n for n in server.notes.ended if n["jobId"] == job_id]) == 2)
+
+    lines = [f"line {i}" for i in range(300)]
+    assert server.notes.log_lines(job_id) == lines + lines, "a job followed to its end shows its whole log"
+    assert (program.parent / "result.txt").read_text() == "42\n", "a missing output is downloaded again"
+    ends = [n for n in server.notes.ended if n["jobId"] == job_id]
+    assert [end["exitCode"] for end in ends] == [3, 3]

@@ -49,3 +49,12 @@ async def test_a_full_buffer_goes_out_at_once_in_bounded_messages() -> None:
 
 def test_sizes_read_like_the_reference() -> None:
     assert (human_size(512), human_size(1536), human_size(136 * 1024 * 1024)) == ("512B", "1.5KB", "136.0MB")
+
+
+def test_by_default_a_message_carries_up_to_ten_thousand_lines() -> None:
+    recorder = Recorder()
+    batcher = LogBatcher(recorder)
+
+    batcher.add(LogLines(job_id="j", stream="stdout", lines=[str(i) for i in range(25_000)]))
+
+    assert [len(m["lines"]) for m in recorder.sent] == [10_000, 10_000, 5_000]

@@ -63,8 +63,10 @@ class ConsolePrinter:
         self._write(target, event.lines, colored=event.stream == "stderr" and _is_tty(target))
 
     def _write(self, target: TextIO, lines: list[str], *, colored: bool) -> None:
+        if not lines:
+            return
         self._close_bar()
-        text = "".join(f"{_RED}{line}{_RESET}\n" if colored else f"{line}\n" for line in lines)
+        text = "".join(f"{_RED}{line}{_RESET}\n" for line in lines) if colored else "\n".join(lines) + "\n"
         target.write(text)
         target.flush()
 

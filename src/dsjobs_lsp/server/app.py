@@ -42,8 +42,12 @@ class DsjobsServer(LanguageServer):
         return self._logs
 
     def send(self, method: str, params: dict[str, Any]) -> None:
-        """Send a custom notification."""
-        self.protocol.notify(method, params)
+        """Send a custom notification; `params` holds plain JSON values, serialised as they are.
+
+        (`notify` would walk every value of the payload with pygls's converter first: most of the cost of a
+        `dsjobs/log` message of thousands of lines.)
+        """
+        self.protocol._send_data({"jsonrpc": "2.0", "method": method, "params": params})
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         """`window/showMessage`."""

@@ -27,7 +27,7 @@ from dsjobs_lsp.server.protocol import (
 Send = Callable[[str, dict[str, Any]], None]
 
 LOG_BATCH_DELAY_S = 0.03
-LOG_BATCH_MAX_LINES = 2000
+LOG_BATCH_MAX_LINES = 10000
 
 STAGE_TITLES = {
     "analysis": "DataSphere Jobs: analysing environment",

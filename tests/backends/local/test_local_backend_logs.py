@@ -51,10 +51,32 @@ async def test_resume_from_any_offset_loses_and_doubles_nothing(client: Client) 
             break
         finally:
             await responses.aclose()
-        lines += [m.content.decode() for m in response.logs if m.HasField("standard_stream")]
+        lines += std_text(list(response.logs)).splitlines()
         offset = response.offset
-    assert lines == [f"line {i}\n" for i in range(40)]
+    assert lines == [f"line {i}" for i in range(40)]
     assert (await client.get(job_id)).status == jobs_pb2.SUCCESS
+
+
+async def test_a_burst_of_lines_is_a_few_messages_and_keeps_every_line_in_order(client: Client) -> None:
+    script = (
+        "import sys, time\n"
+        "sys.stdout.write(''.join(f'out {i}\\n' for i in range(5000)))\n"
+        "sys.stdout.flush()\n"
+        "time.sleep(0.2)\n"
+        "sys.stderr.write('err 1\\nerr 2\\n')\n"
+        "sys.stderr.flush()\n"
+        "time.sleep(0.2)\n"
+        "print('out last', flush=True)\n"
+    )
+    job_id, _ = await client.run("python burst.py", [file_entry("burst.py", script.encode())])
+    messages = await client.all_logs(job_id)
+    out = [m for m in messages if m.standard_stream == service_pb2.OUT and m.HasField("standard_stream")]
+    assert std_text(messages).splitlines() == [*(f"out {i}" for i in range(5000)), "out last"]
+    assert std_text(messages, service_pb2.ERR) == "err 1\nerr 2\n"
+    assert len(out) <= 20, "lines are sent as one message per read of the job's output, not one per line"
+    sources = [m.standard_stream for m in messages if m.HasField("standard_stream")]
+    assert sources.index(service_pb2.ERR) > sources.index(service_pb2.OUT), "order across streams is kept"
+    assert sources[-1] == service_pb2.OUT
 
 
 async def test_offset_minus_one_reads_from_now(client: Client) -> None:

@@ -6,6 +6,7 @@ fast polling, no PyPI version check) as `project job execute`.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -16,6 +17,9 @@ from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from tests.support.reference_cli import ReferenceRun, run_reference_cli
 
 pytestmark = pytest.mark.reference
+
+PROGRAM_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - (?!\[)")
+"""A program stdout line as the reference prints it: `<time> - <line>` (its own lines have a level)."""
 
 CONFIG = textwrap.dedent("""
     name: compat
@@ -109,3 +113,32 @@ async def test_reference_cli_shows_why_the_environment_could_not_be_built(
     assert run.returncode != 0
     assert "dsjobs-no-such-package==9.9" in run.output
     assert "uv says:" in run.output
+
+
+OUTPUT_PROGRAM = textwrap.dedent("""
+    import sys
+
+    if __name__ == "__main__":
+        sys.stdout.write("first\\n\\n    indented\\n\\nlast\\n\\n")
+        sys.stdout.flush()
+""")
+
+
+async def test_reference_cli_shows_lines_written_at_once_with_blank_lines_and_indentation(
+    server: LocalServer, reference: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text(OUTPUT_PROGRAM)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (project / "config.yaml").write_text(
+        f'cmd: python main.py\nenv:\n  python:\n    type: manual\n    version: "{version}"\n'
+    )
+    run = await _execute(server, project, tmp_path)
+    assert run.returncode == 0, run.output
+    program_lines = [
+        line.split(" - ", 1)[1] if " - " in line else ""
+        for line in run.output.splitlines()
+        if PROGRAM_LINE.match(line)
+    ]
+    assert program_lines == ["first", "", "    indented", "", "last", ""]

@@ -7,11 +7,14 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from yandex.cloud.operation.operation_pb2 import Operation
 
 from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
+from dsjobs_lsp.core.client import JobsClient
 from dsjobs_lsp.core.config import ConfigError
 from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
 from dsjobs_lsp.core.jobs.models import JobStatus
@@ -119,17 +122,18 @@ async def test_program_exit_code_is_the_outcome(runner: JobRunner, project: Path
     assert (project / "model.json").exists(), "outputs of a failed program still come back"
 
 
-async def test_attach_never_executes_again_and_resumes_from_the_saved_offset(
+async def test_attach_never_executes_again_and_shows_a_finished_follow_whole(
     runner: JobRunner, project: Path, job_python: Path
 ) -> None:
-    outcome = await runner.run(request_for(project, job_python, "--pause", "0"), Recorder())
+    run = Recorder()
+    outcome = await runner.run(request_for(project, job_python, "--pause", "0"), run)
     job_id = outcome.job_id or ""
     started = (await runner.get(job_id)).started_at.ToDatetime()
 
     resumed = Recorder()
     again = await runner.attach(job_id, resumed)
     assert again.exit_code == 0 and again.status == JobStatus.SUCCESS
-    assert resumed.stdout() == [], "attach resumes after the last line already shown"
+    assert resumed.stdout() == run.stdout(), "a job followed to its end shows its whole log again"
     assert "executing job ..." not in resumed.console()
     assert (await runner.get(job_id)).started_at.ToDatetime() == started
 
@@ -165,6 +169,21 @@ async def test_client_going_away_leaves_the_job_running_and_attach_picks_up(
     assert [line.split(":")[0] for line in seen[1:7]] == [f"epoch {i}/6" for i in range(1, 7)]
     assert len(seen) == 8, "no line lost or repeated between the run and the attach"
     assert (project / "model.json").exists()
+
+
+async def test_the_end_of_the_log_stream_ends_the_follow_without_waiting_for_the_next_poll(
+    runner: JobRunner, project: Path, job_python: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = JobsClient.wait_operation
+
+    async def hourly(self: JobsClient, op: Operation, **options: Any) -> Operation:
+        return await original(self, op, **{**options, "interval": 3600.0, "max_interval": 3600.0})
+
+    monkeypatch.setattr(JobsClient, "wait_operation", hourly)  # the back-off alone would take an hour
+    running = runner.run(request_for(project, job_python, "--pause", "0"), Recorder())
+    outcome = await asyncio.wait_for(running, 120)
+
+    assert outcome.status == JobStatus.SUCCESS and outcome.exit_code == 0
 
 
 async def test_cancel_stops_the_job(runner: JobRunner, project: Path, job_python: Path) -> None:

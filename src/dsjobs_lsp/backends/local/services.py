@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, timestamp_pb2
 from grpc.aio import ServicerContext as Context
 from yandex.cloud.datasphere.v2 import project_pb2, project_service_pb2, project_service_pb2_grpc
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
@@ -17,9 +17,9 @@ from yandex.cloud.operation import operation_pb2, operation_service_pb2
 from yandex.cloud.operation import operation_service_pb2_grpc as operation_service_grpc
 
 from .engine import JobEngine, require_project_id
-from .journal import KIND_ERR, KIND_OUT
+from .journal import KIND_ERR, KIND_OUT, LogRecord
 from .layout import LOCAL_COMMUNITY_ID
-from .logs import SYSTEM_LOG, is_std_stream, stream_records
+from .logs import SYSTEM_LOG, is_std_stream, stream_records, stripped_reader_parts
 from .operations import ApiError
 
 logger = logging.getLogger(__name__)
@@ -59,12 +59,26 @@ def _streaming(method: Callable[..., AsyncIterator[_R]]) -> Callable[..., AsyncI
     return wrapper
 
 
-def _timestamp_of(created_at: float) -> Any:
-    from google.protobuf import timestamp_pb2
+def _timestamp_of(created_at: float) -> timestamp_pb2.Timestamp:
+    seconds = int(created_at)
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=int((created_at - seconds) * 1e9))
 
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromNanoseconds(int(created_at * 1e9))
-    return stamp
+
+def _log_messages(records: list[LogRecord]) -> list[service_pb2.LogMessage]:
+    """One message per record (a record holds the lines of one read), its edges cut for stripping readers."""
+    messages = []
+    for record in records:
+        created_at = _timestamp_of(record.created_at)
+        for content in stripped_reader_parts(record.content):
+            message = service_pb2.LogMessage(content=content, created_at=created_at)
+            if record.kind == KIND_OUT:
+                message.standard_stream = service_pb2.OUT
+            elif record.kind == KIND_ERR:
+                message.standard_stream = service_pb2.ERR
+            else:
+                message.file_path = SYSTEM_LOG
+            messages.append(message)
+    return messages
 
 
 class ProjectJobService(service_grpc.ProjectJobServiceServicer):  # type: ignore[misc]
@@ -95,19 +109,7 @@ class ProjectJobService(service_grpc.ProjectJobServiceServicer):  # type: ignore
         self, request: service_pb2.ReadProjectJobLogsRequest, context: Context
     ) -> AsyncIterator[service_pb2.ReadProjectJobLogsResponse]:
         async for records, offset in stream_records(self._engine, request.job_id, request.offset):
-            messages = []
-            for record in records:
-                message = service_pb2.LogMessage(
-                    content=record.content, created_at=_timestamp_of(record.created_at)
-                )
-                if record.kind == KIND_OUT:
-                    message.standard_stream = service_pb2.OUT
-                elif record.kind == KIND_ERR:
-                    message.standard_stream = service_pb2.ERR
-                else:
-                    message.file_path = SYSTEM_LOG
-                messages.append(message)
-            yield service_pb2.ReadProjectJobLogsResponse(logs=messages, offset=offset)
+            yield service_pb2.ReadProjectJobLogsResponse(logs=_log_messages(records), offset=offset)
 
     @_streaming
     async def ReadStdLogs(

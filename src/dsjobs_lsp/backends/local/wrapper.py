@@ -6,9 +6,11 @@ writes. Usage::
 
     python wrapper.py JOURNAL EXIT_FILE PID_FILE -- ARGV...
 
-Each output line becomes one journal record (see ``encode_record``), written with a single ``write`` on an
-``O_APPEND`` descriptor; after each record one byte goes to this process's stdout so a live server wakes its
-log readers at once (a server that went away is ignored).
+What one read of the job's stdout or stderr gives becomes one journal record (see ``encode_record``): the
+complete lines it ends, the last partial line waiting for the next read (a line longer than ``MAX_LINE`` is
+cut). A record is written with a single ``write`` on an ``O_APPEND`` descriptor; after each record one byte
+goes to this process's stdout so a live server wakes its log readers at once (a server that went away is
+ignored).
 
 Process handling, as a job container would have it: the wrapper forks a *guard* that is a child subreaper
 (``PR_SET_CHILD_SUBREAPER``) and starts the command in a process group of its own. The job ends when the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import signal
 import struct
@@ -41,6 +44,8 @@ KIND_OUT = 1
 KIND_ERR = 2
 KIND_SYSTEM = 3
 MAX_LINE = 1 << 20
+READ_SIZE = 1 << 19  # records stay within the log readers' 1 MiB window
+PIPE_SIZE = 1 << 20
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 JOURNAL_FAILED_EXIT = 74
@@ -48,7 +53,7 @@ JOURNAL_FAILED_EXIT = 74
 
 
 def encode_record(kind: int, created_at: float, content: bytes) -> bytes:
-    """One journal record: header followed by the line's bytes."""
+    """One journal record: header followed by the content (one or more whole lines)."""
     return RECORD_HEADER.pack(kind, created_at, len(content)) + content
 
 
@@ -96,17 +101,36 @@ class _JobStop:
             os.kill(self._guard_pid, signal.SIGTERM)
 
 
+def _widen(fd: int) -> None:
+    """Let the pipe hold ``PIPE_SIZE`` bytes (Linux): one read takes what a chatty job wrote meanwhile."""
+    with contextlib.suppress(AttributeError, OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
 def _pump(stream: BinaryIO, kind: int, journal: _Journal, stop: _JobStop) -> None:
-    while True:
-        line = stream.readline(MAX_LINE)
-        if not line:
-            return
+    """Journal the stream read by read: one record per read holding the lines it completed."""
+    fd = stream.fileno()
+    _widen(fd)
+    pending = b""
+    while data := os.read(fd, READ_SIZE):
         if stop.reason:
             continue  # the journal failed: keep draining so the job's writes never block
-        try:
-            journal.append(kind, line)
-        except OSError as error:
-            stop.stop(f"the job's log could not be written: {error}")
+        pending += data
+        cut = pending.rfind(b"\n") + 1
+        if cut == 0 and len(pending) >= MAX_LINE:
+            cut = len(pending)
+        if cut:
+            _append(journal, kind, pending[:cut], stop)
+            pending = pending[cut:]
+    if pending and not stop.reason:
+        _append(journal, kind, pending, stop)
+
+
+def _append(journal: _Journal, kind: int, content: bytes, stop: _JobStop) -> None:
+    try:
+        journal.append(kind, content)
+    except OSError as error:
+        stop.stop(f"the job's log could not be written: {error}")
 
 
 def _descendants(root: int) -> list[int]:

@@ -20,7 +20,7 @@ from yandex.cloud.operation import operation_pb2, operation_service_pb2, operati
 from dsjobs_lsp.backends.endpoints import Endpoints, TokenProvider
 from dsjobs_lsp.core.client.channels import ChannelPool, Metadata, auth_metadata
 from dsjobs_lsp.core.client.errors import BackendError, OperationFailed, translate_rpc_error
-from dsjobs_lsp.core.client.logs import Backoff, LogChunk, follow_logs
+from dsjobs_lsp.core.client.logs import Backoff, LogChunk, follow_logs, sleep_or_wake
 
 logger = logging.getLogger(__name__)
 
@@ -180,10 +180,12 @@ class JobsClient:
         on_update: OperationCallback | None = None,
         interval: float = 0.2,
         max_interval: float = 5.0,
+        wake: asyncio.Event | None = None,
     ) -> operation_pb2.Operation:
         """Poll ``op`` until done (every ``interval`` s, growing to ``max_interval``); raise if it failed.
 
         Transient failures of the poll (UNAVAILABLE, timeouts) are retried; ``on_update`` sees every state.
+        Setting ``wake`` makes the next poll happen at once (e.g. when the job's log stream has ended).
         """
         delays = Backoff(initial=interval, maximum=max_interval, factor=1.5)
         failures = 0
@@ -194,7 +196,7 @@ class JobsClient:
                 if op.HasField("error"):
                     raise OperationFailed(op)
                 return op
-            await asyncio.sleep(delays.next_delay())
+            await sleep_or_wake(delays.next_delay(), wake)
             try:
                 op = await self.get_operation(op.id)
                 failures = 0

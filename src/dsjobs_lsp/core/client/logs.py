@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
+import inspect
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -46,7 +48,9 @@ class LogChunk:
     ``stream`` is ``stdout``/``stderr`` for the program's standard streams and ``system`` for log files; then
     ``file_path`` names the file: ``.system.log`` (the service's own log) or another file (e.g. a user log,
     ``.docker_stats.tsv``) that the caller may write to disk. ``offset`` is where to resume reading after
-    these lines (persist it for attach).
+    these lines and every line yielded before them: the last chunk of a response carries the response's
+    offset, the chunks before it the offset before the response (resuming there repeats them, never skips
+    one). Persist it for attach.
     """
 
     stream: LogStream
@@ -79,6 +83,65 @@ class Backoff:
         return self._next
 
 
+async def sleep_or_wake(delay: float, wake: asyncio.Event | None) -> None:
+    """Sleep ``delay`` seconds, or less when ``wake`` is set (it is cleared: one early wake per set)."""
+    if wake is None:
+        await asyncio.sleep(delay)
+        return
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(wake.wait(), delay)
+    wake.clear()
+
+
+async def ready_batches(
+    chunks: AsyncIterator[LogChunk], max_waiting: int = 4
+) -> AsyncGenerator[list[LogChunk], None]:
+    """``chunks`` in order, grouped: each batch holds every chunk that arrived while the caller was busy.
+
+    A caller that prints and then saves the offset per batch does so as often as it can keep up, not once per
+    network message. At most ``max_waiting`` chunks wait; then reading pauses. Errors of ``chunks`` are raised
+    after the batches received before them.
+    """
+    pending: list[LogChunk] = []
+    arrived, room = asyncio.Event(), asyncio.Event()
+    done = False
+
+    async def receive() -> None:
+        nonlocal done
+        try:
+            async for chunk in chunks:
+                pending.append(chunk)
+                arrived.set()
+                while len(pending) >= max_waiting:
+                    room.clear()
+                    await room.wait()
+        finally:
+            done = True
+            arrived.set()
+            if inspect.isasyncgen(chunks):
+                await chunks.aclose()  # cancelled while waiting for room: end the stream now
+
+    receiver = asyncio.create_task(receive())
+    try:
+        while True:
+            if not pending and not done:
+                await arrived.wait()
+                arrived.clear()
+            if pending:
+                batch = pending[:]
+                pending.clear()
+                room.set()
+                yield batch
+            elif done:
+                break
+        await receiver
+    finally:
+        if not receiver.done():
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await receiver
+
+
 class LineSplitter:
     """Splits byte chunks of each source into lines, keeping partial lines (and UTF-8 sequences) pending."""
 
@@ -95,7 +158,9 @@ class LineSplitter:
         *lines, rest = text.split("\n")
         if rest:
             self._pending[source] = rest
-        return [line.removesuffix("\r") for line in lines]
+        if "\r" in text:
+            return [line.removesuffix("\r") for line in lines]
+        return lines
 
     def flush(self) -> list[tuple[tuple[LogStream, str | None], str]]:
         """The unterminated last line of every source."""
@@ -116,9 +181,12 @@ def _source_of(message: project_job_service_pb2.LogMessage) -> tuple[LogStream, 
 
 
 def _chunks_of(
-    response: project_job_service_pb2.ReadProjectJobLogsResponse, splitter: LineSplitter
+    response: project_job_service_pb2.ReadProjectJobLogsResponse, splitter: LineSplitter, offset_before: int
 ) -> list[LogChunk]:
-    """The response's lines as chunks in written order (consecutive lines of one source merged)."""
+    """The response's lines as chunks in written order (consecutive lines of one source merged).
+
+    Only the last chunk carries the response's offset; the others ``offset_before`` (see ``LogChunk``).
+    """
     runs: list[tuple[tuple[LogStream, str | None], list[str]]] = []
     for message in response.logs:
         source = _source_of(message)
@@ -129,7 +197,11 @@ def _chunks_of(
             runs[-1][1].extend(lines)
         else:
             runs.append((source, lines))
-    return [LogChunk(stream, lines, response.offset, path) for (stream, path), lines in runs]
+    last = len(runs) - 1
+    return [
+        LogChunk(stream, lines, response.offset if index == last else offset_before, path)
+        for index, ((stream, path), lines) in enumerate(runs)
+    ]
 
 
 async def _is_finished(job_status: Callable[[str], Awaitable[int]], job_id: str) -> bool:
@@ -166,10 +238,10 @@ async def follow_logs(
         try:
             request = project_job_service_pb2.ReadProjectJobLogsRequest(job_id=job_id, offset=offset)
             async for response in stub.ReadLogs(request, metadata=await metadata()):
-                offset = response.offset
+                offset_before, offset = offset, response.offset
                 failures = 0
                 delays.reset()
-                for chunk in _chunks_of(response, splitter):
+                for chunk in _chunks_of(response, splitter, offset_before):
                     yield chunk
             ended = True
         except grpc.aio.AioRpcError as error:

@@ -1,22 +1,25 @@
 """Following a started job: its log stream and its status at once, until it ends.
 
-Logs arrive in order as `LogLines` events and their offset is saved in history as they go (so an attach later
-resumes there). Status comes from the Execute operation when we have it (its response holds the exit code),
-else from polling `Get`. Each status change is saved and sent as `JobChanged`.
+Logs arrive in order as `LogLines` events; after each chunk is handed to the sink its offset is saved in
+history before the next chunk is read (so an attach later resumes there, and a client killed at any moment
+repeats at most that chunk). Status comes from the Execute operation when we have it (its response holds the
+exit code), else from polling `Get`; polls back off, and the end of the log stream (the job is over)
+triggers one at once. Each status change is saved and sent as `JobChanged`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-import time
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
 from yandex.cloud.operation import operation_pb2
 
 from dsjobs_lsp.core.client import JobsClient, OperationFailed
 from dsjobs_lsp.core.client.jobs_client import execute_metadata, execute_response
+from dsjobs_lsp.core.client.logs import LogChunk, ready_batches, sleep_or_wake
 from dsjobs_lsp.core.jobs.events import EventSink, JobChanged, LogLines
 from dsjobs_lsp.core.jobs.history import History
 from dsjobs_lsp.core.jobs.models import JobRecord
@@ -24,7 +27,6 @@ from dsjobs_lsp.core.jobs.records import refresh
 
 logger = logging.getLogger(__name__)
 
-OFFSET_SAVE_INTERVAL_S = 1.0
 LOG_DRAIN_TIMEOUT_S = 30.0
 STATUS_POLL_INTERVAL_S = 1.0
 OPERATION_POLL_MAX_S = 2.0  # the end of a job is noticed within 2 s (the reference polls every 5 s)
@@ -38,8 +40,8 @@ class JobFollower:
         self.history = history
         self.sink = sink
         self.record = record
-        self._offset_saved_at = 0.0
         self._saves: set[asyncio.Task[None]] = set()
+        self._logs_ended = asyncio.Event()
 
     async def follow(
         self, operation: operation_pb2.Operation | None
@@ -57,13 +59,23 @@ class JobFollower:
         return response
 
     async def _read_logs(self) -> None:
-        async for chunk in self.client.read_logs(self.record.id, self.record.log_offset):
-            if chunk.lines and (chunk.file_path is None or chunk.is_system_log):
-                self.sink(LogLines(job_id=self.record.id, stream=chunk.stream, lines=chunk.lines))
-            self.record = self.record.model_copy(update={"log_offset": chunk.offset})
-            if time.monotonic() - self._offset_saved_at >= OFFSET_SAVE_INTERVAL_S:
-                self._offset_saved_at = time.monotonic()
-                self._save(self.record)
+        try:
+            chunks = self.client.read_logs(self.record.id, self.record.log_offset)
+            async with contextlib.aclosing(ready_batches(chunks)) as batches:
+                async for batch in batches:
+                    self._show(batch)
+                    if batch[-1].offset > self.record.log_offset:
+                        self.record = self.record.model_copy(update={"log_offset": batch[-1].offset})
+                        await self._store(self.record)  # before the next batch: a kill repeats only this one
+        finally:
+            self._logs_ended.set()
+
+    def _show(self, batch: list[LogChunk]) -> None:
+        """Send the batch's lines, consecutive chunks of one stream as one event."""
+        shown = [c for c in batch if c.lines and (c.file_path is None or c.is_system_log)]
+        for stream, run in itertools.groupby(shown, key=lambda chunk: chunk.stream):
+            lines = [line for chunk in run for line in chunk.lines]
+            self.sink(LogLines(job_id=self.record.id, stream=stream, lines=lines))
 
     async def _drain(self, logs: asyncio.Task[None]) -> None:
         """Let the log stream deliver its last lines (it ends by itself once the job is over)."""
@@ -82,7 +94,10 @@ class JobFollower:
             return None
         try:
             final = await self.client.wait_operation(
-                operation, on_update=self._on_operation, max_interval=OPERATION_POLL_MAX_S
+                operation,
+                on_update=self._on_operation,
+                max_interval=OPERATION_POLL_MAX_S,
+                wake=self._logs_ended,
             )
         except OperationFailed as failure:
             await self._apply_job(await self.client.get(self.record.id))
@@ -100,7 +115,7 @@ class JobFollower:
             await self._apply_job(job)
             if self.record.finished:
                 return
-            await asyncio.sleep(STATUS_POLL_INTERVAL_S)
+            await sleep_or_wake(STATUS_POLL_INTERVAL_S, self._logs_ended)
 
     def _on_operation(self, op: operation_pb2.Operation) -> None:
         meta = execute_metadata(op)

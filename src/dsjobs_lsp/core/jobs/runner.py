@@ -9,6 +9,7 @@ the server lacks → Execute → logs + status → outputs → the program's exi
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,10 +17,12 @@ from pathlib import Path
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
 from yandex.cloud.operation import operation_pb2
 
+from dsjobs_lsp.core.client.errors import TransferError
 from dsjobs_lsp.core.client.transfer import (
     DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
     UploadTarget,
     download_files,
+    safe_destination,
     upload_files,
     within_download_limit,
 )
@@ -177,14 +180,18 @@ class JobRunner:
         operation: operation_pb2.Operation | None,
         output_dir: Path,
         sink: EventSink,
+        *,
+        only_missing_outputs: bool = False,
     ) -> RunOutcome:
         follower = JobFollower(session.client, self.history, sink, record)
         response = await follower.follow(operation)
         record = follower.record
-        downloaded: list[Path] = []
-        if not record.outputs_downloaded:
-            downloaded = await self._download_outputs(session, record, response, output_dir, sink)
-            record = await self._save(record.model_copy(update={"outputs_downloaded": True}), None)
+        if operation is None:
+            record = _exit_code_reported(record, sink)
+        downloaded = await self._download_outputs(
+            session, record, response, output_dir, sink, only_missing=only_missing_outputs
+        )
+        record = await self._save(record.model_copy(update={"outputs_downloaded": True}), None)
         self._report_end(record, sink)
         sink(JobChanged(job=record))
         return RunOutcome(
@@ -203,6 +210,8 @@ class JobRunner:
         response: project_job_service_pb2.ExecuteProjectJobResponse | None,
         output_dir: Path,
         sink: EventSink,
+        *,
+        only_missing: bool,
     ) -> list[Path]:
         if response is not None:
             for error in response.output_files_errors:
@@ -220,6 +229,12 @@ class JobRunner:
         else:
             job = await session.client.get(record.id)
             files = await session.client.download_job_files(record.id, list(job.output_files))
+        if only_missing:
+            missing = [f for f in files if not _present(output_dir, f.file.desc.path)]
+            if files and not missing:
+                sink(ConsoleLine(job_id=record.id, text=f"outputs are already in {output_dir}"))
+                return []
+            files = missing
         return await self._download(files, output_dir, record.id, sink)
 
     async def _download(
@@ -347,12 +362,20 @@ class JobRunner:
     # -- attach, cancel, queries --------------------------------------------------------------------------
 
     async def attach(self, job_id: str, sink: EventSink, *, output_dir: Path | None = None) -> RunOutcome:
-        """Follow a job from the last log offset seen (never executing it); download outputs if not done."""
+        """Follow a job (never executing it) and download its outputs.
+
+        The log resumes at the recorded offset when this client's follow of the job was interrupted (Ctrl-C, a
+        killed client, a closed editor); a job followed to its end before, or never followed, shows its whole
+        log. Outputs go into `output_dir` when given (always), else into the job's working directory when they
+        are missing there.
+        """
         async with self.session() as session:
             job = await session.client.get(job_id)
             known = await self.history.get(job_id)
             record = refresh(known, job) if known else record_from_job(job, backend=session.target.kind)
             record = await self._save(record, sink)
+            if known is None or known.outputs_downloaded:
+                record = record.model_copy(update={"log_offset": 0})
             sink(ConsoleLine(job_id=job_id, text=f"attaching to job `{job_id}` ..."))
             if record.status in (JobStatus.CREATING, JobStatus.UNSPECIFIED) and record.operation_id is None:
                 sink(
@@ -366,7 +389,9 @@ class JobRunner:
             record = await self._announce_link(session, record, sink)
             operation = operation_pb2.Operation(id=record.operation_id) if record.operation_id else None
             target_dir = output_dir or Path(record.working_dir or ".")
-            return await self._follow(session, record, operation, target_dir, sink)
+            return await self._follow(
+                session, record, operation, target_dir, sink, only_missing_outputs=output_dir is None
+            )
 
     async def cancel(self, job_id: str, graceful: bool = False) -> JobRecord | None:
         """Ask the backend to stop the job; returns its refreshed record (None if it is not in history)."""
@@ -454,6 +479,41 @@ class JobRunner:
         async with self.session() as session:
             await session.client.delete(job_id)
         await self.history.delete(job_id)
+
+
+def _present(output_dir: Path, relative: str) -> bool:
+    """Whether an output is already at its place under `output_dir` (a bad path counts as missing)."""
+    try:
+        return safe_destination(output_dir, relative).exists()
+    except TransferError:
+        return False
+
+
+EXIT_CODE_IN_DETAILS = re.compile(r"exit(?:ed)?(?: with)? code:? (-?\d+)", re.IGNORECASE)
+
+
+def _exit_code_reported(record: JobRecord, sink: EventSink) -> JobRecord:
+    """The exit code as the backend reports it when the Execute operation is not known here.
+
+    SUCCESS means 0; otherwise the job's status details may name it ("the job exited with code 3"). When
+    they do not, the user is told that the program's exit code is unknown.
+    """
+    if record.exit_code is not None or not record.status.finished:
+        return record
+    found = EXIT_CODE_IN_DETAILS.search(record.status_details or "")
+    if record.status == JobStatus.SUCCESS or found:
+        code = int(found.group(1)) if found else 0
+        return record.model_copy(update={"exit_code": code})
+    details = f" ({record.status_details})" if record.status_details else ""
+    sink(
+        ConsoleLine(
+            job_id=record.id,
+            level="warning",
+            text=f"the program's exit code is unknown: this client did not execute the job and the backend "
+            f"reports only its status, {record.status.value}{details}",
+        )
+    )
+    return record
 
 
 def created_dataset_line(dataset: jobs_pb2.OutputDataset) -> str:
