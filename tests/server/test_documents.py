@@ -86,6 +86,17 @@ async def test_diagnostics_point_at_the_bad_values(server: Server, tmp_path: Pat
     assert all(d.source == "dsjobs" for d in diagnostics)
 
 
+async def test_a_folded_cmd_kept_on_several_lines_is_a_warning_on_cmd(server: Server, tmp_path: Path) -> None:
+    text = "name: docs\ncmd: >\n  python main.py\n    --epochs 3\n"
+    uri = open_document(server, tmp_path / "config.yaml", text)
+
+    (warning,) = await wait_diagnostics(server, uri)
+
+    assert warning.code == "cmd" and warning.severity == types.DiagnosticSeverity.Warning
+    assert "line 4: `--epochs 3`" in warning.message
+    assert (warning.range.start.line, warning.range.start.character) == (1, 0)
+
+
 async def test_diagnostics_of_a_broken_document(server: Server, tmp_path: Path) -> None:
     text = "cmd: python main.py\nenv:\n  python:\n    type: sometimes\n"
     uri = open_document(server, tmp_path / "config.yaml", text)

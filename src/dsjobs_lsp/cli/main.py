@@ -63,6 +63,7 @@ def run_cli(argv: list[str]) -> int:
         level=logging.DEBUG if level <= logging.DEBUG else logging.WARNING,
         format="%(asctime)s - [%(levelname)s] - %(name)s - %(message)s",
     )
+    _redact_root_logs()
     printer = ConsolePrinter(level=level)
     _print_core_logs(printer, debug=level <= logging.DEBUG)
     if args.command in ("version", "serve", "local_server"):
@@ -74,6 +75,17 @@ def run_cli(argv: list[str]) -> int:
         return DETACHED_EXIT_CODE
     except Exception as error:
         return _report(error, printer, debug=level <= logging.DEBUG)
+
+
+def _redact_root_logs() -> None:
+    """Other libraries' records (httpx logs every request's presigned URL) are masked too."""
+    import logging
+
+    from dsjobs_lsp.core.auth.redaction import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 def _print_core_logs(printer: ConsolePrinter, *, debug: bool) -> None:

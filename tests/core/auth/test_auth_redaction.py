@@ -24,6 +24,18 @@ def test_known_and_token_shaped_strings_are_masked() -> None:
     assert redact("job abc123 finished, 3 files") == "job abc123 finished, 3 files"
 
 
+def test_presigned_url_queries_are_masked() -> None:
+    text = (
+        'PUT http://127.0.0.1:1/blobs/ab?expires=1&signature=deadbeef "HTTP/1.1 200" '
+        "for url 'https://storage.yandexcloud.net/b/k?X-Amz-Credential=c&X-Amz-Signature=s0'"
+    )
+    masked = redact(text)
+    assert "deadbeef" not in masked and "X-Amz-Signature" not in masked and "X-Amz-Credential" not in masked
+    assert (
+        "http://127.0.0.1:1/blobs/ab?*** " in masked and "https://storage.yandexcloud.net/b/k?***'" in masked
+    )
+
+
 def test_filter_masks_messages_args_and_tracebacks() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -54,6 +54,8 @@ async def test_bad_desc_path_and_missing_file_are_named(tmp_path: Path) -> None:
     hasher = FileHasher(tmp_path / "h.db")
     with pytest.raises(ValueError, match=r"'\.\./up\.txt'"):
         await prepare_files([PackItem(tmp_path / "up.txt", "../up.txt")], hasher=hasher, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"'/abs\.txt'"):
+        await prepare_files([PackItem(tmp_path / "up.txt", "/abs.txt")], hasher=hasher, cache_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match=r"input gone\.txt"):
         await prepare_files([PackItem(tmp_path / "gone.txt", "gone.txt")], hasher=hasher, cache_dir=tmp_path)
 
@@ -131,3 +133,16 @@ def test_humanize_matches_reference() -> None:
     assert humanize_bytes_size(0) == "0.0B"
     assert humanize_bytes_size(1536) == "1.5KB"
     assert humanize_bytes_size(129.7 * (1 << 20)) == "129.7MB"
+
+
+async def test_a_path_outside_the_working_dir_is_shipped_with_its_variable(tmp_path: Path) -> None:
+    (tmp_path / "params.json").write_text("{}")
+    items = [
+        PackItem(tmp_path / "params.json", "/usr/share/params.json", var="PARAMS"),
+        PackItem(tmp_path / "params.json", "../params.json", var="UP"),
+    ]
+    prepared = await prepare_files(items, hasher=FileHasher(tmp_path / "h.db"), cache_dir=tmp_path / "c")
+    assert [(p.desc_path, p.var, p.compression) for p in prepared] == [
+        ("/usr/share/params.json", "PARAMS", "NONE"),
+        ("../params.json", "UP", "NONE"),
+    ]

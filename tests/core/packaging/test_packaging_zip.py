@@ -90,6 +90,21 @@ async def test_missing_source_and_foreign_root_are_clear_errors(tmp_path: Path) 
         await zip_path(tmp_path / "a", cache_dir=tmp_path / "cache", root=tmp_path / "b")
 
 
+async def test_executable_files_keep_their_bit_and_a_chmod_makes_a_new_archive(tmp_path: Path) -> None:
+    project = _make_tree(tmp_path)
+    script = project / "run.sh"
+    script.write_text("echo hi\n")
+    before = await zip_path(project, cache_dir=tmp_path / "cache")
+    script.chmod(0o755)
+    after = await zip_path(project, cache_dir=tmp_path / "cache")
+    with zipfile.ZipFile(before) as old, zipfile.ZipFile(after) as new:
+        assert old.getinfo("proj/run.sh").external_attr >> 16 == 0o100644
+        modes = {i.filename: i.external_attr >> 16 for i in new.infolist()}
+    assert modes["proj/run.sh"] == 0o100755
+    assert {mode for name, mode in modes.items() if name != "proj/run.sh"} == {0o100644}
+    assert _sha(before) != _sha(after)
+
+
 async def test_small_and_big_files_mixed_each_stored_or_deflated_as_it_compresses(tmp_path: Path) -> None:
     """Small files are deflated once by worker threads and written as they are; big ones are streamed; the
     archive is valid whatever the order (a big file between small ones, many small files)."""

@@ -1,22 +1,36 @@
-"""Content-addressed file storage (files kept by sha256) and the presigned URLs that reach it."""
+"""Content-addressed file storage (files kept by sha256) and the presigned URLs that reach it.
+
+Jobs get stored files without a copy where that is safe: a reflink (copy-on-write) where the file system has
+them, else a hard link. A hard link shares the inode, so a job writing to its input would write into the
+store; the guard: a job gets a link only while it is the file's one holder (link count 2), the inode's size,
+mtime and ctime are checked when the job ends (``release``) and a changed file is dropped from the store (any
+write, chmod or ``utime`` changes ctime, for root too); every other case gets a copy hashed while it is
+written.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import hmac
 import itertools
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
+from .unpack import make_executable
+
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 URL_TTL_SECONDS = 6 * 3600
 HASH_CHUNK = 1 << 20
 _FANOUT = [f"{i:02x}" for i in range(256)]
+FICLONE = 0x40049409  # ioctl: share the extents of another file (copy-on-write), Linux
+_NO_REFLINK_ERRNOS = {errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY}
 
 
 class SignatureError(PermissionError):
@@ -25,6 +39,29 @@ class SignatureError(PermissionError):
 
 class DigestMismatchError(ValueError):
     """Received bytes do not have the sha256 they were sent under."""
+
+
+class BlobChangedError(ValueError):
+    """A stored file no longer has its sha256 (a job wrote to it through a link); it was dropped."""
+
+
+def _signature(status: os.stat_result) -> tuple[int, int, int]:
+    return status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+@dataclass(frozen=True)
+class LinkedFile:
+    """A stored file hard-linked into a job, with its inode's size and times right after linking."""
+
+    sha256: str
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    def signature(self) -> tuple[int, int, int]:
+        """(size, mtime_ns, ctime_ns) as linked."""
+        return self.size, self.mtime_ns, self.ctime_ns
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,7 @@ class BlobStore:
         self._incoming = root / ".incoming"
         self._incoming.mkdir(parents=True, exist_ok=True)
         self._scratch_numbers = itertools.count()
+        self._reflink_works = True
         if not (root / _FANOUT[-1]).is_dir():
             # A new store gets all 256 ``ab/`` folders at once: a mkdir costs about as much as storing a
             # 64 KiB file, and nearly every one of a first upload's files would otherwise make its own.
@@ -131,10 +169,79 @@ class BlobStore:
         self.commit(scratch, sha256)
         return sha256, size
 
-    def materialize(self, sha256: str, target: Path) -> None:
-        """Copy a stored file to ``target`` (never a hard link: a job may write to its inputs)."""
+    def place(self, sha256: str, target: Path, *, executable: bool = False) -> LinkedFile | None:
+        """Give a job the stored file at ``target``: a reflink where the file system has them, else a hard
+        link when the job is the only holder of one (returned: check it with ``release`` after the job), else
+        a copy verified against ``sha256`` while it is written. ``executable`` files get ``x`` bits, so they
+        are never hard-linked (a mode belongs to the inode, which the store shares).
+
+        Raises ``BlobChangedError`` (and drops the blob) when the stored bytes no longer hash to ``sha256``.
+        """
+        source = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.path(sha256), target)
+        if not (self._reflink_works and self._reflink(source, target)):
+            linked = None if executable else self._link_alone(source, target, sha256)
+            if linked is not None:
+                return linked
+            self._verified_copy(source, target, sha256)
+        if executable:
+            make_executable(target)
+        return None
+
+    def release(self, linked: LinkedFile, job_file: Path) -> bool:
+        """After the job: whether the stored file is as the job got it. If the job changed it through the
+        link (content, mode or times: any change of size, mtime or ctime), the blob is dropped from the store
+        so that the next job has it uploaded again. The job's link is removed, so the store's file has no
+        other holder again. A store file since replaced by a fresh copy counts as unchanged."""
+        stored = self.path(linked.sha256)
+        unchanged = True
+        with contextlib.suppress(FileNotFoundError):
+            status = os.stat(stored)
+            if status.st_ino == linked.inode and linked.signature() != _signature(status):
+                stored.unlink(missing_ok=True)
+                unchanged = False
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(job_file).st_ino == linked.inode:
+                job_file.unlink()
+        return unchanged
+
+    def _link_alone(self, source: Path, target: Path, sha256: str) -> LinkedFile | None:
+        if os.stat(source).st_nlink != 1:  # held already (by this job too): linking would touch its ctime
+            return None
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, no hard links, too many links, ...
+            return None
+        status = os.stat(target)
+        if status.st_nlink != 2:  # another job holds a link: its writes would reach this job
+            target.unlink()
+            return None
+        return LinkedFile(sha256, status.st_ino, *_signature(status))
+
+    def _reflink(self, source: Path, target: Path) -> bool:
+        try:
+            with open(source, "rb") as src, open(target, "wb") as dst:
+                fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+            return True
+        except OSError as error:
+            target.unlink(missing_ok=True)
+            if error.errno in _NO_REFLINK_ERRNOS:
+                self._reflink_works = False
+            return False
+
+    def _verified_copy(self, source: Path, target: Path, sha256: str) -> None:
+        digest = hashlib.sha256()
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            while chunk := src.read(HASH_CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != sha256:
+            target.unlink(missing_ok=True)
+            source.unlink(missing_ok=True)
+            raise BlobChangedError(
+                f"the stored file {sha256[:12]} was changed by a job that wrote to its input; it is removed "
+                "from the store, run the job again to upload it anew"
+            )
 
     def remove(self, sha256: str) -> None:
         """Delete a stored file."""

@@ -44,6 +44,7 @@ from .workspace import (
     local_differences,
     prepare_workspace,
     relative_job_path,
+    release_linked_inputs,
     resolve_command,
 )
 
@@ -129,12 +130,12 @@ def _validate_parameters(params: jobs_pb2.JobParameters) -> None:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"file {label!r}: negative size_bytes")
     for item in params.input_files:
         try:
-            relative_job_path(item.desc.path)
+            relative_job_path(item.desc)
         except WorkspaceError as error:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"input file: {error}") from None
     for desc in params.output_files:
         try:
-            relative_job_path(desc.path)
+            relative_job_path(desc)
         except WorkspaceError as error:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, f"output file: {error}") from None
 
@@ -368,6 +369,7 @@ class JobEngine:
             env = job_environment(params, bin_dir, workspace.variables)
             await self._start_process(row, execution, journal, command, env, workspace.work_dir)
         except (WorkspaceError, EnvironmentError_) as error:
+            await asyncio.to_thread(release_linked_inputs, self.store, job_dir)  # nothing ran: no change
             await self._note(row.job.id, f"error: {error}")
             await self._fail(row, str(error))
             return
@@ -433,6 +435,12 @@ class JobEngine:
         )
         for item in collected.files:
             await self.state.record_blob(item.sha256, item.size_bytes, time.time())
+        for digest in collected.changed_inputs:
+            await self._note(
+                row.job.id,
+                f"note: the job changed its input {digest[:12]} through its link to the store; "
+                "the stored copy was dropped and will be uploaded again by the next run",
+            )
         del row.job.output_files[:]
         row.job.output_files.extend(collected.files)
         del row.job.file_errors[:]

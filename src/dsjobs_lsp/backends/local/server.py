@@ -79,7 +79,7 @@ class LocalServer:
         sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
         token: str | None = None,
     ) -> None:
-        self.layout = DataLayout(Path(data_dir))
+        self.layout = DataLayout(Path(data_dir).absolute())  # jobs run in their own cwd
         self.host = host
         self._port = port
         self._http_port = http_port

@@ -5,17 +5,20 @@ Blocking helpers (file system work); the engine calls them through ``asyncio.to_
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
-from .blobs import BlobStore
+from .blobs import BlobChangedError, BlobStore, LinkedFile
 from .environment import inherited_environment
+from .paths import JobPathError, is_inside_work_dir, path_in_job
+from .unpack import extract_archive, file_looks_executable, programs_run_by, unpack_directory_input
 
 VAR_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 DS_PROJECT_HOME = "DS_PROJECT_HOME"
@@ -25,44 +28,25 @@ class WorkspaceError(ValueError):
     """The job cannot be laid out or run locally; the message says which file or variable."""
 
 
-def relative_job_path(path: str) -> PurePosixPath:
-    """A wire path as a path inside the job dir (absolute paths are re-rooted); refuses ``..``."""
-    posix = PurePosixPath(path.replace("\\", "/"))
-    parts = [part for part in posix.parts if part not in ("/", "", ".")]
-    if not parts or ".." in parts:
-        raise WorkspaceError(f"file path {path!r} cannot be placed inside the job directory")
-    return PurePosixPath(*parts)
+LINKED_INPUTS_FILE = "linked-inputs.json"
 
 
-def _safe_extract(archive: Path, target: Path, *, strip_prefix: str | None = None) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(archive) as zipped:
-        for info in zipped.infolist():
-            name = info.filename
-            if strip_prefix is not None:
-                name = name[len(strip_prefix) :]
-            if not name:
-                continue
-            relative = relative_job_path(name)
-            destination = target / relative
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with zipped.open(info) as src, open(destination, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
+def relative_job_path(desc: jobs_pb2.FileDesc) -> PurePosixPath:
+    """Where a parameter's file lives, relative to the job's directory: ``work/...`` inside the working
+    directory; ``external/...`` for an absolute or ``../`` path, which needs a variable (as in the
+    reference CLI's config rules; see ``paths``). Raises ``WorkspaceError`` for a path naming no file."""
+    if not desc.var and not is_inside_work_dir(desc.path):
+        raise WorkspaceError(
+            f"file path {desc.path!r} leaves the working directory; such a path needs a variable"
+        )
+    try:
+        return path_in_job(desc.path)
+    except JobPathError as error:
+        raise WorkspaceError(str(error)) from None
 
 
-def _unpack_directory_input(archive: Path, destination: Path) -> None:
-    """Unpack a ZIP input at ``destination``, with or without the dir name leading its entries."""
-    with zipfile.ZipFile(archive) as zipped:
-        names = [n for n in zipped.namelist() if n]
-    prefix = destination.name + "/"
-    if names and all(n.startswith(prefix) for n in names):
-        _safe_extract(archive, destination.parent)
-    else:
-        _safe_extract(archive, destination)
+def _job_file(work_dir: Path, desc: jobs_pb2.FileDesc) -> Path:
+    return work_dir.parent.joinpath(*relative_job_path(desc).parts)
 
 
 @dataclass
@@ -73,24 +57,48 @@ class PreparedWorkspace:
     variables: dict[str, str] = field(default_factory=dict)
 
 
+def _place_input(
+    store: BlobStore, item: jobs_pb2.File, destination: Path, *, run_by_cmd: bool
+) -> LinkedFile | None:
+    source = store.path(item.sha256)
+    try:
+        if item.compression_type == jobs_pb2.ZIP:
+            unpack_directory_input(source, destination)
+            return None
+        executable = run_by_cmd or file_looks_executable(source)
+        return store.place(item.sha256, destination, executable=executable)
+    except (JobPathError, BlobChangedError) as error:
+        raise WorkspaceError(f"input {item.desc.path}: {error}") from None
+
+
 def prepare_workspace(
     store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path, project_home: Path | None
 ) -> PreparedWorkspace:
-    """Lay out inputs and local modules in ``work_dir``; map input/output vars to paths."""
+    """Lay out local modules and inputs (``work_dir`` is ``<job dir>/work``; paths outside it go to
+    ``<job dir>/external``); map input/output vars to paths. Inputs hard-linked from the store are listed in
+    ``<job dir>/linked-inputs.json`` for ``collect_outputs`` to check."""
     work_dir.mkdir(parents=True, exist_ok=True)
     prepared = PreparedWorkspace(work_dir)
     for module in params.env.python_env.local_modules:
-        _safe_extract(store.path(module.sha256), work_dir)
-    for item in params.input_files:
-        destination = work_dir / relative_job_path(item.desc.path)
-        if item.compression_type == jobs_pb2.ZIP:
-            _unpack_directory_input(store.path(item.sha256), destination)
-        else:
-            store.materialize(item.sha256, destination)
-        if item.desc.var:
-            prepared.variables[item.desc.var] = str(destination)
+        try:
+            extract_archive(store.path(module.sha256), work_dir)
+        except JobPathError as error:
+            raise WorkspaceError(f"local module {module.desc.path}: {error}") from None
+    linked: dict[str, LinkedFile] = {}
+    run_paths, run_vars = programs_run_by(params.cmd)
+    try:
+        for item in params.input_files:
+            destination = _job_file(work_dir, item.desc)
+            run_by_cmd = item.desc.var in run_vars or os.path.normpath(item.desc.path) in run_paths
+            link = _place_input(store, item, destination, run_by_cmd=run_by_cmd)
+            if link is not None:
+                linked[str(destination)] = link
+            if item.desc.var:
+                prepared.variables[item.desc.var] = str(destination)
+    finally:
+        _save_linked(work_dir.parent / LINKED_INPUTS_FILE, linked)
     for desc in params.output_files:
-        destination = work_dir / relative_job_path(desc.path)
+        destination = _job_file(work_dir, desc)
         destination.parent.mkdir(parents=True, exist_ok=True)
         if desc.var:
             prepared.variables[desc.var] = str(destination)
@@ -98,6 +106,30 @@ def prepare_workspace(
         project_home.mkdir(parents=True, exist_ok=True)
         prepared.variables[DS_PROJECT_HOME] = str(project_home)
     return prepared
+
+
+def _save_linked(path: Path, linked: dict[str, LinkedFile]) -> None:
+    if linked:
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps({name: asdict(link) for name, link in linked.items()}))
+        os.replace(partial, path)  # whole or absent, even after a crash
+
+
+def release_linked_inputs(store: BlobStore, job_dir: Path) -> list[str]:
+    """Check the inputs hard-linked into a finished job (see ``BlobStore.release``); the digests of stored
+    files the job changed (and that were dropped from the store)."""
+    record = job_dir / LINKED_INPUTS_FILE
+    try:
+        linked = json.loads(record.read_text())
+    except FileNotFoundError:
+        return []
+    changed = [
+        fields["sha256"]
+        for name, fields in linked.items()
+        if not store.release(LinkedFile(**fields), Path(name))
+    ]
+    record.unlink()
+    return changed
 
 
 def resolve_command(params: jobs_pb2.JobParameters, variables: dict[str, str]) -> str:
@@ -163,17 +195,19 @@ class CollectedOutputs:
 
     files: list[jobs_pb2.File] = field(default_factory=list)
     errors: list[jobs_pb2.FileUploadError] = field(default_factory=list)
+    changed_inputs: list[str] = field(default_factory=list)
 
 
 def collect_outputs(
     store: BlobStore, params: jobs_pb2.JobParameters, work_dir: Path, scratch: Path
 ) -> CollectedOutputs:
-    """Store every declared output (a directory zipped); a missing one becomes an error entry."""
+    """Store every declared output (a directory zipped; a missing one becomes an error entry), then check
+    and release the job's linked inputs (an output may be one of them)."""
     collected = CollectedOutputs()
     scratch.mkdir(parents=True, exist_ok=True)
     for desc in params.output_files:
         try:
-            path = work_dir / relative_job_path(desc.path)
+            path = _job_file(work_dir, desc)
         except WorkspaceError as error:
             collected.errors.append(jobs_pb2.FileUploadError(output_file_desc=desc, description=str(error)))
             continue
@@ -195,4 +229,5 @@ def collect_outputs(
         collected.files.append(
             jobs_pb2.File(desc=desc, sha256=sha256, size_bytes=size, compression_type=compression)
         )
+    collected.changed_inputs = release_linked_inputs(store, work_dir.parent)
     return collected

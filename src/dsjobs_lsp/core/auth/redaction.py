@@ -1,4 +1,5 @@
-"""Keep tokens out of text: every token the process has seen, and anything shaped like a Yandex token."""
+"""Keep secrets out of text: every token the process has seen, anything shaped like a Yandex token, and the
+queries of URLs (where presigned URLs carry their signatures)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ TOKEN_PATTERN = re.compile(
     r"|(?<=Bearer )[^\s'\",)]{8,}",  # whatever follows a bearer scheme
 )
 
+URL_QUERY_PATTERN = re.compile(r"(\bhttps?://[^\s?#'\"<>]+)\?[^\s#'\"<>]+")
+"""A URL's query: presigned URLs carry their signature (and expiry, credentials) there."""
+
 _known: set[str] = set()
 _known_lock = threading.Lock()
 
@@ -27,12 +31,14 @@ def register_secret(secret: str) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every known token and every token-shaped string replaced by ``***``."""
+    """``text`` with every known token, every token-shaped string and every URL's query (presigned URLs'
+    signatures) replaced by ``***``."""
     with _known_lock:
         known = sorted(_known, key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
+    text = URL_QUERY_PATTERN.sub(rf"\1?{MASK}", text)
     return TOKEN_PATTERN.sub(MASK, text)
 
 

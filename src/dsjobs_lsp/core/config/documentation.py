@@ -40,13 +40,15 @@ _DOCS = (
         _PATHS,
         "Files or folders uploaded with the job (folders are zipped). Paths are relative to the config's "
         "folder and must exist; a path without a variable must stay inside it. With a variable the job sees "
-        "the file at `${VAR}`.",
+        "the file at `${VAR}`; such a path may be absolute or `../` (`/usr/share/params.json: {var: P}`).",
         example="inputs:\n  - data.csv: DATA",
     ),
     KeyDoc(
         "outputs",
         _PATHS,
-        "Files or folders the job writes; they are downloaded into the working directory when it ends.",
+        "Files or folders the job writes; they are downloaded into the working directory when it ends. "
+        "A path with a variable may be absolute or `../`: the job writes it at `${VAR}` and it is "
+        "downloaded to that path.",
     ),
     KeyDoc(
         "s3-mounts",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dsjobs_lsp.core.config.checker import Checker, is_str_list
+from dsjobs_lsp.core.config.cmd_lines import check_folded_cmd
 from dsjobs_lsp.core.config.entry import root_modules
 from dsjobs_lsp.core.config.model import (
     ATTACH_PROJECT_DISK,
@@ -174,3 +175,4 @@ def _check_cmd(check: Checker, config: JobConfig) -> None:
             )
     if not config.attach_project_disk and f"${{{DS_PROJECT_HOME}}}" in config.cmd:
         check.error(("cmd",), f"`${{{DS_PROJECT_HOME}}}` needs `flags: [{ATTACH_PROJECT_DISK}]`")
+    check_folded_cmd(check, config.cmd)

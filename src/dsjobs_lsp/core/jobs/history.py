@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dsjobs_lsp.core.jobs.models import JobRecord
+from dsjobs_lsp.core.privacy import private_sqlite_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -88,7 +89,7 @@ class History:
 
     def _connect(self) -> sqlite3.Connection:
         if not self._ready:
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(self.db_path)
         conn = sqlite3.connect(self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
         if not self._ready:
             conn.execute("PRAGMA journal_mode=WAL")

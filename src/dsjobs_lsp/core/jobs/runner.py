@@ -27,6 +27,7 @@ from dsjobs_lsp.core.client.transfer import (
     within_download_limit,
 )
 from dsjobs_lsp.core.jobs.backend import BackendSession, BackendTarget, open_session, resolve_backend
+from dsjobs_lsp.core.jobs.destinations import download_groups
 from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, JobChanged, Progress
 from dsjobs_lsp.core.jobs.follow import JobFollower
 from dsjobs_lsp.core.jobs.fork import ForkOverrides, fork_parameters
@@ -261,13 +262,15 @@ class JobRunner:
                 job_id=job_id, text=f"downloading {len(chosen)} files ({humanize_bytes_size(total)}) ..."
             )
         )
-        paths = await download_files(
-            chosen,
-            dest_dir=output_dir,
-            on_progress=lambda done, all_: sink(
-                Progress(job_id=job_id, stage="download", done=done, total=all_)
-            ),
-        )
+        paths: list[Path] = []
+        for base, group in download_groups(chosen, output_dir).items():
+            paths += await download_files(
+                group,
+                dest_dir=base,
+                on_progress=lambda done, all_: sink(
+                    Progress(job_id=job_id, stage="download", done=done, total=all_)
+                ),
+            )
         sink(Progress(job_id=job_id, stage="download", done=total, total=total, finished=True))
         sink(ConsoleLine(job_id=job_id, text="files are downloaded"))
         return paths

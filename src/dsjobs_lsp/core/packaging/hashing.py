@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsjobs_lsp.core.privacy import private_sqlite_file
+
 CHUNK_SIZE = 1 << 20
 DEFAULT_CONCURRENCY = 4
 _SCHEMA = """
@@ -149,7 +151,7 @@ class FileHasher:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(self.cache_path)
             db = sqlite3.connect(self.cache_path, timeout=30, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # a cache: a crash may lose the last digests, never more

@@ -33,11 +33,14 @@ class _Plan:
 
 
 def _check_desc_path(item: PackItem) -> None:
+    """A path must be POSIX-style; it may leave the working directory (absolute, `../`) only with a
+    variable, through which the job finds the file (as the reference CLI's config rules have it)."""
     path = PurePosixPath(item.desc_path)
-    if "\\" in item.desc_path or path.is_absolute() or ".." in path.parts or not item.desc_path:
+    leaves = path.is_absolute() or ".." in path.parts
+    if "\\" in item.desc_path or not item.desc_path or (leaves and not item.var):
         raise ValueError(
-            f"the path {item.desc_path!r} of {item.local_path} must be relative, POSIX-style and stay inside "
-            "the working directory"
+            f"the path {item.desc_path!r} of {item.local_path} must be POSIX-style and, without a variable, "
+            "relative and inside the working directory"
         )
 
 

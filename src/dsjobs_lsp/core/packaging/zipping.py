@@ -6,8 +6,9 @@ Rules (documented for users in the README of packaging):
 - folders named ``__pycache__``, ``.git``, ``.venv``, ``node_modules`` and files named ``.DS_Store`` are
   skipped;
   symlinked folders are not followed (as ``os.walk`` does), symlinked files are stored by content;
-- every entry has the timestamp 1980-01-01 00:00:00 and permissions 0644, so an unchanged tree gives a
-  byte-identical archive (same sha256), which makes a re-run upload nothing;
+- every entry has the timestamp 1980-01-01 00:00:00 and permissions 0644, or 0755 when the file is executable
+  by its owner (so `./run.sh` runs in the job), so an unchanged tree gives a byte-identical archive (same
+  sha256), which makes a re-run upload nothing;
 - files that do not compress (known compressed formats, or a sample that deflates by less than 10 %) are
   stored; the rest are deflated at level 1 (on source code twice as fast as level 6, for about 13 % more
   bytes: the faster choice unless the upload runs under about 4 MB/s).
@@ -31,10 +32,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsjobs_lsp.core.privacy import private_dir
+
 SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "node_modules"})
 SKIPPED_FILES = frozenset({".DS_Store"})
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
+EXECUTABLE_FILE_MODE = 0o100755
 DEFLATE_LEVEL = 1
 SAMPLE_SIZE = 256 * 1024
 MIN_SAVING = 0.10
@@ -79,7 +83,7 @@ STORED_SUFFIXES = frozenset(
     }
 )
 _STORED_SUFFIX_TUPLE = tuple(STORED_SUFFIXES)
-_FORMAT_VERSION = 2  # archives deflated at level 1
+_FORMAT_VERSION = 3  # 2: archives deflated at level 1; 3: executable entries 0755
 _COPY_CHUNK = 1 << 20
 _SMALL_FILE_WORKERS = 2
 _SMALL_FILES_AHEAD = 64
@@ -93,6 +97,12 @@ class TreeEntry:
     arcname: str
     size: int
     mtime_ns: int
+    executable: bool = False
+
+    @property
+    def mode(self) -> int:
+        """The entry's Unix mode (file type and permissions) as stored in ``external_attr``."""
+        return EXECUTABLE_FILE_MODE if self.executable else FILE_MODE
 
 
 def collect_entries(src: Path, root: Path) -> list[TreeEntry]:
@@ -108,13 +118,14 @@ def collect_entries(src: Path, root: Path) -> list[TreeEntry]:
     for file in files:
         stat = file.stat()
         arcname = file.relative_to(root).as_posix()
-        entries.append(TreeEntry(file, arcname, stat.st_size, stat.st_mtime_ns))
+        executable = bool(stat.st_mode & 0o100)
+        entries.append(TreeEntry(file, arcname, stat.st_size, stat.st_mtime_ns, executable))
     return sorted(entries, key=lambda e: e.arcname)
 
 
 def tree_signature(entries: list[TreeEntry]) -> str:
-    """A sha256 over entry names, sizes and mtimes: equal signatures mean the same archive."""
-    payload = [_FORMAT_VERSION, *[(e.arcname, e.size, e.mtime_ns) for e in entries]]
+    """A sha256 over entry names, sizes, mtimes and modes: equal signatures mean the same archive."""
+    payload = [_FORMAT_VERSION, *[(e.arcname, e.size, e.mtime_ns, e.mode) for e in entries]]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
@@ -160,7 +171,7 @@ def _has_stored_suffix(path: Path) -> bool:
 def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_DATE_TIME)
     info.create_system = 3
-    info.external_attr = FILE_MODE << 16
+    info.external_attr = entry.mode << 16
     return info
 
 
@@ -220,7 +231,7 @@ def _zip_blocking(src: Path, root: Path, cache_dir: Path) -> Path:
     target = cache_dir / f"{signature}.zip"
     if target.exists():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(cache_dir)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
         write_archive(entries, partial)

@@ -1,0 +1,40 @@
+"""The client's own files are private: folders 0700, files 0600, also when they existed with wider modes.
+
+Blocking helpers (a few syscalls); callers on the event loop go through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _restrict(path: Path, mode: int) -> None:
+    if stat.S_IMODE(os.stat(path).st_mode) != mode:
+        os.chmod(path, mode)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and its parents) if needed and make it 0700; returns it."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    _restrict(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_sqlite_file(path: Path) -> Path:
+    """Make the SQLite database at ``path`` 0600 in a 0700 folder before it is opened: created empty with that
+    mode when missing (SQLite gives its -wal/-shm files the database's mode), restricted when it exists."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    os.close(fd)
+    for suffix in ("", *SQLITE_SIDE_FILES):
+        try:
+            _restrict(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
+        except FileNotFoundError:
+            continue
+    return path
