@@ -17,6 +17,7 @@ export const ServerCommand = {
   saveLaunchConfig: "dsjobs.saveLaunchConfig",
   exportConfig: "dsjobs.exportConfig",
   loadConfig: "dsjobs.loadConfig",
+  localResources: "dsjobs.localResources",
 } as const;
 
 /** Custom notifications the server sends. */
@@ -166,4 +167,12 @@ export interface RunEndedParams {
 export interface CommandErrorData {
   kind: "invalidParams" | "config" | "auth" | "backend" | "notFound" | "io" | "internal";
   errors?: FieldError[];
+}
+
+/** `dsjobs.localResources`: the local backend's datasets and S3 connectors (empty lists for the cloud). */
+export interface LocalResources {
+  backend: string;
+  projectId: string | null;
+  datasets: { id: string; name: string; size: number }[];
+  s3Mounts: { id: string; path: string }[];
 }

@@ -15,6 +15,7 @@ import {
   type FormValues,
   type WebviewToExtension,
 } from "../src/form/formModel";
+import { addLine, type ResourceChoice, type ResourceChoices } from "../src/form/localResources";
 
 interface VsCodeApi {
   postMessage(message: WebviewToExtension): void;
@@ -118,6 +119,40 @@ function setBusy(busy: boolean): void {
   }
 }
 
+const PICKER_FIELDS = ["datasets", "s3Mounts"] as const;
+
+/** Fills a field's picker with the choices (the prompt stays first); hides it when there are none. */
+function showChoices(fieldId: string, choices: ResourceChoice[]): void {
+  const select = element<HTMLSelectElement>(`${fieldId}-known`);
+  while (select.options.length > 1) {
+    select.remove(1);
+  }
+  for (const choice of choices) {
+    select.add(new Option(choice.label, choice.line));
+  }
+  select.hidden = choices.length === 0;
+}
+
+function showResources(choices: ResourceChoices): void {
+  for (const fieldId of PICKER_FIELDS) {
+    showChoices(fieldId, choices[fieldId]);
+  }
+}
+
+/** Picking an entry adds its line to the field and returns the picker to its prompt. */
+function wirePickers(): void {
+  for (const fieldId of PICKER_FIELDS) {
+    const select = element<HTMLSelectElement>(`${fieldId}-known`);
+    select.addEventListener("change", () => {
+      if (select.value) {
+        const field = element<ValueElement>(fieldId);
+        field.value = addLine(field.value ?? "", select.value);
+        select.selectedIndex = 0;
+      }
+    });
+  }
+}
+
 function onMessage(message: ExtensionToWebview): void {
   switch (message.type) {
     case "init":
@@ -136,6 +171,9 @@ function onMessage(message: ExtensionToWebview): void {
       break;
     case "revealError":
       revealFirstError();
+      break;
+    case "resources":
+      showResources(message.choices);
       break;
   }
 }
@@ -163,6 +201,7 @@ function main(): void {
   document.body.addEventListener("input", scheduleChanged);
   document.body.addEventListener("change", scheduleChanged);
   wireButtons();
+  wirePickers();
   vscode.postMessage({ type: "ready" });
 }
 

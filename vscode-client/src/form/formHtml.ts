@@ -46,6 +46,12 @@ interface FieldSpec {
   hint?: string;
   multiline?: boolean;
   placeholder?: string;
+  /** A picker of known values beside the field, hidden until it has entries: its prompt (also its label). */
+  picker?: string;
+}
+
+function picker(id: string, prompt: string): string {
+  return `<select id="${id}-known" class="known-resources" aria-label="${escapeAttr(prompt)}" hidden><option value="">${prompt}</option></select>`;
 }
 
 function field(spec: FieldSpec): string {
@@ -56,6 +62,7 @@ function field(spec: FieldSpec): string {
       <vscode-form-group variant="vertical" data-field="${spec.id}">
         <vscode-label for="${spec.id}">${spec.label}</vscode-label>
         ${control}
+        ${spec.picker ? picker(spec.id, spec.picker) : ""}
         ${spec.hint ? `<vscode-form-helper>${spec.hint}</vscode-form-helper>` : ""}
         <div class="field-error" id="${spec.id}-error" role="alert"></div>
       </vscode-form-group>`;
@@ -87,8 +94,8 @@ function advancedTab(): string {
     field({ id: "projectId", label: "Project Identifier", hint: "Empty: the setting <em>Datasphere: Project</em>." }),
     field({ id: "configFile", label: "Configuration file path", hint: "An existing config.yaml merged under the form." }),
     instanceTypeField(),
-    field({ id: "s3Mounts", label: "S3 mounts", multiline: true, hint: "S3 connector IDs, one per line." }),
-    field({ id: "datasets", label: "Datasets", multiline: true, placeholder: "my-dataset=DATA", hint: "<code>&lt;dataset&gt;=&lt;var&gt;</code>, one per line." }),
+    field({ id: "s3Mounts", label: "S3 mounts", multiline: true, hint: "S3 connector IDs, one per line.", picker: "Add a local S3 connector…" }),
+    field({ id: "datasets", label: "Datasets", multiline: true, placeholder: "my-dataset=DATA", hint: "<code>&lt;dataset&gt;=&lt;var&gt;</code>, one per line.", picker: "Add a local dataset…" }),
     field({ id: "jobName", label: "Job name" }),
     field({ id: "name", label: "Launch configuration name", hint: "The launch.json entry Save writes." }),
     field({ id: "jobDesc", label: "Job description" }),

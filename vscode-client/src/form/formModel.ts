@@ -5,6 +5,7 @@
  */
 
 import type { FieldError, LaunchConfig, PythonBuild } from "../protocol";
+import type { ResourceChoices } from "./localResources";
 
 export const INSTANCE_TYPES = [
   "c1.4",
@@ -239,6 +240,8 @@ export type ExtensionToWebview =
   | { type: "errors"; errors: FormErrors }
   | { type: "status"; text: string; level: "info" | "error" }
   | { type: "busy"; busy: boolean }
+  /** The local backend's datasets and connectors offered beside their fields (empty lists: nothing offered). */
+  | { type: "resources"; choices: ResourceChoices }
   /** Shows the first field with an error: its tab selected, scrolled into view, focused. */
   | { type: "revealError" };
 

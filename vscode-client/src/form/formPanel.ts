@@ -2,10 +2,11 @@
 
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { ServerCommand, type FieldError, type LaunchConfig, type ResolvedConfig } from "../protocol";
+import { ServerCommand, type FieldError, type LaunchConfig, type LocalResources, type ResolvedConfig } from "../protocol";
 import { commandFailure } from "../server/commandError";
 import { debugConfigFromLaunch } from "../debug/launchArgs";
 import { formHtml, makeNonce } from "./formHtml";
+import { resourceChoices } from "./localResources";
 import {
   fromFormValues,
   groupErrors,
@@ -120,6 +121,7 @@ export class FormPanel implements vscode.Disposable {
         await this.loadInitial();
         break;
       case "changed":
+        void this.offerResources(message.values.projectId);
         await this.validate(fromFormValues(message.values));
         break;
       case "action":
@@ -153,6 +155,7 @@ export class FormPanel implements vscode.Disposable {
     try {
       const resolved = await this.services.execute<ResolvedConfig>(command, argument);
       const config = override ?? resolved.config;
+      void this.offerResources(config.projectId ?? "");
       this.post({
         type: "init",
         values: toFormValues(config),
@@ -165,6 +168,30 @@ export class FormPanel implements vscode.Disposable {
     } catch (error) {
       this.reportFailure("Loading the configuration failed", error);
       return false;
+    }
+  }
+
+  /** The project whose resources the pickers offer (undefined: not asked yet). */
+  private resourcesProject: string | undefined;
+
+  /**
+   * Offers the local backend's datasets and connectors of the project beside their fields, asked again when the
+   * project changes. The cloud has none to offer; a failure only goes to the toolkit's log (the fields still work).
+   */
+  private async offerResources(projectId: string): Promise<void> {
+    const project = projectId.trim();
+    if (project === this.resourcesProject) {
+      return;
+    }
+    this.resourcesProject = project;
+    try {
+      const resources = await this.services.execute<LocalResources>(ServerCommand.localResources, project ? { projectId: project } : {});
+      if (project === this.resourcesProject) {
+        this.post({ type: "resources", choices: resourceChoices(resources) });
+      }
+    } catch (error) {
+      this.resourcesProject = undefined;
+      this.services.toolkit.appendLine(`Listing the local datasets and connectors failed: ${commandFailure(error).message}`);
     }
   }
 

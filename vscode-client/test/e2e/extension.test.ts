@@ -295,6 +295,10 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
     await waitUntil("the attach session to end", () => page.locator(".debug-toolbar").isVisible(), (v) => !v, 60_000);
     const attached = await debugConsoleText(page);
     assert.equal(attached.match(/attaching to job/g)?.length, 1, `one "attaching to job" line:\n${attached}`);
+    // Attach to a finished job replays its whole program output (issue 9 §4), stdout and stderr.
+    const replayed = attached.slice(attached.indexOf("attaching to job"));
+    assert.match(replayed, /hello from dsjobs: some input data/);
+    assert.match(replayed, /a warning on stderr/);
     await page.waitForTimeout(1_000); // the channel's file is written asynchronously
     const toolkit = outputChannelFile(harness.userData, "DataSphere Jobs Toolkit");
     assert.equal(toolkit.match(/job hello-e2e finished: /g)?.length, 1, `one outcome line per job, attach included:\n${toolkit}`);
@@ -342,7 +346,9 @@ describe("DataSphere Jobs in VS Code", { timeout: 10 * 60_000 }, () => {
       (text) => text.includes(`----- job ${run.jobId} -----`),
       30_000,
     );
-    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "hello from dsjobs: some input data", "a warning on stderr"]);
+    // stdout and stderr are two pipes read apart: their lines keep each stream's order, not one across both.
+    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "hello from dsjobs: some input data"]);
+    assertInOrder(invocation, [`----- job ${run.jobId} -----`, "a warning on stderr"]);
   });
 
   it("runs the open file through the dynamic Run File in DataSphere Jobs configuration", async () => {

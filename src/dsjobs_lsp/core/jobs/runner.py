@@ -369,8 +369,8 @@ class JobRunner:
 
         The log resumes at the recorded offset when this client's follow of the job was interrupted (Ctrl-C, a
         killed client, a closed editor); a job followed to its end before, or never followed, shows its whole
-        log. Outputs go into `output_dir` when given (always), else into the job's working directory when they
-        are missing there.
+        log. Outputs go into `output_dir` when given (always), else into the job's working directory: all of
+        them when this client never downloaded them, only the missing ones when it did.
         """
         async with self.session() as session:
             job = await session.client.get(job_id)
@@ -392,8 +392,16 @@ class JobRunner:
             record = await self._announce_link(session, record, sink)
             operation = operation_pb2.Operation(id=record.operation_id) if record.operation_id else None
             target_dir = output_dir or Path(record.working_dir or ".")
+            # Outputs this client already brought back are fetched again only where they went missing;
+            # a job whose outputs it never downloaded (a fork, an interrupted follow) gets them all.
+            already_downloaded = known is not None and known.outputs_downloaded
             return await self._follow(
-                session, record, operation, target_dir, sink, only_missing_outputs=output_dir is None
+                session,
+                record,
+                operation,
+                target_dir,
+                sink,
+                only_missing_outputs=output_dir is None and already_downloaded,
             )
 
     async def cancel(self, job_id: str, graceful: bool = False) -> JobRecord | None:
