@@ -7,21 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dsjobs_cli import Cli
-from tests.support.local_backend import build_job_venv, copy_example, isolated_env, stop_local_daemon
+from tests.support.dsjobs_cli import Cli, running_cli
+from tests.support.local_backend import build_job_venv, copy_example
 
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     """One backend daemon (started by the first command) per test module, stopped afterwards."""
     root = tmp_path_factory.mktemp("cli")
-    venv = build_job_venv(root).parent.parent
-    env = {**isolated_env(root), "VIRTUAL_ENV": str(venv), "PYTHONUNBUFFERED": "1"}
-    cli = Cli(env, root / "data")
-    try:
+    with running_cli(root, build_job_venv(root).parent.parent) as cli:
         yield cli
-    finally:
-        stop_local_daemon(cli.data_dir)
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
-from tests.support.dsjobs_cli import Cli, console
-from tests.support.local_backend import build_job_venv, isolated_env, stop_local_daemon
+from tests.support.dsjobs_cli import Cli, console, running_cli
+from tests.support.local_backend import build_job_venv, stop_local_daemon
 from tests.support.local_resources import dataset_job_folders
 
 ID = re.compile(r"^[0-9a-z]{20}$")
@@ -56,13 +56,8 @@ def job_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def cli(tmp_path: Path, job_venv: Path) -> Iterator[Cli]:
     """`dsjobs` on a private data dir; its daemon, if one was started, is stopped at the end."""
-    venv = job_venv
-    env = {**isolated_env(tmp_path), "VIRTUAL_ENV": str(venv), "PYTHONUNBUFFERED": "1"}
-    cli = Cli(env, tmp_path / "data")
-    try:
+    with running_cli(tmp_path, job_venv) as cli:
         yield cli
-    finally:
-        stop_local_daemon(cli.data_dir)
 
 
 def created_id(cli: Cli, *args: str, cwd: Path) -> str:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsjobs_lsp.backends.local.auth import server_token
 from dsjobs_lsp.backends.local.launcher import read_server_info
 from dsjobs_lsp.backends.local.layout import DataLayout
+from tests.support.local_backend import isolated_env, stop_local_daemon
 from tests.support.reference_cli import reference_command, reference_env, write_launcher
 
 DSJOBS = [sys.executable, "-m", "dsjobs_lsp.cli.main"]
@@ -65,6 +68,19 @@ class Cli:
 
 
 CONSOLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - \[(\w+)\] - (.*)$")
+
+
+@contextmanager
+def running_cli(root: Path, job_venv: Path) -> Iterator[Cli]:
+    """`dsjobs` isolated in `root` (data dir `root/data`), analysing jobs with `job_venv`.
+
+    The daemon its commands started is stopped on exit."""
+    env = {**isolated_env(root), "VIRTUAL_ENV": str(job_venv), "PYTHONUNBUFFERED": "1"}
+    cli = Cli(env, root / "data")
+    try:
+        yield cli
+    finally:
+        stop_local_daemon(cli.data_dir)
 
 
 def console(stderr: str) -> list[str]:
