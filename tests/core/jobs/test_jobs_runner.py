@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
 import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import pytest
 import yaml
 from yandex.cloud.operation.operation_pb2 import Operation
 
+from dsjobs_lsp.backends.local import LocalServer
 from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
 from dsjobs_lsp.core.client import JobsClient
 from dsjobs_lsp.core.config import ConfigError
@@ -20,6 +24,7 @@ from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines
 from dsjobs_lsp.core.jobs.models import JobStatus
 from dsjobs_lsp.core.jobs.request import RunRequest
 from dsjobs_lsp.core.jobs.runner import JobRunner
+from dsjobs_lsp.core.settings import Settings
 
 
 class Recorder:
@@ -206,3 +211,41 @@ async def test_bad_config_fails_before_anything_is_created(runner: JobRunner, pr
         await runner.run(RunRequest(working_dir=project, config_path=project / "bad.yaml"), Recorder())
     assert "bad.yaml:3" in str(failure.value) and "inputs" in str(failure.value)
     assert await runner.history.list() == []
+
+
+async def test_a_folder_input_reaches_the_local_backend_stored_and_arrives_whole_with_its_modes(
+    runner: JobRunner, server: LocalServer, settings: Settings, tmp_path: Path
+) -> None:
+    """On this machine's local backend a folder is zipped without compression (as the reference CLI does):
+    the store keeps that very archive, and the job sees every file byte for byte, executable bits kept."""
+    project = tmp_path / "folder-job"
+    contents = {
+        "a.txt": b"some text\n" * 500,
+        "sub/b.bin": os.urandom(3000),
+        "sub/empty.txt": b"",
+        "run.sh": b"#!/bin/sh\necho ran\n",
+        "big.txt": b"0123456789abcdef" * 40_000,
+    }
+    for name, data in contents.items():
+        (project / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "data" / name).write_bytes(data)
+    (project / "data" / "run.sh").chmod(0o755)
+    (project / "config.yaml").write_text(
+        "name: folder\n"
+        "cmd: cd data && find . -type f -exec sha256sum {} + | sort -k2 > ../sums.txt"
+        " && find . -type f -perm -u+x | sort > ../executables.txt && ./run.sh\n"
+        "inputs:\n  - data\noutputs:\n  - sums.txt\n  - executables.txt\n"
+    )
+
+    request = RunRequest(working_dir=project, config_path=project / "config.yaml")
+    outcome = await runner.run(request, Recorder())
+
+    assert outcome.exit_code == 0
+    sums = dict(line.split()[::-1] for line in (project / "sums.txt").read_text().splitlines())
+    assert sums == {f"./{name}": hashlib.sha256(data).hexdigest() for name, data in contents.items()}
+    assert (project / "executables.txt").read_text() == "./run.sh\n"
+    [archive] = (settings.cache_dir / "archives").glob("*.zip")
+    with zipfile.ZipFile(archive) as bundle:
+        assert {info.compress_type for info in bundle.infolist()} == {zipfile.ZIP_STORED}
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert (server.layout.blobs / digest[:2] / digest).read_bytes() == archive.read_bytes()

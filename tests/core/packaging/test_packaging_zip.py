@@ -134,3 +134,25 @@ async def test_small_and_big_files_mixed_each_stored_or_deflated_as_it_compresse
     assert {"a-text.txt", "c-big-text.txt", "d-tiny.txt", "g-many/0007.txt", "\u00e9t\u00e9.txt"} <= deflated
     again = await zip_path(folder, cache_dir=tmp_path / "cache-again")
     assert _sha(again) == _sha(archive)
+
+
+async def test_an_archive_for_a_loopback_store_stores_every_file_and_keeps_the_modes(tmp_path: Path) -> None:
+    """`deflate=False` (the local backend on this machine): every entry stored as it is, contents and modes
+    kept, deterministic; the choice is part of the cache key (the deflated archive is another file)."""
+    project = _make_tree(tmp_path)
+    (project / "run.sh").write_text("echo hi\n")
+    (project / "run.sh").chmod(0o755)
+    (project / "big.txt").write_bytes(b"0123456789abcdef" * 40_000)  # streamed, not read whole
+    stored = await zip_path(project, cache_dir=tmp_path / "cache", deflate=False)
+    deflated = await zip_path(project, cache_dir=tmp_path / "cache")
+    assert stored != deflated
+    with zipfile.ZipFile(stored) as plain, zipfile.ZipFile(deflated) as packed:
+        assert plain.testzip() is None
+        assert {i.compress_type for i in plain.infolist()} == {zipfile.ZIP_STORED}
+        assert zipfile.ZIP_DEFLATED in {i.compress_type for i in packed.infolist()}
+        assert plain.namelist() == packed.namelist()
+        assert all(plain.read(name) == packed.read(name) for name in plain.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in plain.infolist()}
+    assert modes["proj/run.sh"] == 0o100755 and modes["proj/a.txt"] == 0o100644
+    again = await zip_path(project, cache_dir=tmp_path / "cache-again", deflate=False)
+    assert _sha(again) == _sha(stored)

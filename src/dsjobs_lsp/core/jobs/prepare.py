@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
+from dsjobs_lsp.backends.endpoints import Endpoints
 from dsjobs_lsp.core.config import (
     JobConfig,
     dump_config,
@@ -77,10 +80,31 @@ def _launch_config_file(request: RunRequest) -> Path | None:
     return Path(value) if value else None
 
 
+def deflates_archives(endpoints: Endpoints) -> bool:
+    """Whether folders and local modules are zipped with compression for this backend: yes, unless it is a
+    local backend whose file store is on this machine (its address a loopback one). There the bytes never
+    cross a network, and deflating costs more time than the smaller upload saves (as the reference CLI,
+    every file is then stored)."""
+    if endpoints.kind != "local":
+        return True
+    host = urlsplit(endpoints.ui_base_url).hostname or ""
+    try:
+        return not (host == "localhost" or ipaddress.ip_address(host).is_loopback)
+    except ValueError:  # a host name: it may be another machine
+        return True
+
+
 async def prepare_job(
-    request: RunRequest, resolved: ResolvedConfig, *, hasher: FileHasher, cache_dir: Path, sink: EventSink
+    request: RunRequest,
+    resolved: ResolvedConfig,
+    *,
+    hasher: FileHasher,
+    cache_dir: Path,
+    sink: EventSink,
+    deflate: bool = True,
 ) -> PreparedJob:
-    """Analyse the environment (if `env.python` is set), hash/zip files, check limits, build parameters."""
+    """Analyse the environment (if `env.python` is set), hash/zip files (``deflate``: compress the archives,
+    see `deflates_archives`), check limits, build parameters."""
     config = resolved.config
     analysis = await _analyse(request, config, sink) if config.env.python is not None else None
     sink(Progress(stage="packaging", message="preparing files"))
@@ -91,6 +115,7 @@ async def prepare_job(
         hasher=hasher,
         cache_dir=cache_dir,
         on_progress=lambda done, total: sink(Progress(stage="packaging", done=done, total=total)),
+        deflate=deflate,
     )
     inputs_prepared, modules_prepared = prepared[: len(inputs)], prepared[len(inputs) :]
     for warning in await asyncio.to_thread(input_folder_warnings, inputs, inputs_prepared):

@@ -33,7 +33,7 @@ from dsjobs_lsp.core.jobs.follow import JobFollower
 from dsjobs_lsp.core.jobs.fork import ForkOverrides, fork_parameters
 from dsjobs_lsp.core.jobs.history import History, Records
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
-from dsjobs_lsp.core.jobs.prepare import PreparedJob, prepare_job, resolve_config
+from dsjobs_lsp.core.jobs.prepare import PreparedJob, deflates_archives, prepare_job, resolve_config
 from dsjobs_lsp.core.jobs.records import now, record_from_job, refresh
 from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
 from dsjobs_lsp.core.packaging import FileHasher, PreparedFile, humanize_bytes_size
@@ -77,7 +77,12 @@ class JobRunner:
         target = await self.target()
         project_id = target.project(request.project_id)
         prepared = await prepare_job(
-            request, resolved, hasher=self.hasher, cache_dir=self.settings.cache_dir / "archives", sink=sink
+            request,
+            resolved,
+            hasher=self.hasher,
+            cache_dir=self.settings.cache_dir / "archives",
+            sink=sink,
+            deflate=deflates_archives(target.endpoints),
         )
         async with open_session(target) as session:
             record = await self._create(session, prepared, request, project_id, sink)

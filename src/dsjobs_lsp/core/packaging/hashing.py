@@ -127,6 +127,13 @@ class FileHasher:
             self._store(key, digest.sha256)
         return digest
 
+    def remember(self, path: Path, sha256: str) -> FileDigest:
+        """Note the digest of a file just written and hashed on the way (blocking): the next ``hash`` of the
+        unchanged file reads nothing."""
+        key = self._key(path)
+        self._store(key, sha256)
+        return FileDigest(sha256, key[1])
+
     def close(self) -> None:
         """Close the cache database (it reopens on the next use)."""
         with self._lock:

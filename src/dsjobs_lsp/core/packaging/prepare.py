@@ -18,7 +18,7 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.core.packaging.hashing import FileDigest, FileHasher
 from dsjobs_lsp.core.packaging.models import Compression, PackItem, PreparedFile
-from dsjobs_lsp.core.packaging.zipping import zip_path_blocking
+from dsjobs_lsp.core.packaging.zipping import archive_blocking
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (items done, items in all)."""
@@ -69,9 +69,15 @@ def _prepared(item: PackItem, path: Path, digest: FileDigest, *, zipped: bool) -
 
 
 async def prepare_files(
-    items: list[PackItem], *, hasher: FileHasher, cache_dir: Path, on_progress: ProgressCallback | None = None
+    items: list[PackItem],
+    *,
+    hasher: FileHasher,
+    cache_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    deflate: bool = True,
 ) -> list[PreparedFile]:
     """Zip folders and local modules, hash every item (concurrently); the result keeps the order of ``items``.
+    ``deflate``: compress archived files that compress (the store is across a network), else store them.
 
     Raises ``ValueError`` for a ``desc_path`` leaving the working directory and ``FileNotFoundError`` naming
     an item that does not exist.
@@ -91,7 +97,7 @@ async def prepare_files(
 
     async def zip_one(index: int) -> None:
         item = items[index]
-        archive, digest = await asyncio.to_thread(_zip_and_hash, item, hasher, cache_dir)
+        archive, digest = await asyncio.to_thread(_zip_and_hash, item, hasher, cache_dir, deflate)
         ready[index] = _prepared(item, archive, digest, zipped=True)
         report()
 
@@ -99,10 +105,16 @@ async def prepare_files(
     return [ready[index] for index in range(len(items))]
 
 
-def _zip_and_hash(item: PackItem, hasher: FileHasher, cache_dir: Path) -> tuple[Path, FileDigest]:
+def _zip_and_hash(
+    item: PackItem, hasher: FileHasher, cache_dir: Path, deflate: bool
+) -> tuple[Path, FileDigest]:
     whole = item.role == "input"  # a declared input folder ships every file, as with the reference
-    archive = zip_path_blocking(item.local_path, cache_dir=cache_dir, root=item.archive_root, whole=whole)
-    return archive, hasher.hash_blocking(archive)
+    archive = archive_blocking(
+        item.local_path, cache_dir=cache_dir, root=item.archive_root, whole=whole, deflate=deflate
+    )
+    if archive.sha256 is not None:  # hashed while written
+        return archive.path, hasher.remember(archive.path, archive.sha256)
+    return archive.path, hasher.hash_blocking(archive.path)
 
 
 def to_proto_file(file: PreparedFile) -> jobs_pb2.File:

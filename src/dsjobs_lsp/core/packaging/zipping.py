@@ -10,14 +10,19 @@ Rules (documented for users in the README of packaging):
 - every entry has the timestamp 1980-01-01 00:00:00 and permissions 0644, or 0755 when the file is executable
   by its owner (so `./run.sh` runs in the job), so an unchanged tree gives a byte-identical archive (same
   sha256), which makes a re-run upload nothing;
-- files that do not compress (known compressed formats, or a sample that deflates by less than 10 %) are
-  stored; the rest are deflated at level 1 (on source code twice as fast as level 6, for about 13 % more
-  bytes: the faster choice unless the upload runs under about 4 MB/s).
+- an archive for a store reached over a network (``deflate=True``): files that do not compress (known
+  compressed formats, or a sample that deflates by less than 10 %) are stored, the rest are deflated at
+  level 1 (on source code twice as fast as level 6, for about 13 % more bytes: the faster choice unless the
+  upload runs under about 4 MB/s); an archive whose bytes never cross a network (``deflate=False``: the local
+  backend on this machine) stores every file, as the reference CLI does (deflating costs more than it saves
+  on loopback); the choice is part of the archive's signature.
 
-Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are compressed once: worker threads
-read and deflate them (zlib runs without the GIL, so both cores work), and the archive takes the deflated
-bytes as they are, or the original bytes when deflating saved less than 10 %. Bigger files are streamed
-through ``zipfile`` after a sample decided how to store them.
+Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are read whole and compressed once:
+worker threads read and deflate them (zlib runs without the GIL, so both cores work), and the archive takes
+the deflated bytes as they are, or the original bytes when deflating saved less than 10 %; stored archives
+read them in order on one thread (no compression to share out). Bigger files are streamed through
+``zipfile`` after a sample decided how to store them. Everything goes out through one buffer in 1 MiB writes,
+hashed (sha256) as it is written, so the archive is never read back to be hashed.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ import json
 import os
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 from dsjobs_lsp.core.privacy import private_dir
 
@@ -84,17 +92,19 @@ STORED_SUFFIXES = frozenset(
     }
 )
 _STORED_SUFFIX_TUPLE = tuple(STORED_SUFFIXES)
-_FORMAT_VERSION = 3  # 2: archives deflated at level 1; 3: executable entries 0755
+_FORMAT_VERSION = 4  # 2: archives deflated at level 1; 3: executable entries 0755; 4: stored for loopback
 _COPY_CHUNK = 1 << 20
+_WRITE_SIZE = 1 << 20
 _SMALL_FILE_WORKERS = 2
-_SMALL_FILES_AHEAD = 64
+_BATCH_FILES = 64
+_BATCH_BYTES = 1 << 20
+_BATCHES_AHEAD = 4
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    """One file going into an archive."""
+class TreeEntry(NamedTuple):
+    """One file going into an archive (``path``: where it is read from; a tuple: thousands are made)."""
 
-    path: Path
+    path: str
     arcname: str
     size: int
     mtime_ns: int
@@ -107,35 +117,52 @@ class TreeEntry:
 
 
 def collect_entries(src: Path, root: Path, *, whole: bool = False) -> list[TreeEntry]:
-    """The files an archive of ``src`` holds, sorted by entry name (blocking); ``whole``: skip nothing."""
-    skipped_dirs, skipped_files = (frozenset(), frozenset()) if whole else (SKIPPED_DIRS, SKIPPED_FILES)
+    """The files an archive of ``src`` holds, sorted by entry name (blocking); ``whole``: skip nothing.
+
+    Folders are listed with ``os.scandir`` (what ``os.walk`` does, without its per-folder lists): symlinked
+    folders are not followed, unreadable folders are passed over, symlinked files count by their target."""
     if src.is_file():
-        files = [src]
-    else:
-        files = []
-        for folder, dirnames, filenames in os.walk(src):
-            dirnames[:] = [d for d in dirnames if d not in skipped_dirs]
-            files.extend(Path(folder) / f for f in filenames if f not in skipped_files)
-    entries = []
-    for file in files:
-        stat = file.stat()
-        arcname = file.relative_to(root).as_posix()
-        executable = bool(stat.st_mode & 0o100)
-        entries.append(TreeEntry(file, arcname, stat.st_size, stat.st_mtime_ns, executable))
-    return sorted(entries, key=lambda e: e.arcname)
+        return [_entry(str(src), src.relative_to(root).as_posix(), src.stat())]
+    skipped = (frozenset(), frozenset()) if whole else (SKIPPED_DIRS, SKIPPED_FILES)
+    relative = src.relative_to(root).as_posix()
+    entries: list[TreeEntry] = []
+    _scan(str(src), "" if relative == "." else f"{relative}/", skipped, entries)
+    return sorted(entries, key=attrgetter("arcname"))
 
 
-def tree_signature(entries: list[TreeEntry]) -> str:
-    """A sha256 over entry names, sizes, mtimes and modes: equal signatures mean the same archive."""
-    payload = [_FORMAT_VERSION, *[(e.arcname, e.size, e.mtime_ns, e.mode) for e in entries]]
+def _scan(
+    folder: str, prefix: str, skipped: tuple[frozenset[str], frozenset[str]], entries: list[TreeEntry]
+) -> None:
+    """Add the files under ``folder`` to ``entries``, their names starting with ``prefix``."""
+    skipped_dirs, skipped_files = skipped
+    try:
+        listing = list(os.scandir(folder))
+    except OSError:  # as os.walk: a folder that cannot be listed is passed over
+        return
+    for item in listing:
+        if item.is_dir():
+            if item.name not in skipped_dirs and not item.is_symlink():
+                _scan(item.path, f"{prefix}{item.name}/", skipped, entries)
+        elif item.name not in skipped_files:
+            entries.append(_entry(item.path, prefix + item.name, item.stat()))
+
+
+def _entry(path: str, arcname: str, stat: os.stat_result) -> TreeEntry:
+    return TreeEntry(path, arcname, stat.st_size, stat.st_mtime_ns, bool(stat.st_mode & 0o100))
+
+
+def tree_signature(entries: list[TreeEntry], *, deflate: bool = True) -> str:
+    """A sha256 over entry names, sizes, mtimes and modes and whether files are deflated: equal signatures
+    mean the same archive."""
+    payload = [_FORMAT_VERSION, deflate, *[(e.arcname, e.size, e.mtime_ns, e.mode) for e in entries]]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
-def should_store(path: Path) -> bool:
+def should_store(path: Path | str) -> bool:
     """True when deflating ``path`` is not worth it (compressed format, or a sample saves < 10 %)."""
-    if _has_stored_suffix(path):
+    if _has_stored_suffix(str(path)):
         return True
-    with path.open("rb") as stream:
+    with open(path, "rb") as stream:
         sample = stream.read(SAMPLE_SIZE)
     if len(sample) < 64:
         return False
@@ -155,7 +182,7 @@ class _Packed:
 def _pack_small(entry: TreeEntry) -> _Packed:
     """Read a small file and deflate it once; keep the original bytes if that saved less than 10 %
     (files under 64 bytes are always deflated, known compressed formats never)."""
-    with entry.path.open("rb") as source:
+    with open(entry.path, "rb") as source:
         data = source.read()
     crc = zlib.crc32(data)
     if not _has_stored_suffix(entry.path):
@@ -166,8 +193,15 @@ def _pack_small(entry: TreeEntry) -> _Packed:
     return _Packed(data, crc, len(data), zipfile.ZIP_STORED)
 
 
-def _has_stored_suffix(path: Path) -> bool:
-    return path.name.lower().endswith(_STORED_SUFFIX_TUPLE)
+def _has_stored_suffix(path: str) -> bool:
+    return path.lower().endswith(_STORED_SUFFIX_TUPLE)
+
+
+def _read_small(entry: TreeEntry) -> _Packed:
+    """Read a small file whole, to be stored as it is."""
+    with open(entry.path, "rb") as source:
+        data = source.read()
+    return _Packed(data, zlib.crc32(data), len(data), zipfile.ZIP_STORED)
 
 
 def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
@@ -175,6 +209,62 @@ def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
     info.create_system = 3
     info.external_attr = entry.mode << 16
     return info
+
+
+class _HashingSink:
+    """The archive's file as ``zipfile`` writes it: bytes are hashed (sha256) and written in batches of about
+    ``_WRITE_SIZE``, and ``tell`` is a counter, so an entry costs no system call (and no wait for the GIL
+    that worker threads hold). ``zipfile`` seeks back only to finish a streamed big file's header: the
+    running digest is void from then on (``hexdigest`` gives None)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._pending: list[bytes] = []
+        self._flushed = 0  # the position after the last write to the stream
+        self._position = 0
+        self._digest: hashlib._Hash | None = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        """Append ``data`` at the current position."""
+        size = len(data)
+        self._pending.append(data)
+        self._position += size
+        if self._position - self._flushed >= _WRITE_SIZE:
+            self.flush()
+        return size
+
+    def tell(self) -> int:
+        """The current position."""
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move to ``offset`` (from the start; the only kind ``zipfile`` asks for when writing)."""
+        if whence != os.SEEK_SET:
+            raise OSError("the archive sink seeks from the start only")
+        if offset != self._position:
+            self.flush()
+            self._stream.seek(offset)
+            self._position = self._flushed = offset
+            self._digest = None
+        return offset
+
+    def flush(self) -> None:
+        """Write (and hash) what is pending."""
+        if self._pending:
+            batch = b"".join(self._pending)
+            self._pending.clear()
+            self._flushed = self._position
+            if self._digest is not None:
+                self._digest.update(batch)
+            self._stream.write(batch)
+
+    def close(self) -> None:
+        """Write what is pending (the stream itself belongs to the caller)."""
+        self.flush()
+
+    def hexdigest(self) -> str | None:
+        """The sha256 of everything written, if it was written front to back."""
+        return None if self._digest is None else self._digest.hexdigest()
 
 
 def _write_packed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, packed: _Packed) -> None:
@@ -192,73 +282,124 @@ def _write_packed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, packed: _Pack
     archive.start_dir = archive.fp.tell()  # type: ignore[attr-defined]  # where the central directory goes
 
 
-def _write_streamed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: TreeEntry) -> None:
-    info.compress_type = zipfile.ZIP_STORED if should_store(entry.path) else zipfile.ZIP_DEFLATED
+def _write_streamed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: TreeEntry, deflate: bool) -> None:
+    stored = not deflate or should_store(entry.path)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     large = entry.size >= zipfile.ZIP64_LIMIT
-    with entry.path.open("rb") as source, archive.open(info, "w", force_zip64=large) as sink:
+    with open(entry.path, "rb") as source, archive.open(info, "w", force_zip64=large) as sink:
         while chunk := source.read(_COPY_CHUNK):
             sink.write(chunk)
 
 
-def _packed_in_order(entries: list[TreeEntry], pool: ThreadPoolExecutor) -> Iterator[_Packed | None]:
-    """Each entry's packed bytes (None for a big file), computed a few entries ahead on ``pool``."""
-    pending = []
+def _batches(entries: list[TreeEntry]) -> Iterator[list[TreeEntry]]:
+    """Consecutive entries, up to ``_BATCH_FILES`` files or about ``_BATCH_BYTES`` bytes at a time."""
+    batch: list[TreeEntry] = []
+    size = 0
     for entry in entries:
-        is_small = entry.size <= SAMPLE_SIZE
-        pending.append(pool.submit(_pack_small, entry) if is_small else None)
-        if len(pending) > _SMALL_FILES_AHEAD:
-            first = pending.pop(0)
-            yield None if first is None else first.result()
-    for future in pending:
-        yield None if future is None else future.result()
+        batch.append(entry)
+        size += entry.size
+        if len(batch) >= _BATCH_FILES or size >= _BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
-def write_archive(entries: list[TreeEntry], target: Path) -> None:
-    """Write a deterministic zip of ``entries`` to ``target`` (blocking)."""
+def _pack_batch(entries: list[TreeEntry], deflate: bool) -> list[_Packed | None]:
+    """Each small entry read (and, with ``deflate``, compressed); None for a big one."""
+    pack = _pack_small if deflate else _read_small
+    return [pack(entry) if entry.size <= SAMPLE_SIZE else None for entry in entries]
+
+
+def _packed_in_order(
+    entries: list[TreeEntry], pool: ThreadPoolExecutor, deflate: bool
+) -> Iterator[_Packed | None]:
+    """Each entry's packed bytes (None for a big file), in order, prepared a few batches ahead on ``pool``
+    (a batch per task: a task per small file would cost more in thread hand-overs than it reads)."""
+    pending: deque[Future[list[_Packed | None]]] = deque()
+    for batch in _batches(entries):
+        pending.append(pool.submit(_pack_batch, batch, deflate))
+        if len(pending) > _BATCHES_AHEAD:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
+
+
+def write_archive(entries: list[TreeEntry], target: Path, *, deflate: bool = True) -> str | None:
+    """Write a deterministic zip of ``entries`` to ``target`` (blocking): ``deflate`` what compresses, else
+    store every file. Returns the archive's sha256 (hex), computed as it was written, or None when a big
+    entry was streamed (its header is then rewritten in place: hash the file)."""
     with (
-        zipfile.ZipFile(target, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive,
         ThreadPoolExecutor(_SMALL_FILE_WORKERS, thread_name_prefix="dsjobs-zip") as pool,
+        target.open("wb") as stream,
     ):
-        for entry, packed in zip(entries, _packed_in_order(entries, pool), strict=True):
-            info = _entry_info(entry)
-            if packed is not None and packed.size == entry.size:
-                _write_packed(archive, info, packed)
-            else:  # a big file, or a small one that grew since it was listed
-                _write_streamed(archive, info, entry)
+        sink = _HashingSink(stream)
+        with zipfile.ZipFile(sink, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive:
+            for entry, packed in zip(entries, _packed_in_order(entries, pool, deflate), strict=True):
+                info = _entry_info(entry)
+                if packed is not None and packed.size == entry.size:
+                    _write_packed(archive, info, packed)
+                else:  # a big file, or a small one that grew since it was listed
+                    _write_streamed(archive, info, entry, deflate)
+        sink.flush()
+    return sink.hexdigest()
 
 
-def _zip_blocking(src: Path, root: Path, cache_dir: Path, whole: bool) -> Path:
+@dataclass(frozen=True)
+class Archive:
+    """A zip in the archive cache; ``sha256`` (hex) when it was just written front to back, else None (found
+    in the cache, where a ``FileHasher`` remembers its digest, or rewritten in place)."""
+
+    path: Path
+    sha256: str | None
+
+
+def _zip_blocking(src: Path, root: Path, cache_dir: Path, whole: bool, deflate: bool) -> Archive:
     entries = collect_entries(src, root, whole=whole)
-    signature = tree_signature(entries)
+    signature = tree_signature(entries, deflate=deflate)
     target = cache_dir / f"{signature}.zip"
     if target.exists():
-        return target
+        return Archive(target, None)
     private_dir(cache_dir)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
-        write_archive(entries, partial)
+        sha256 = write_archive(entries, partial, deflate=deflate)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return target
+    return Archive(target, sha256)
 
 
-def zip_path_blocking(src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False) -> Path:
-    """``zip_path`` for callers already on a worker thread."""
+def archive_blocking(
+    src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False, deflate: bool = True
+) -> Archive:
+    """``zip_path`` for callers already on a worker thread, with the digest when the archive is new."""
     src = Path(os.path.abspath(src))
     base = Path(os.path.abspath(root or src.parent))
     if not src.exists():
         raise FileNotFoundError(f"cannot zip {src}: it does not exist")
     if not src.is_relative_to(base):
         raise ValueError(f"cannot zip {src}: it is not inside the archive root {base}")
-    return _zip_blocking(src, base, cache_dir, whole)
+    return _zip_blocking(src, base, cache_dir, whole, deflate)
 
 
-async def zip_path(src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False) -> Path:
+def zip_path_blocking(
+    src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False, deflate: bool = True
+) -> Path:
+    """``zip_path`` for callers already on a worker thread."""
+    return archive_blocking(src, cache_dir=cache_dir, root=root, whole=whole, deflate=deflate).path
+
+
+async def zip_path(
+    src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False, deflate: bool = True
+) -> Path:
     """A deterministic zip of ``src`` (file or folder), entries relative to ``root`` (default: its parent);
-    ``whole``: every file (an input folder), else without caches and VCS/venv folders (local code).
+    ``whole``: every file (an input folder), else without caches and VCS/venv folders (local code);
+    ``deflate``: compress what compresses (for a store across a network), else store every file.
 
     The archive lives in ``cache_dir`` under the tree's signature, so an unchanged tree is neither re-zipped
     nor (the archive's mtime being unchanged) re-hashed by a ``FileHasher``.
     """
-    return await asyncio.to_thread(zip_path_blocking, src, cache_dir=cache_dir, root=root, whole=whole)
+    return await asyncio.to_thread(
+        zip_path_blocking, src, cache_dir=cache_dir, root=root, whole=whole, deflate=deflate
+    )
