@@ -17,13 +17,13 @@ from pathlib import Path, PurePosixPath
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
 from yandex.cloud.operation import operation_pb2
 
+from dsjobs_lsp.core.client import loopback
 from dsjobs_lsp.core.client.errors import TransferError
 from dsjobs_lsp.core.client.transfer import (
     DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
     UploadTarget,
     download_files,
     safe_destination,
-    upload_files,
     within_download_limit,
 )
 from dsjobs_lsp.core.jobs.backend import BackendSession, BackendTarget, open_session, resolve_backend
@@ -124,8 +124,11 @@ class JobRunner:
             entry_file=str(request.entry_file) if request.entry_file else None,
             config_path=str(prepared.resolved.path) if prepared.resolved.path else None,
         )
-        record = await self._save(record, sink)
-        await self._upload(created.upload_files, prepared.files, record.id, sink)
+        saving = asyncio.ensure_future(self._save(record, sink))  # written while the files go up
+        try:
+            await self._upload(created.upload_files, prepared.files, record.id, sink)
+        finally:
+            record = await saving
         sink(ConsoleLine(job_id=record.id, text=f"created job `{record.id}`"))
         return record
 
@@ -148,7 +151,7 @@ class JobRunner:
         )
         by_sha256 = {f.sha256: f.local_path for f in prepared}
         targets = [self._upload_target(f, by_sha256) for f in wanted]
-        await upload_files(
+        await loopback.upload_files(
             targets,
             on_progress=lambda done, all_: sink(
                 Progress(job_id=job_id, stage="upload", done=done, total=all_)

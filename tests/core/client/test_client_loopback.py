@@ -1,0 +1,97 @@
+"""Uploads to a store on this machine (`core.client.loopback`) against a real local backend on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from yandex.cloud.datasphere.v2.jobs import jobs_pb2
+from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
+
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
+from dsjobs_lsp.core.client import TransferError, UploadTarget, loopback
+from tests.support.local_backend import running_local_server
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[LocalServer]:
+    async with running_local_server(tmp_path / "backend") as local:
+        yield local
+
+
+async def _targets(server: LocalServer, files: list[Path]) -> list[UploadTarget]:
+    """Upload targets of `files`, with the presigned URLs a Create of a job needing them gives."""
+    digests = {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    inputs = [
+        jobs_pb2.File(desc=jobs_pb2.FileDesc(path=f.name), sha256=digests[f], size_bytes=f.stat().st_size)
+        for f in files
+    ]
+    request = service_pb2.CreateProjectJobRequest(
+        project_id=LOCAL_PROJECT_ID, job_parameters=jobs_pb2.JobParameters(cmd="true", input_files=inputs)
+    )
+    operation = await server.engine.create(request)
+    created = service_pb2.CreateProjectJobResponse()
+    operation.response.Unpack(created)
+    urls = {item.file.sha256: item.url for item in created.upload_files}
+    return [UploadTarget(urls[digests[f]], f, f.stat().st_size, digests[f], f.name) for f in files]
+
+
+def _stored(server: LocalServer, target: UploadTarget) -> bytes:
+    return (server.layout.blobs / target.sha256[:2] / target.sha256).read_bytes()
+
+
+async def test_small_and_big_files_all_reach_the_local_store(server: LocalServer, tmp_path: Path) -> None:
+    """Small files go over the standard library's client, a file over the size limit the general way; all
+    are stored byte for byte, and the progress adds up to the total once."""
+    files = []
+    for i in range(30):
+        files.append(tmp_path / f"f{i:02d}.txt")
+        files[-1].write_bytes(os.urandom(100 * i))  # one of them empty
+    files.append(tmp_path / "big.bin")
+    files[-1].write_bytes(os.urandom(loopback.LOOPBACK_UPLOAD_MAX_SIZE + 1))
+    targets = await _targets(server, files)
+    progress: list[tuple[int, int]] = []
+
+    await loopback.upload_files(targets, on_progress=lambda done, total: progress.append((done, total)))
+
+    assert all(_stored(server, t) == t.local_path.read_bytes() for t in targets)
+    total = sum(t.size for t in targets)
+    assert progress[-1] == (total, total)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+
+
+async def test_a_refused_small_upload_fails_naming_the_file_without_the_signature(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A failure on the quick way is left to the general one, which reports it as every upload error is."""
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("good\n")
+    bad.write_text("bad\n")
+    targets = await _targets(server, [good, bad])
+    forged = targets[1].url.replace("signature=", "signature=0")
+    refused = UploadTarget(forged, bad, targets[1].size, targets[1].sha256, "data/bad.txt")
+
+    with pytest.raises(TransferError, match=r"upload of data/bad\.txt failed: HTTP 403") as caught:
+        await loopback.upload_files([targets[0], refused])
+
+    assert "signature" not in str(caught.value)
+    assert _stored(server, targets[0]) == b"good\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback_url"),
+    [
+        ("http://127.0.0.1:8080/blobs/a?signature=s", True),
+        ("http://127.1.2.3/blobs/a", True),
+        ("http://localhost:9/x", True),
+        ("http://[::1]:9/x", True),
+        ("https://127.0.0.1:9/x", False),  # TLS: the general way
+        ("http://10.0.0.1:9/x", False),
+        ("https://storage.yandexcloud.net/bucket/x", False),
+    ],
+)
+def test_only_plain_http_to_this_machine_counts_as_loopback(url: str, loopback_url: bool) -> None:
+    assert loopback.is_loopback_url(url) is loopback_url
