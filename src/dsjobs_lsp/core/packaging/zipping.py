@@ -28,6 +28,7 @@ hashed (sha256) as it is written, so the archive is never read back to be hashed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -312,10 +313,15 @@ def _pack_batch(entries: list[TreeEntry], deflate: bool) -> list[_Packed | None]
 
 
 def _packed_in_order(
-    entries: list[TreeEntry], pool: ThreadPoolExecutor, deflate: bool
+    entries: list[TreeEntry], pool: ThreadPoolExecutor | None, deflate: bool
 ) -> Iterator[_Packed | None]:
-    """Each entry's packed bytes (None for a big file), in order, prepared a few batches ahead on ``pool``
-    (a batch per task: a task per small file would cost more in thread hand-overs than it reads)."""
+    """Each entry's packed bytes (None for a big file), in order: prepared a few batches ahead on ``pool``
+    (a batch per task: a task per small file would cost more in thread hand-overs than it reads), or on
+    this thread without one."""
+    if pool is None:
+        for batch in _batches(entries):
+            yield from _pack_batch(batch, deflate)
+        return
     pending: deque[Future[list[_Packed | None]]] = deque()
     for batch in _batches(entries):
         pending.append(pool.submit(_pack_batch, batch, deflate))
@@ -329,13 +335,14 @@ def write_archive(entries: list[TreeEntry], target: Path, *, deflate: bool = Tru
     """Write a deterministic zip of ``entries`` to ``target`` (blocking): ``deflate`` what compresses, else
     store every file. Returns the archive's sha256 (hex), computed as it was written, or None when a big
     entry was streamed (its header is then rewritten in place: hash the file)."""
-    with (
-        ThreadPoolExecutor(_SMALL_FILE_WORKERS, thread_name_prefix="dsjobs-zip") as pool,
-        target.open("wb") as stream,
-    ):
+    # Deflating is worth two threads; reading and storing is not (as fast on one, for less CPU).
+    compressors = None
+    if deflate:
+        compressors = ThreadPoolExecutor(_SMALL_FILE_WORKERS, thread_name_prefix="dsjobs-zip")
+    with compressors or contextlib.nullcontext(), target.open("wb") as stream:
         sink = _HashingSink(stream)
         with zipfile.ZipFile(sink, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive:
-            for entry, packed in zip(entries, _packed_in_order(entries, pool, deflate), strict=True):
+            for entry, packed in zip(entries, _packed_in_order(entries, compressors, deflate), strict=True):
                 info = _entry_info(entry)
                 if packed is not None and packed.size == entry.size:
                     _write_packed(archive, info, packed)
