@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from dsjobs_lsp.backends.local import LocalServer, http_store
+from dsjobs_lsp.backends.local.blobs import BlobStore, blob_url_path
 from dsjobs_lsp.core.client import UploadTarget, upload_files
 from tests.backends.local.local_backend_helpers import Client, file_entry
 
@@ -196,3 +197,32 @@ async def test_stopping_the_store_during_a_big_upload_ends_it_and_keeps_nothing(
             break
         await asyncio.sleep(0.05)
     assert _incoming(server) == []
+
+
+async def test_an_upload_is_answered_while_the_store_notes_it(tmp_path: Path) -> None:
+    """The 200 goes out while ``on_stored`` (the state DB's record) still runs; the connection serves its next
+    request only once that note is done, so no note is lost or reordered."""
+    release = asyncio.Event()
+    noted: list[str] = []
+
+    async def on_stored(sha256: str, size: int) -> None:
+        await release.wait()
+        noted.append(sha256)
+
+    store = http_store.HttpStore(BlobStore(tmp_path / "blobs"), b"key", on_stored=on_stored)
+    await store.start()
+    first, second = os.urandom(1000), os.urandom(1000)
+    urls = [store.signer.url("PUT", blob_url_path(hashlib.sha256(b).hexdigest())) for b in (first, second)]
+    try:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+            answer = await asyncio.wait_for(http.put(urls[0], content=first), timeout=10)
+            assert answer.status_code == 200 and noted == []
+            later = asyncio.ensure_future(http.put(urls[1], content=second))
+            await asyncio.sleep(0.2)
+            assert not later.done()  # the same connection waits for the first note
+            release.set()
+            assert (await asyncio.wait_for(later, timeout=10)).status_code == 200
+        assert noted == [hashlib.sha256(b).hexdigest() for b in (first, second)]
+    finally:
+        release.set()
+        await store.stop()

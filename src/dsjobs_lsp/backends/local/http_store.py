@@ -271,8 +271,13 @@ class HttpStore:
         except SignatureError as error:
             raise _HttpError(403, str(error)) from None
         if method == "PUT":
-            taken_over = await self._receive_upload(conn, reader, writer, request, sha256)
-            await self._send_simple(conn, writer, 200, "stored\n", close=taken_over)
+            taken_over, size = await self._receive_upload(conn, reader, writer, request, sha256)
+            noting = self._note_stored(sha256, size)  # the answer goes out while the file is noted
+            try:
+                await self._send_simple(conn, writer, 200, "stored\n", close=taken_over)
+            finally:
+                if noting is not None:
+                    await noting
         elif method == "GET":
             await self._drain_body(conn, reader)
             await self._send_file(conn, writer, sha256)
@@ -286,11 +291,11 @@ class HttpStore:
         writer: asyncio.StreamWriter,
         request: h11.Request,
         sha256: str,
-    ) -> bool:
+    ) -> tuple[bool, int]:
         """Take, verify and store an upload: a small body whole in memory and one thread hop, a big one with a
         length read straight from the socket by a worker thread, one without a length streamed through h11.
-        Nothing is stored unless the bytes hash to ``sha256``. True when the socket was taken over (the
-        connection then closes after the response: h11 did not see the body)."""
+        Nothing is stored unless the bytes hash to ``sha256``. Returns whether the socket was taken over (the
+        connection then closes after the response: h11 did not see the body) and the size stored."""
         length = _content_length(request)
         taken_over = False
         try:
@@ -310,11 +315,14 @@ class HttpStore:
                 await self._send_simple(conn, writer, 400, str(error) + "\n", close=True)
                 raise ConnectionAbortedError("refused upload") from None
             raise _HttpError(400, str(error)) from None
-        if self._on_stored is not None:
-            result = self._on_stored(sha256, size)
-            if asyncio.iscoroutine(result):
-                await result
-        return taken_over
+        return taken_over, size
+
+    def _note_stored(self, sha256: str, size: int) -> asyncio.Future[object] | None:
+        """Start the ``on_stored`` callback of a stored file; what to await for its end (None: nothing)."""
+        if self._on_stored is None:
+            return None
+        result = self._on_stored(sha256, size)
+        return asyncio.ensure_future(result) if asyncio.iscoroutine(result) else None
 
     async def _receive_directly(
         self, sock: TransportSocket, already: bytes, length: int, sha256: str
