@@ -18,9 +18,9 @@ import ipaddress
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlsplit
+
+from dsjobs_lsp.core.client.targets import UploadTarget
 
 LOOPBACK_UPLOAD_MAX_SIZE = 4 << 20
 CONNECTIONS = 4
@@ -29,21 +29,6 @@ TIMEOUT_SECONDS = 60.0
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all)."""
-
-
-class Upload(Protocol):
-    """A local file to PUT to a presigned URL (what ``transfer.UploadTarget`` holds)."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def local_path(self) -> Path: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def display_path(self) -> str: ...
 
 
 class _Refused(Exception):
@@ -64,7 +49,9 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-async def upload_files(targets: Sequence[Upload], *, on_progress: ProgressCallback | None = None) -> None:
+async def upload_files(
+    targets: Sequence[UploadTarget], *, on_progress: ProgressCallback | None = None
+) -> None:
     """PUT every target's file to its presigned URL: small files to this machine over ``http.client``, the
     rest (and any that failed that way) through ``transfer.upload_files``; raises ``TransferError`` naming a
     file that could not be uploaded. ``on_progress`` hears (bytes done, bytes in all)."""
@@ -88,12 +75,11 @@ async def upload_files(targets: Sequence[Upload], *, on_progress: ProgressCallba
     await _upload_generally(failed, add)
 
 
-async def _upload_generally(targets: list[Upload], add: Callable[[int], None]) -> None:
+async def _upload_generally(targets: list[UploadTarget], add: Callable[[int], None]) -> None:
     if not targets:
         return
     from dsjobs_lsp.core.client import transfer
 
-    general = [transfer.UploadTarget(t.url, t.local_path, t.size, t.sha256, t.display_path) for t in targets]
     reported = 0
 
     def progress(done: int, _total: int) -> None:
@@ -101,10 +87,10 @@ async def _upload_generally(targets: list[Upload], add: Callable[[int], None]) -
         add(done - reported)
         reported = done
 
-    await transfer.upload_files(general, on_progress=progress)
+    await transfer.upload_files(targets, on_progress=progress)
 
 
-def _put_all(targets: list[Upload], report: Callable[[int], object]) -> list[Upload]:
+def _put_all(targets: list[UploadTarget], report: Callable[[int], object]) -> list[UploadTarget]:
     """Upload ``targets`` over a few connections (blocking); the ones that did not go through."""
     if not targets:
         return []
@@ -115,9 +101,9 @@ def _put_all(targets: list[Upload], report: Callable[[int], object]) -> list[Upl
     return [target for share in shares for target in share]
 
 
-def _put_pending(pending: deque[Upload], report: Callable[[int], object]) -> list[Upload]:
+def _put_pending(pending: deque[UploadTarget], report: Callable[[int], object]) -> list[UploadTarget]:
     """Take targets from ``pending`` until it is empty, each PUT on this thread's connection to its host."""
-    failed: list[Upload] = []
+    failed: list[UploadTarget] = []
     connections: dict[tuple[str, int], http.client.HTTPConnection] = {}
     try:
         while True:
@@ -143,7 +129,7 @@ def _put_pending(pending: deque[Upload], report: Callable[[int], object]) -> lis
             connection.close()
 
 
-def _put(connection: http.client.HTTPConnection, path: str, target: Upload) -> None:
+def _put(connection: http.client.HTTPConnection, path: str, target: UploadTarget) -> None:
     """One PUT of a whole small file; raises ``_Refused`` for a non-2xx answer (or a file whose size
     changed since it was hashed: the general way then reports that)."""
     with open(target.local_path, "rb") as stream:

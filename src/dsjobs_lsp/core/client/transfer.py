@@ -18,7 +18,6 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, TypeVar
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ import httpx
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.core.client.errors import TransferError
+from dsjobs_lsp.core.client.targets import UploadTarget as UploadTarget  # defined where no HTTP client loads
 from dsjobs_lsp.core.packaging.limits import humanize_bytes_size
 
 logger = logging.getLogger(__name__)
@@ -42,17 +42,6 @@ ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all)."""
 SkippedCallback = Callable[[str, int], None]
 """Called with (desc path, size) for an output left on the server because of the download size limit."""
-
-
-@dataclass(frozen=True)
-class UploadTarget:
-    """A local file to PUT to a presigned ``url``; ``display_path`` is what messages call it."""
-
-    url: str
-    local_path: Path
-    size: int
-    sha256: str
-    display_path: str
 
 
 class _Progress:

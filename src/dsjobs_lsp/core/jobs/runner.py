@@ -19,9 +19,9 @@ from yandex.cloud.operation import operation_pb2
 
 from dsjobs_lsp.core.client import loopback
 from dsjobs_lsp.core.client.errors import TransferError
+from dsjobs_lsp.core.client.targets import UploadTarget
 from dsjobs_lsp.core.client.transfer import (
     DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
-    UploadTarget,
     download_files,
     safe_destination,
     within_download_limit,
