@@ -2,7 +2,8 @@
 
 Folders and local modules (a single-file module too, as the reference CLI ships them) become deterministic
 ZIP archives; plain input files are uploaded as they are. Thread hops are batched: one to look at every
-item, one for every cached digest, then one per file that must actually be zipped or read.
+item, one for every cached digest, then one per file that must actually be zipped or read; the plain files
+are hashed while the archives are made.
 """
 
 from __future__ import annotations
@@ -89,10 +90,12 @@ async def prepare_files(
         if on_progress is not None:
             on_progress(len(ready), len(items))
 
-    digests = await hasher.hash_many([items[i].local_path for i in plan.plain])
-    for index, digest in zip(plan.plain, digests, strict=True):
-        ready[index] = _prepared(items[index], items[index].local_path, digest, zipped=False)
-    if plan.plain:
+    async def hash_plain() -> None:
+        if not plan.plain:
+            return
+        digests = await hasher.hash_many([items[i].local_path for i in plan.plain])
+        for index, digest in zip(plan.plain, digests, strict=True):
+            ready[index] = _prepared(items[index], items[index].local_path, digest, zipped=False)
         report()
 
     async def zip_one(index: int) -> None:
@@ -101,7 +104,7 @@ async def prepare_files(
         ready[index] = _prepared(item, archive, digest, zipped=True)
         report()
 
-    await asyncio.gather(*(zip_one(index) for index in plan.zipped))
+    await asyncio.gather(hash_plain(), *(zip_one(index) for index in plan.zipped))
     return [ready[index] for index in range(len(items))]
 
 
