@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import zipfile
@@ -156,3 +157,34 @@ async def test_an_archive_for_a_loopback_store_stores_every_file_and_keeps_the_m
     assert modes["proj/run.sh"] == 0o100755 and modes["proj/a.txt"] == 0o100644
     again = await zip_path(project, cache_dir=tmp_path / "cache-again", deflate=False)
     assert _sha(again) == _sha(stored)
+
+
+async def test_no_garbage_collection_runs_while_a_many_file_archive_is_made(tmp_path: Path) -> None:
+    """Thousands of entries, all alive until the archive is written: the cyclic collector waits (a full
+    collection would walk the whole process for nothing), and runs again afterwards."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(3000):
+        (folder / f"{i:04d}.txt").write_text(f"row {i}\n")
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        archive = await zip_path(folder, cache_dir=tmp_path / "cache", deflate=False)
+    finally:
+        gc.callbacks.remove(count)
+    assert len(collections) <= 1  # at most the one put off, right after
+    assert gc.isenabled()
+    with zipfile.ZipFile(archive) as bundle:
+        assert len(bundle.namelist()) == 3000
+    gc.disable()  # off before: it stays off
+    try:
+        await zip_path(folder, cache_dir=tmp_path / "cache2")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import os
+import threading
 import zipfile
 import zlib
 from collections import deque
@@ -361,7 +363,40 @@ class Archive:
     sha256: str | None
 
 
+class _CollectorPause:
+    """Python's cyclic garbage collector paused while an archive's thousands of entries are made (they all
+    live until it is written, and a full collection meanwhile walks every object of the process: 15-30 ms in
+    the CLI, for nothing). Process-wide, so shared by concurrent zips: collections resume when the last one
+    ends, unless they were off before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._resume = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0 and self._resume:
+                gc.enable()
+
+
+_COLLECTOR_PAUSE = _CollectorPause()
+
+
 def _zip_blocking(src: Path, root: Path, cache_dir: Path, whole: bool, deflate: bool) -> Archive:
+    with _COLLECTOR_PAUSE:
+        return _zip_tree(src, root, cache_dir, whole, deflate)
+
+
+def _zip_tree(src: Path, root: Path, cache_dir: Path, whole: bool, deflate: bool) -> Archive:
     entries = collect_entries(src, root, whole=whole)
     signature = tree_signature(entries, deflate=deflate)
     target = cache_dir / f"{signature}.zip"
