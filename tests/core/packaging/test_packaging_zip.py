@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsjobs_lsp.core.packaging import zip_path
+from dsjobs_lsp.core.packaging.zipping import collect_entries, write_archive
 
 
 def _make_tree(root: Path) -> Path:
@@ -188,3 +189,25 @@ async def test_no_garbage_collection_runs_while_a_many_file_archive_is_made(tmp_
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("deflate", [True, False])
+def test_a_file_that_changed_since_it_was_listed_is_archived_as_it_is_now(
+    tmp_path: Path, deflate: bool
+) -> None:
+    """Small files are read once, at their listed size; one that grew or shrank meanwhile is streamed
+    instead, so the archive holds its bytes of the moment, whole."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (folder / name).write_text(f"{name}\n" * 100)
+    entries = collect_entries(folder, tmp_path)
+    (folder / "a.txt").write_text("grown\n" * 500)
+    (folder / "c.txt").write_text("shrunk\n")
+    digest = write_archive(entries, tmp_path / "out.zip", deflate=deflate)
+    with zipfile.ZipFile(tmp_path / "out.zip") as bundle:
+        assert bundle.testzip() is None
+        assert bundle.read("data/a.txt") == b"grown\n" * 500
+        assert bundle.read("data/b.txt") == b"b.txt\n" * 100
+        assert bundle.read("data/c.txt") == b"shrunk\n"
+    assert digest in (None, _sha(tmp_path / "out.zip"))

@@ -17,12 +17,13 @@ Rules (documented for users in the README of packaging):
   backend on this machine) stores every file, as the reference CLI does (deflating costs more than it saves
   on loopback); the choice is part of the archive's signature.
 
-Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are read whole and compressed once:
-worker threads read and deflate them (zlib runs without the GIL, so both cores work), and the archive takes
-the deflated bytes as they are, or the original bytes when deflating saved less than 10 %; stored archives
-read them in order on one thread (no compression to share out). Bigger files are streamed through
-``zipfile`` after a sample decided how to store them. Everything goes out through one buffer in 1 MiB writes,
-hashed (sha256) as it is written, so the archive is never read back to be hashed.
+Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are read once. To deflate, worker
+threads read and compress them a batch at a time (zlib runs without the GIL, so both cores work), and the
+archive takes the deflated bytes as they are, or the original bytes when deflating saved less than 10 %; to
+store, each file is read on the writing thread straight into the archive's buffer, behind the room left for
+its header. Bigger files are streamed through ``zipfile`` after a sample decided how to store them.
+Everything goes out through that one buffer in 1 MiB writes, hashed (sha256) as it is written, so the
+archive is never read back to be hashed; ``tell`` is a counter, so an entry costs no system call of its own.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -200,13 +202,6 @@ def _has_stored_suffix(path: str) -> bool:
     return path.lower().endswith(_STORED_SUFFIX_TUPLE)
 
 
-def _read_small(entry: TreeEntry) -> _Packed:
-    """Read a small file whole, to be stored as it is."""
-    with open(entry.path, "rb") as source:
-        data = source.read()
-    return _Packed(data, zlib.crc32(data), len(data), zipfile.ZIP_STORED)
-
-
 def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_DATE_TIME)
     info.create_system = 3
@@ -215,51 +210,64 @@ def _entry_info(entry: TreeEntry) -> zipfile.ZipInfo:
 
 
 class _HashingSink:
-    """The archive's file as ``zipfile`` writes it: bytes are hashed (sha256) and written in batches of about
-    ``_WRITE_SIZE``, and ``tell`` is a counter, so an entry costs no system call (and no wait for the GIL
-    that worker threads hold). ``zipfile`` seeks back only to finish a streamed big file's header: the
+    """The archive's file as ``zipfile`` writes it, through one reused buffer: bytes are hashed (sha256) and
+    written about ``_WRITE_SIZE`` at a time, and ``tell`` is a counter, so an entry costs no system call
+    (and no wait for the GIL that worker threads hold). A small stored file is read straight into the
+    buffer (``room``/``advance``). ``zipfile`` seeks back only to finish a streamed big file's header: the
     running digest is void from then on (``hexdigest`` gives None)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self._pending: list[bytes] = []
-        self._flushed = 0  # the position after the last write to the stream
-        self._position = 0
+        self._buffer = memoryview(bytearray(_WRITE_SIZE + 2 * SAMPLE_SIZE))
+        self._used = 0
+        self._flushed = 0  # the stream's position: where the buffer's bytes go
         self._digest: hashlib._Hash | None = hashlib.sha256()
 
     def write(self, data: bytes) -> int:
         """Append ``data`` at the current position."""
         size = len(data)
-        self._pending.append(data)
-        self._position += size
-        if self._position - self._flushed >= _WRITE_SIZE:
+        if self._used + size > len(self._buffer):
             self.flush()
+            if size > len(self._buffer):
+                self._out(data)
+                return size
+        self._buffer[self._used : self._used + size] = data
+        self.advance(size)
         return size
+
+    def room(self, size: int) -> memoryview:
+        """The next ``size`` bytes of the buffer (at most ``2 * SAMPLE_SIZE``), to be filled in place and
+        then taken with ``advance``."""
+        if self._used + size > len(self._buffer):
+            self.flush()
+        return self._buffer[self._used : self._used + size]
+
+    def advance(self, size: int) -> None:
+        """Take ``size`` bytes filled in at the current position."""
+        self._used += size
+        if self._used >= _WRITE_SIZE:
+            self.flush()
 
     def tell(self) -> int:
         """The current position."""
-        return self._position
+        return self._flushed + self._used
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         """Move to ``offset`` (from the start; the only kind ``zipfile`` asks for when writing)."""
         if whence != os.SEEK_SET:
             raise OSError("the archive sink seeks from the start only")
-        if offset != self._position:
+        if offset != self.tell():
             self.flush()
             self._stream.seek(offset)
-            self._position = self._flushed = offset
+            self._flushed = offset
             self._digest = None
         return offset
 
     def flush(self) -> None:
-        """Write (and hash) what is pending."""
-        if self._pending:
-            batch = b"".join(self._pending)
-            self._pending.clear()
-            self._flushed = self._position
-            if self._digest is not None:
-                self._digest.update(batch)
-            self._stream.write(batch)
+        """Write (and hash) what the buffer holds."""
+        if self._used:
+            used, self._used = self._used, 0
+            self._out(self._buffer[:used])
 
     def close(self) -> None:
         """Write what is pending (the stream itself belongs to the caller)."""
@@ -269,6 +277,21 @@ class _HashingSink:
         """The sha256 of everything written, if it was written front to back."""
         return None if self._digest is None else self._digest.hexdigest()
 
+    def _out(self, data: bytes | memoryview) -> None:
+        if self._digest is not None:
+            self._digest.update(data)
+        self._stream.write(data)
+        self._flushed += len(data)
+
+
+def _add_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, position: int) -> None:
+    """Register an entry written at ``position`` by hand; the central directory goes after it."""
+    info.header_offset = position
+    archive.filelist.append(info)
+    archive.NameToInfo[info.filename] = info
+    assert archive.fp is not None
+    archive.start_dir = archive.fp.tell()  # type: ignore[attr-defined]
+
 
 def _write_packed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, packed: _Packed) -> None:
     """Append an entry whose bytes are already compressed, the way ``ZipFile.writestr`` lays one out."""
@@ -277,12 +300,43 @@ def _write_packed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, packed: _Pack
     info.file_size = packed.size
     info.compress_size = len(packed.data)
     info.CRC = packed.crc
-    info.header_offset = archive.fp.tell()
+    position = archive.fp.tell()
     archive.fp.write(info.FileHeader(False))
     archive.fp.write(packed.data)
-    archive.filelist.append(info)
-    archive.NameToInfo[info.filename] = info
-    archive.start_dir = archive.fp.tell()  # type: ignore[attr-defined]  # where the central directory goes
+    _add_entry(archive, info, position)
+
+
+def _read_into(path: str, room: memoryview) -> int:
+    """Read the file at ``path`` into ``room`` with one read (a short one only makes the caller stream the
+    file instead); the number of bytes read. Without a file object where ``os.readv`` exists (POSIX)."""
+    if not hasattr(os, "readv"):
+        with open(path, "rb", buffering=0) as source:
+            return source.readinto(room) or 0
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return os.readv(descriptor, [room])
+    finally:
+        os.close(descriptor)
+
+
+def _write_stored_small(
+    archive: zipfile.ZipFile, sink: _HashingSink, info: zipfile.ZipInfo, entry: TreeEntry
+) -> bool:
+    """Append a small file stored as it is, read straight into the sink's buffer behind the room for its
+    header (no copy on the way). False, with nothing written, when its size changed since it was listed."""
+    head = 30 + len(info.filename.encode("utf-8")) + len(info.extra)  # zipfile's local header, no zip64
+    room = sink.room(head + entry.size + 1)
+    count = _read_into(entry.path, room[head:])
+    if count != entry.size:
+        return False
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = info.compress_size = count
+    info.CRC = zlib.crc32(room[head : head + count])
+    room[:head] = info.FileHeader(False)
+    position = sink.tell()
+    sink.advance(head + count)
+    _add_entry(archive, info, position)
+    return True
 
 
 def _write_streamed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: TreeEntry, deflate: bool) -> None:
@@ -308,25 +362,17 @@ def _batches(entries: list[TreeEntry]) -> Iterator[list[TreeEntry]]:
         yield batch
 
 
-def _pack_batch(entries: list[TreeEntry], deflate: bool) -> list[_Packed | None]:
-    """Each small entry read (and, with ``deflate``, compressed); None for a big one."""
-    pack = _pack_small if deflate else _read_small
-    return [pack(entry) if entry.size <= SAMPLE_SIZE else None for entry in entries]
+def _pack_batch(entries: list[TreeEntry]) -> list[_Packed | None]:
+    """Each small entry read and compressed; None for a big one."""
+    return [_pack_small(entry) if entry.size <= SAMPLE_SIZE else None for entry in entries]
 
 
-def _packed_in_order(
-    entries: list[TreeEntry], pool: ThreadPoolExecutor | None, deflate: bool
-) -> Iterator[_Packed | None]:
-    """Each entry's packed bytes (None for a big file), in order: prepared a few batches ahead on ``pool``
-    (a batch per task: a task per small file would cost more in thread hand-overs than it reads), or on
-    this thread without one."""
-    if pool is None:
-        for batch in _batches(entries):
-            yield from _pack_batch(batch, deflate)
-        return
+def _packed_in_order(entries: list[TreeEntry], pool: ThreadPoolExecutor) -> Iterator[_Packed | None]:
+    """Each entry's deflated bytes (None for a big file), in order, prepared a few batches ahead on ``pool``
+    (a batch per task: a task per small file would cost more in thread hand-overs than it reads)."""
     pending: deque[Future[list[_Packed | None]]] = deque()
     for batch in _batches(entries):
-        pending.append(pool.submit(_pack_batch, batch, deflate))
+        pending.append(pool.submit(_pack_batch, batch))
         if len(pending) > _BATCHES_AHEAD:
             yield from pending.popleft().result()
     while pending:
@@ -337,19 +383,22 @@ def write_archive(entries: list[TreeEntry], target: Path, *, deflate: bool = Tru
     """Write a deterministic zip of ``entries`` to ``target`` (blocking): ``deflate`` what compresses, else
     store every file. Returns the archive's sha256 (hex), computed as it was written, or None when a big
     entry was streamed (its header is then rewritten in place: hash the file)."""
-    # Deflating is worth two threads; reading and storing is not (as fast on one, for less CPU).
+    # Deflating is worth two threads; storing is not: a small file is read into the archive's buffer.
     compressors = None
     if deflate:
         compressors = ThreadPoolExecutor(_SMALL_FILE_WORKERS, thread_name_prefix="dsjobs-zip")
     with compressors or contextlib.nullcontext(), target.open("wb") as stream:
         sink = _HashingSink(stream)
+        packs = repeat(None, len(entries)) if compressors is None else _packed_in_order(entries, compressors)
         with zipfile.ZipFile(sink, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive:
-            for entry, packed in zip(entries, _packed_in_order(entries, compressors, deflate), strict=True):
+            for entry, packed in zip(entries, packs, strict=True):
                 info = _entry_info(entry)
                 if packed is not None and packed.size == entry.size:
                     _write_packed(archive, info, packed)
-                else:  # a big file, or a small one that grew since it was listed
-                    _write_streamed(archive, info, entry, deflate)
+                    continue
+                small_stored = not deflate and entry.size <= SAMPLE_SIZE
+                if not (small_stored and _write_stored_small(archive, sink, info, entry)):
+                    _write_streamed(archive, info, entry, deflate)  # big, or its size changed since listed
         sink.flush()
     return sink.hexdigest()
 
