@@ -12,7 +12,8 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-from dsjobs_lsp.core.client import TransferError, UploadTarget, loopback
+from dsjobs_lsp.core.client import TransferError, loopback
+from dsjobs_lsp.core.client.targets import UploadTarget
 from tests.support.local_backend import running_local_server
 
 
@@ -44,14 +45,14 @@ def _stored(server: LocalServer, target: UploadTarget) -> bytes:
 
 
 async def test_small_and_big_files_all_reach_the_local_store(server: LocalServer, tmp_path: Path) -> None:
-    """Small files go over the standard library's client, a file over the size limit the general way; all
-    are stored byte for byte, and the progress adds up to the total once."""
+    """Small files are sent whole over kept-alive connections, a big one by sendfile in slices; all are stored
+    byte for byte, and the progress grows to the total once."""
     files = []
     for i in range(30):
         files.append(tmp_path / f"f{i:02d}.txt")
         files[-1].write_bytes(os.urandom(100 * i))  # one of them empty
     files.append(tmp_path / "big.bin")
-    files[-1].write_bytes(os.urandom(loopback.LOOPBACK_UPLOAD_MAX_SIZE + 1))
+    files[-1].write_bytes(os.urandom(loopback.SENDFILE_SLICE + loopback.WHOLE_BODY_MAX_SIZE + 1))
     targets = await _targets(server, files)
     progress: list[tuple[int, int]] = []
 

@@ -1,38 +1,49 @@
-"""Uploads to a file store on this machine: small files over the standard library's HTTP client.
+"""Uploads to a file store on this machine, over the standard library's HTTP client.
 
-A job's start on the local backend PUTs every input to its store on 127.0.0.1, most of them small. Over
-loopback a request costs what client and server spend on it in Python, and httpx spends about 1 ms a
-request where ``http.client`` on a kept-alive connection spends a tenth of that. So a file of up to
-``LOOPBACK_UPLOAD_MAX_SIZE`` bytes bound for a loopback address is read whole and sent as one body by
-``http.client``, over ``CONNECTIONS`` keep-alive connections (a worker thread each). Everything else — a
-bigger file, another host, or a small file whose upload failed here for any reason — goes the general way
-(``transfer.upload_files``: streaming, proxies, retries with backoff, the error messages), which is only
-imported when something takes it.
+A job's start on the local backend PUTs its inputs to the store on 127.0.0.1: often many small files, or
+one archive of many. Over loopback a request costs what client and server spend on it in Python: httpx
+spends about 1 ms a request where ``http.client`` on a kept-alive connection spends a tenth of that, and
+loading httpx alone costs a start about 30 ms. So every file bound for a loopback address goes over
+``http.client``, ``CONNECTIONS`` keep-alive connections (a worker thread each, the biggest files first): a
+file of up to ``WHOLE_BODY_MAX_SIZE`` bytes is read whole and sent as one body, a bigger one is sent by
+``sendfile`` (the kernel moves its pages, the bytes never pass through Python). Everything else — another
+host, or a file whose upload failed here for any reason — goes the general way (``transfer.upload_files``:
+proxies, TLS, retries with backoff, the error messages), which is only imported when something takes it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import ipaddress
+import os
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection, HTTPException
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from dsjobs_lsp.core.client.targets import UploadTarget
 
-LOOPBACK_UPLOAD_MAX_SIZE = 4 << 20
+WHOLE_BODY_MAX_SIZE = 1 << 20
+SENDFILE_SLICE = 8 << 20
+"""Bytes per ``sendfile`` call (progress is told and a cancel seen between slices)."""
 CONNECTIONS = 4
 TIMEOUT_SECONDS = 60.0
 
-
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all)."""
+Report = Callable[[int], object]
+"""Told of bytes sent (negative: given back by a failed upload)."""
 
 
 class _Refused(Exception):
-    """The store answered with a status other than 2xx."""
+    """The store answered with a status other than 2xx, or the file is not as it was hashed."""
+
+
+class _Stopped(Exception):
+    """The upload was cancelled."""
 
 
 def is_loopback_url(url: str) -> bool:
@@ -52,9 +63,10 @@ def is_loopback_url(url: str) -> bool:
 async def upload_files(
     targets: Sequence[UploadTarget], *, on_progress: ProgressCallback | None = None
 ) -> None:
-    """PUT every target's file to its presigned URL: small files to this machine over ``http.client``, the
-    rest (and any that failed that way) through ``transfer.upload_files``; raises ``TransferError`` naming a
-    file that could not be uploaded. ``on_progress`` hears (bytes done, bytes in all)."""
+    """PUT every target's file to its presigned URL: to this machine over ``http.client``, elsewhere (and
+    any that failed that way) through ``transfer.upload_files``; raises ``TransferError`` naming a file that
+    could not be uploaded. ``on_progress`` hears (bytes done, bytes in all). Cancelling stops the uploads
+    between files (and slices of a big one)."""
     total = sum(target.size for target in targets)
     done = 0
 
@@ -64,14 +76,18 @@ async def upload_files(
         if on_progress is not None:
             on_progress(done, total)
 
-    small = [t for t in targets if t.size <= LOOPBACK_UPLOAD_MAX_SIZE and is_loopback_url(t.url)]
-    chosen = {id(target) for target in small}
+    local = [target for target in targets if is_loopback_url(target.url)]
+    chosen = {id(target) for target in local}
     rest = [target for target in targets if id(target) not in chosen]
     loop = asyncio.get_running_loop()
-    failed, _ = await asyncio.gather(
-        asyncio.to_thread(_put_all, small, lambda count: loop.call_soon_threadsafe(add, count)),
-        _upload_generally(rest, add),
-    )
+    stop = threading.Event()
+    try:
+        failed, _ = await asyncio.gather(
+            asyncio.to_thread(_put_all, local, lambda count: loop.call_soon_threadsafe(add, count), stop),
+            _upload_generally(rest, add),
+        )
+    finally:
+        stop.set()
     await _upload_generally(failed, add)
 
 
@@ -90,54 +106,97 @@ async def _upload_generally(targets: list[UploadTarget], add: Callable[[int], No
     await transfer.upload_files(targets, on_progress=progress)
 
 
-def _put_all(targets: list[UploadTarget], report: Callable[[int], object]) -> list[UploadTarget]:
-    """Upload ``targets`` over a few connections (blocking); the ones that did not go through."""
+def _put_all(targets: list[UploadTarget], report: Report, stop: threading.Event) -> list[UploadTarget]:
+    """Upload ``targets`` over a few connections, the biggest first (blocking); the ones that did not go
+    through."""
     if not targets:
         return []
-    pending = deque(targets)
+    pending = deque(sorted(targets, key=lambda target: target.size, reverse=True))
     workers = min(CONNECTIONS, len(targets))
     with ThreadPoolExecutor(workers, thread_name_prefix="dsjobs-upload") as pool:
-        shares = list(pool.map(lambda _: _put_pending(pending, report), range(workers)))
+        shares = list(pool.map(lambda _: _put_pending(pending, report, stop), range(workers)))
     return [target for share in shares for target in share]
 
 
-def _put_pending(pending: deque[UploadTarget], report: Callable[[int], object]) -> list[UploadTarget]:
+def _put_pending(pending: deque[UploadTarget], report: Report, stop: threading.Event) -> list[UploadTarget]:
     """Take targets from ``pending`` until it is empty, each PUT on this thread's connection to its host."""
     failed: list[UploadTarget] = []
-    connections: dict[tuple[str, int], http.client.HTTPConnection] = {}
+    connections: dict[tuple[str, int], HTTPConnection] = {}
     try:
-        while True:
+        while not stop.is_set():
             try:
                 target = pending.popleft()
             except IndexError:
-                return failed
+                break
             parts = urlsplit(target.url)
             address = (parts.hostname or "", parts.port or 80)
-            connection = connections.get(address)
-            if connection is None:
-                connection = http.client.HTTPConnection(*address, timeout=TIMEOUT_SECONDS)
-                connections[address] = connection
-            try:
-                _put(connection, f"{parts.path}?{parts.query}", target)
-            except (OSError, http.client.HTTPException, _Refused):
-                connection.close()
+            if address not in connections:
+                connections[address] = HTTPConnection(*address, timeout=TIMEOUT_SECONDS)
+            if not _put(connections[address], f"{parts.path}?{parts.query}", target, report, stop):
                 failed.append(target)
-            else:
-                report(target.size)
+        return failed
     finally:
         for connection in connections.values():
             connection.close()
 
 
-def _put(connection: http.client.HTTPConnection, path: str, target: UploadTarget) -> None:
-    """One PUT of a whole small file; raises ``_Refused`` for a non-2xx answer (or a file whose size
-    changed since it was hashed: the general way then reports that)."""
+def _put(
+    connection: HTTPConnection, path: str, target: UploadTarget, report: Report, stop: threading.Event
+) -> bool:
+    """One PUT; False (the bytes told of given back, the connection closed) when it did not go through."""
+    sent = 0
+
+    def count(size: int) -> None:
+        nonlocal sent
+        sent += size
+        report(size)
+
+    try:
+        _send(connection, path, target, count, stop)
+        response = connection.getresponse()
+        response.read()
+        if not 200 <= response.status < 300:
+            raise _Refused
+    except (OSError, HTTPException, _Refused, _Stopped):
+        connection.close()
+        report(-sent)
+        return False
+    if target.size <= WHOLE_BODY_MAX_SIZE:
+        report(target.size)
+    return True
+
+
+def _send(
+    connection: HTTPConnection, path: str, target: UploadTarget, count: Report, stop: threading.Event
+) -> None:
+    """Send the request: a small file read whole as one body, a bigger one by ``sendfile``; ``_Refused``
+    for a file whose size changed since it was hashed (the general way then reports that)."""
     with open(target.local_path, "rb") as stream:
-        data = stream.read(target.size + 1)
-    if len(data) != target.size:
-        raise _Refused
-    connection.request("PUT", path, body=data, headers={"Content-Length": str(target.size)})
-    response = connection.getresponse()
-    response.read()
-    if not 200 <= response.status < 300:
-        raise _Refused
+        if target.size <= WHOLE_BODY_MAX_SIZE:
+            data = stream.read(target.size + 1)
+            if len(data) != target.size:
+                raise _Refused
+            connection.request("PUT", path, body=data, headers={"Content-Length": str(target.size)})
+            return
+        if os.fstat(stream.fileno()).st_size != target.size:
+            raise _Refused
+        connection.putrequest("PUT", path, skip_accept_encoding=True)
+        connection.putheader("Content-Length", str(target.size))
+        connection.endheaders()
+        _send_file(connection, stream, target.size, count, stop)
+
+
+def _send_file(
+    connection: HTTPConnection, stream: BinaryIO, size: int, count: Report, stop: threading.Event
+) -> None:
+    """Send ``size`` bytes of ``stream`` as the request body with ``sendfile``, a slice at a time."""
+    assert connection.sock is not None
+    offset = 0
+    while offset < size:
+        if stop.is_set():
+            raise _Stopped
+        sent = connection.sock.sendfile(stream, offset, min(SENDFILE_SLICE, size - offset))
+        if sent == 0:  # the file got shorter
+            raise _Refused
+        offset += sent
+        count(sent)
