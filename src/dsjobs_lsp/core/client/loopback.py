@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import threading
 from collections import deque
@@ -25,6 +26,8 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from dsjobs_lsp.core.client.targets import UploadTarget
+
+logger = logging.getLogger(__name__)
 
 WHOLE_BODY_MAX_SIZE = 1 << 20
 SENDFILE_SLICE = 8 << 20
@@ -151,13 +154,16 @@ def _put(
         sent += size
         report(size)
 
+    shown = f"http://{connection.host}:{connection.port}{path.partition('?')[0]}"  # no signature in logs
     try:
         _send(connection, path, target, count, stop)
         response = connection.getresponse()
         response.read()
+        logger.debug("PUT %s: HTTP %d", shown, response.status)
         if not 200 <= response.status < 300:
             raise _Refused
-    except (OSError, HTTPException, _Refused, _Stopped):
+    except (OSError, HTTPException, _Refused, _Stopped) as error:
+        logger.debug("PUT %s did not go through here (%s)", shown, type(error).__name__)
         connection.close()
         report(-sent)
         return False
