@@ -10,6 +10,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from dsjobs_lsp.core.privacy import private_sqlite_file
 
 CHUNK_SIZE = 1 << 20
 DEFAULT_CONCURRENCY = 4
+WAL_SWITCH_SECONDS = 10.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digests (
     path TEXT NOT NULL,
@@ -56,6 +58,21 @@ def sha256_of_file(path: Path) -> FileDigest:
             digest.update(view[:count])
             size += count
     return FileDigest(digest.hexdigest(), size)
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch ``db`` to WAL mode. Two processes opening the same new cache at once may make SQLite answer
+    "database is locked" at once, without waiting its busy timeout (a lock upgrade that could deadlock):
+    try again for a while."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class FileHasher:
@@ -160,7 +177,7 @@ class FileHasher:
         if self._db is None:
             private_sqlite_file(self.cache_path)
             db = sqlite3.connect(self.cache_path, timeout=30, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # a cache: a crash may lose the last digests, never more
             db.execute(_SCHEMA)
             self._db = db
