@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.backends.endpoints import Endpoints
+from dsjobs_lsp.core.client.loopback import is_loopback_url
 from dsjobs_lsp.core.config import (
     JobConfig,
     dump_config,
@@ -85,13 +84,7 @@ def deflates_archives(endpoints: Endpoints) -> bool:
     local backend whose file store is on this machine (its address a loopback one). There the bytes never
     cross a network, and deflating costs more time than the smaller upload saves (as the reference CLI,
     every file is then stored)."""
-    if endpoints.kind != "local":
-        return True
-    host = urlsplit(endpoints.ui_base_url).hostname or ""
-    try:
-        return not (host == "localhost" or ipaddress.ip_address(host).is_loopback)
-    except ValueError:  # a host name: it may be another machine
-        return True
+    return not (endpoints.kind == "local" and is_loopback_url(endpoints.ui_base_url))
 
 
 async def prepare_job(
