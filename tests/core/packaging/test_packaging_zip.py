@@ -211,3 +211,29 @@ def test_a_file_that_changed_since_it_was_listed_is_archived_as_it_is_now(
         assert bundle.read("data/b.txt") == b"b.txt\n" * 100
         assert bundle.read("data/c.txt") == b"shrunk\n"
     assert digest in (None, _sha(tmp_path / "out.zip"))
+
+
+def test_a_stored_archive_has_the_bytes_zipfile_itself_writes(tmp_path: Path) -> None:
+    """Small files stored in place get the very headers (local and central) that ``zipfile`` writes for the
+    same entries: UTF-8 names flagged, modes and the fixed timestamp kept."""
+    folder = tmp_path / "data"
+    contents = {
+        "a.txt": b"alpha\n" * 100,
+        "caf\u00e9/menu.txt": "cr\u00e8me\n".encode(),
+        "e.txt": b"",
+        "x.sh": b"ls\n",
+    }
+    for name, data in contents.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    (folder / "x.sh").chmod(0o755)
+    entries = collect_entries(folder, tmp_path)
+    digest = write_archive(entries, tmp_path / "ours.zip", deflate=False)
+    with zipfile.ZipFile(tmp_path / "theirs.zip", "w") as theirs:
+        for entry in entries:
+            info = zipfile.ZipInfo(entry.arcname, date_time=(1980, 1, 1, 0, 0, 0))
+            info.create_system = 3
+            info.external_attr = entry.mode << 16
+            theirs.writestr(info, contents[entry.arcname.removeprefix("data/")])
+    assert (tmp_path / "ours.zip").read_bytes() == (tmp_path / "theirs.zip").read_bytes()
+    assert digest == _sha(tmp_path / "ours.zip")
