@@ -96,3 +96,22 @@ async def test_a_refused_small_upload_fails_naming_the_file_without_the_signatur
 )
 def test_only_plain_http_to_this_machine_counts_as_loopback(url: str, loopback_url: bool) -> None:
     assert loopback.is_loopback_url(url) is loopback_url
+
+
+@pytest.mark.parametrize("size", [100, loopback.WHOLE_BODY_MAX_SIZE + 1])
+async def test_a_file_changed_since_it_was_hashed_is_refused_naming_it(
+    server: LocalServer, tmp_path: Path, size: int
+) -> None:
+    """Neither a small nor a big file is sent with other bytes than the ones hashed; the error says why."""
+    changed = tmp_path / "changed.bin"
+    changed.write_bytes(os.urandom(size))
+    [target] = await _targets(server, [changed])
+    with changed.open("ab") as stream:
+        stream.write(b"more")
+    progress: list[int] = []
+
+    with pytest.raises(TransferError, match=r"changed\.bin: the file changed since it was hashed"):
+        await loopback.upload_files([target], on_progress=lambda done, _total: progress.append(done))
+
+    assert not (server.layout.blobs / target.sha256[:2] / target.sha256).exists()
+    assert all(done <= size for done in progress)
