@@ -33,3 +33,17 @@ def test_a_hundred_separate_inputs_have_no_finding_and_one_nested_pair_is_found(
     assert _findings(tmp_path, [*names, "d042/inner"]) == [
         ("inputs[99]", "`d042/inner` overlaps another entry of `inputs`")
     ]
+
+
+def test_entries_reaching_one_folder_through_a_symlink_overlap(tmp_path: Path) -> None:
+    (tmp_path / "real" / "inner").mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "to-inner").symlink_to(tmp_path / "real" / "inner")
+    assert _findings(tmp_path, ["real", "alias/inner", "linked/to-inner", "alias"]) == [
+        ("inputs[1]", "`alias/inner` overlaps another entry of `inputs`"),
+        ("inputs[2]", "`linked/to-inner` is listed twice"),
+        ("inputs[2]", "`linked/to-inner` overlaps another entry of `inputs`"),
+        ("inputs[3]", "`alias` is listed twice"),
+        ("inputs[3]", "`alias` overlaps another entry of `inputs`"),
+    ]
