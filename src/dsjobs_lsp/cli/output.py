@@ -10,6 +10,8 @@ from typing import Any, Literal, TextIO
 from google.protobuf.timestamp_pb2 import Timestamp
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
+from dsjobs_lsp.core.jobs.records import naive_utc
+
 OutputFormat = Literal["table", "json"]
 
 
@@ -116,7 +118,7 @@ def _simple_table(headers: Sequence[str], columns: Sequence[Sequence[str]]) -> s
         "  ".join("-" * size for size in widths),
     ]
     padded = [[cell.ljust(size) for cell in cells] for cells, size in zip(columns, widths, strict=True)]
-    lines += ["  ".join(row).rstrip() for row in zip(*padded)]
+    lines += ["  ".join(row).rstrip() for row in zip(*padded, strict=True)]
     return "\n".join(lines)
 
 
@@ -130,9 +132,8 @@ def format_json(rows: Sequence[Sequence[Any]], fields: Sequence[Field]) -> str:
 
 def format_timestamp(ts: Timestamp | None) -> str:
     """ISO time without zone, empty for an unset timestamp (as the reference prints them)."""
-    if ts is None or (ts.seconds == 0 and ts.nanos == 0):
-        return ""
-    return str(ts.ToDatetime().isoformat())
+    time = None if ts is None else naive_utc(ts)
+    return "" if time is None else time.isoformat()
 
 
 def _plain(value: Any) -> Any:
