@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +188,7 @@ async def test_the_end_of_the_log_stream_ends_the_follow_without_waiting_for_the
 
 
 async def test_cancel_stops_the_job(runner: JobRunner, project: Path, job_python: Path) -> None:
-    request = request_for(project, job_python, "--epochs", "50", "--pause", "1").model_copy(
-        update={"wait": False}
-    )
+    request = replace(request_for(project, job_python, "--epochs", "50", "--pause", "1"), wait=False)
     started = await runner.run(request, Recorder())
     assert started.job_id is not None and started.operation_id is not None
 

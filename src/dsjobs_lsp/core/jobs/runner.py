@@ -13,31 +13,27 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
 from yandex.cloud.operation import operation_pb2
 
 from dsjobs_lsp.core.client.errors import TransferError
-from dsjobs_lsp.core.client.transfer import (
-    DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
-    UploadTarget,
-    download_files,
-    safe_destination,
-    upload_files,
-    within_download_limit,
-)
 from dsjobs_lsp.core.jobs.backend import BackendSession, BackendTarget, open_session, resolve_backend
 from dsjobs_lsp.core.jobs.destinations import download_groups
 from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, JobChanged, Progress
 from dsjobs_lsp.core.jobs.follow import JobFollower
-from dsjobs_lsp.core.jobs.fork import ForkOverrides, fork_parameters
 from dsjobs_lsp.core.jobs.history import History, Records
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
-from dsjobs_lsp.core.jobs.prepare import PreparedJob, prepare_job, resolve_config
 from dsjobs_lsp.core.jobs.records import now, record_from_job, refresh
 from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
 from dsjobs_lsp.core.packaging import FileHasher, PreparedFile, humanize_bytes_size
 from dsjobs_lsp.core.settings import Settings
+
+if TYPE_CHECKING:  # loaded by the commands that use them: listing jobs never zips, uploads or parses configs
+    from dsjobs_lsp.core.client.transfer import UploadTarget
+    from dsjobs_lsp.core.jobs.fork import ForkOverrides
+    from dsjobs_lsp.core.jobs.prepare import PreparedJob
 
 Paths = list[Path]
 
@@ -71,6 +67,8 @@ class JobRunner:
 
     async def run(self, request: RunRequest, sink: EventSink) -> RunOutcome:
         """Start a job and (unless `request.wait` is False) follow it to its end."""
+        from dsjobs_lsp.core.jobs.prepare import prepare_job, resolve_config
+
         resolved = await resolve_config(request)
         for warning in resolved.warnings:
             sink(ConsoleLine(text=warning, level="warning"))
@@ -141,6 +139,8 @@ class JobRunner:
                 job_id=job_id, text=f"uploading {len(wanted)} files ({humanize_bytes_size(total)}) ..."
             )
         )
+        from dsjobs_lsp.core.client.transfer import upload_files  # httpx: only when something is uploaded
+
         by_sha256 = {f.sha256: f.local_path for f in prepared}
         targets = [self._upload_target(f, by_sha256) for f in wanted]
         await upload_files(
@@ -157,6 +157,8 @@ class JobRunner:
         local = by_sha256.get(file.file.sha256)
         if local is None:
             raise _unknown_file_error(file)
+        from dsjobs_lsp.core.client.transfer import UploadTarget
+
         return UploadTarget(
             url=file.url,
             local_path=local,
@@ -241,6 +243,15 @@ class JobRunner:
     async def _download(
         self, files: list[jobs_pb2.StorageFile], output_dir: Path, job_id: str, sink: EventSink
     ) -> list[Path]:
+        if not files:
+            sink(ConsoleLine(job_id=job_id, text="no files to download"))
+            return []
+        from dsjobs_lsp.core.client.transfer import (  # httpx: only when something is downloaded
+            DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
+            download_files,
+            within_download_limit,
+        )
+
         limit = humanize_bytes_size(DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES)
         chosen = within_download_limit(
             files,
@@ -311,6 +322,8 @@ class JobRunner:
         wait: bool = True,
     ) -> RunOutcome:
         """Clone a job with overrides execute it and (unless `wait` is False) follow."""
+        from dsjobs_lsp.core.jobs.fork import fork_parameters
+
         async with self.session() as session:
             source = await session.client.get(source_job_id)
             if source.HasField("data_expires_at"):
@@ -500,6 +513,8 @@ class JobRunner:
 
 def _present(output_dir: Path, relative: str) -> bool:
     """Whether an output is already at its place under `output_dir` (a bad path counts as missing)."""
+    from dsjobs_lsp.core.client.transfer import safe_destination
+
     try:
         return safe_destination(output_dir, relative).exists()
     except TransferError:

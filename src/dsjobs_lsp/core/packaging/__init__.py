@@ -1,4 +1,12 @@
-"""Packaging of a job's files: cached sha256, deterministic zips, the service's limits."""
+"""Packaging of a job's files: cached sha256, deterministic zips, the service's limits.
+
+The zipping and the preparation of a job's files load on first use (a job list needs neither).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from dsjobs_lsp.core.packaging.hashing import FileDigest, FileHasher, HasherStats
 from dsjobs_lsp.core.packaging.limits import (
@@ -10,8 +18,25 @@ from dsjobs_lsp.core.packaging.limits import (
     humanize_bytes_size,
 )
 from dsjobs_lsp.core.packaging.models import Compression, PackItem, PackRole, PreparedFile
-from dsjobs_lsp.core.packaging.prepare import prepare_files, to_proto_file
-from dsjobs_lsp.core.packaging.zipping import SKIPPED_DIRS, SKIPPED_FILES, zip_path
+
+if TYPE_CHECKING:
+    from dsjobs_lsp.core.packaging.prepare import prepare_files, to_proto_file
+    from dsjobs_lsp.core.packaging.zipping import SKIPPED_DIRS, SKIPPED_FILES, zip_path
+
+_LAZY = {
+    "prepare_files": "dsjobs_lsp.core.packaging.prepare",
+    "to_proto_file": "dsjobs_lsp.core.packaging.prepare",
+    "SKIPPED_DIRS": "dsjobs_lsp.core.packaging.zipping",
+    "SKIPPED_FILES": "dsjobs_lsp.core.packaging.zipping",
+    "zip_path": "dsjobs_lsp.core.packaging.zipping",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FILES_LIST_MAX_SIZE",
