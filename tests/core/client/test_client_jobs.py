@@ -116,6 +116,16 @@ async def test_list_jobs_pages_through_everything(client: JobsClient, backend: S
     assert backend.state.list_calls == 3
 
 
+async def test_list_jobs_asks_for_a_thousand_jobs_a_page(
+    client: JobsClient, backend: ScriptedBackend
+) -> None:
+    for index in range(2500):
+        backend.state.jobs[f"j{index}"] = jobs_pb2.Job(id=f"j{index}", project_id=PROJECT)
+    ids = [job.id async for job in client.list_jobs(PROJECT)]
+    assert ids == [f"j{i}" for i in range(2500)]
+    assert backend.state.list_calls == 3  # the reference's pages of 50 would take 50 round trips
+
+
 async def test_job_link_is_cached_and_none_on_error(client: JobsClient, backend: ScriptedBackend) -> None:
     job = jobs_pb2.Job(id="j1", project_id=PROJECT)
     link = await client.job_link(job)

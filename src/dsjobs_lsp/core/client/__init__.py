@@ -5,13 +5,13 @@ The file transfers (which pull in httpx) load on first use: a command that uploa
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dsjobs_lsp.core.client.channels import CHANNEL_OPTIONS, ChannelPool, auth_metadata
 from dsjobs_lsp.core.client.errors import BackendError, OperationFailed, TransferError, code_name
 from dsjobs_lsp.core.client.jobs_client import CreateResult, JobsClient, execute_metadata, execute_response
 from dsjobs_lsp.core.client.logs import SYSTEM_LOG, LogChunk
+from dsjobs_lsp.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from dsjobs_lsp.core.client.transfer import (
@@ -22,23 +22,18 @@ if TYPE_CHECKING:
         upload_files,
     )
 
-_LAZY = {
-    name: "dsjobs_lsp.core.client.transfer"
-    for name in (
-        "DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES",
-        "UploadTarget",
-        "download_files",
-        "safe_destination",
-        "upload_files",
-    )
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "transfer": (
+            "DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES",
+            "UploadTarget",
+            "download_files",
+            "safe_destination",
+            "upload_files",
+        )
+    },
+)
 
 __all__ = [
     "CHANNEL_OPTIONS",

@@ -5,9 +5,9 @@ The zipping and the preparation of a job's files load on first use (a job list n
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dsjobs_lsp.core.lazy import lazy_exports
 from dsjobs_lsp.core.packaging.hashing import FileDigest, FileHasher, HasherStats
 from dsjobs_lsp.core.packaging.limits import (
     FILES_LIST_MAX_SIZE,
@@ -23,20 +23,13 @@ if TYPE_CHECKING:
     from dsjobs_lsp.core.packaging.prepare import prepare_files, to_proto_file
     from dsjobs_lsp.core.packaging.zipping import SKIPPED_DIRS, SKIPPED_FILES, zip_path
 
-_LAZY = {
-    "prepare_files": "dsjobs_lsp.core.packaging.prepare",
-    "to_proto_file": "dsjobs_lsp.core.packaging.prepare",
-    "SKIPPED_DIRS": "dsjobs_lsp.core.packaging.zipping",
-    "SKIPPED_FILES": "dsjobs_lsp.core.packaging.zipping",
-    "zip_path": "dsjobs_lsp.core.packaging.zipping",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "prepare": ("prepare_files", "to_proto_file"),
+        "zipping": ("SKIPPED_DIRS", "SKIPPED_FILES", "zip_path"),
+    },
+)
 
 __all__ = [
     "FILES_LIST_MAX_SIZE",
