@@ -70,8 +70,10 @@ class History:
         )
 
     async def merge_remote(self, jobs: Iterable[JobRecord]) -> Records:
-        """Add jobs from the backend's List we did not know; refresh backend-owned fields of the others."""
-        return await asyncio.to_thread(self._merge_remote, list(jobs))
+        """Add jobs from the backend's List we did not know; refresh backend-owned fields of the others.
+
+        `jobs` is read on the worker thread (a generator converting the backend's messages runs there too)."""
+        return await asyncio.to_thread(self._merge_remote, jobs)
 
     async def update(
         self, job_id: str, *, log_offset: int | None = None, outputs_downloaded: bool | None = None
@@ -121,7 +123,8 @@ class History:
     def _write(self, records: Records) -> Records:
         return self._transaction(lambda conn: [_write_one(conn, record) for record in records])
 
-    def _merge_remote(self, records: Records) -> Records:
+    def _merge_remote(self, jobs: Iterable[JobRecord]) -> Records:
+        records = list(jobs)
         return self._transaction(lambda conn: _merge_remote_rows(conn, records))
 
     def _transaction(self, work: Callable[[sqlite3.Connection], Records]) -> Records:

@@ -27,9 +27,13 @@ def timestamp(ts: Timestamp) -> datetime | None:
     return None if naive is None else naive.replace(tzinfo=timezone.utc)
 
 
+_STATUS_OF_NUMBER = {jobs_pb2.JobStatus.Value(status.value): status for status in JobStatus}
+
+
 def status_of(job: jobs_pb2.Job) -> JobStatus:
     """The job's status by name."""
-    return JobStatus(jobs_pb2.JobStatus.Name(job.status))
+    known = _STATUS_OF_NUMBER.get(job.status)
+    return known if known is not None else JobStatus(jobs_pb2.JobStatus.Name(job.status))
 
 
 def record_from_job(job: jobs_pb2.Job, *, backend: BackendKind) -> JobRecord:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -438,13 +438,22 @@ class JobRunner:
             return None
         return await self.history.upsert(refresh(known, await session.client.get(job_id)))
 
-    async def list_remote(self, project_id: str | None = None) -> list[jobs_pb2.Job]:
-        """The backend's jobs of the project (merged into history on the way)."""
+    async def list_remote(
+        self, project_id: str | None = None, *, show: Callable[[list[jobs_pb2.Job]], None] | None = None
+    ) -> list[jobs_pb2.Job]:
+        """The backend's jobs of the project (merged into history on the way).
+
+        `show` gets them on a worker thread while they are merged (the CLI prints them meanwhile).
+        """
         target = await self.target()
         project = target.project(project_id)
         async with open_session(target) as session:
             found = [job async for job in session.client.list_jobs(project)]
-        await self.history.merge_remote(record_from_job(job, backend=target.kind) for job in found)
+        merging = self.history.merge_remote(record_from_job(job, backend=target.kind) for job in found)
+        if show is None:
+            await merging
+        else:
+            await asyncio.gather(merging, asyncio.to_thread(show, found))
         return found
 
     async def list(self, project_id: str | None = None, limit: int = 200) -> Records:
