@@ -12,6 +12,8 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
+from dsjobs_lsp.core.jobs.history import History
+from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
 from tests.support.dsjobs_cli import loaded, run_probed
 from tests.support.local_backend import running_local_server
 from tests.support.reference import reference_python
@@ -65,6 +67,21 @@ async def test_a_job_list_loads_neither_the_run_pipeline_nor_tabulate(
         "ID", "Name", "Description", "Created", "at", "Finished", "at", "Status", "Created", "by", "Data",
         "cleared", "Data", "expires", "at",
     ]  # fmt: skip
+
+
+async def test_a_job_list_refreshes_the_jobs_in_history_and_adds_no_others(
+    listed: LocalServer, tmp_path: Path
+) -> None:
+    history = History(tmp_path / "state" / "history.sqlite3")  # the state dir of `run_probed`'s dsjobs
+    first = listed.engine.state.project_jobs(LOCAL_PROJECT_ID, before=None, limit=1)[0]
+    await history.upsert(
+        JobRecord(id=first.id, backend="local", project_id=LOCAL_PROJECT_ID, status=JobStatus.EXECUTING)
+    )
+
+    await list_ours(listed, tmp_path, "-o", str(tmp_path / "jobs.txt"))
+
+    records = await history.list(LOCAL_PROJECT_ID, limit=JOBS)
+    assert [(r.id, r.status, r.name) for r in records] == [(first.id, JobStatus.CREATING, first.name or None)]
 
 
 @pytest.mark.reference

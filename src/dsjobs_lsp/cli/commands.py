@@ -146,13 +146,13 @@ async def cmd_attach(runner: JobRunner, args: argparse.Namespace, tracker: JobTr
 
 
 async def cmd_list(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
-    """`project job list -p` (printed while the jobs are merged into history)."""
+    """`project job list -p` (printed while the statuses of the jobs in history are refreshed)."""
 
     def show(jobs: list[Any]) -> None:
         with open_output(args.output) as out:
             write_entities(jobs, JOB_FIELDS, out, args.format)
 
-    await runner.list_remote(args.project_id, show=show)
+    await runner.list_remote(args.project_id, show=show, only_known=True)
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -56,6 +56,10 @@ class History:
         """The record of `job_id`, or None."""
         rows = await asyncio.to_thread(self._query, "SELECT data FROM jobs WHERE id = ?", (job_id,))
         return rows[0] if rows else None
+
+    async def known(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of `job_ids` the history has."""
+        return set(await asyncio.to_thread(self._stored, list(job_ids)))
 
     async def list(self, project_id: str | None = None, limit: int = 200) -> Records:
         """Records newest first, of one project or all."""
@@ -113,6 +117,13 @@ class History:
         finally:
             conn.close()
 
+    def _stored(self, job_ids: Sequence[str]) -> dict[str, str]:
+        conn = self._connect()
+        try:
+            return _stored_data(conn, job_ids)
+        finally:
+            conn.close()
+
     def _execute(self, sql: str, args: tuple[object, ...]) -> None:
         conn = self._connect()
         try:
@@ -166,7 +177,7 @@ def _merge_remote_rows(conn: sqlite3.Connection, records: Records) -> Records:
     return stored
 
 
-def _stored_data(conn: sqlite3.Connection, job_ids: list[str]) -> dict[str, str]:
+def _stored_data(conn: sqlite3.Connection, job_ids: Sequence[str]) -> dict[str, str]:
     """The stored JSON of those of `job_ids` the history has (a query per `_IDS_PER_QUERY` ids)."""
     found: dict[str, str] = {}
     for start in range(0, len(job_ids), _IDS_PER_QUERY):

@@ -439,17 +439,28 @@ class JobRunner:
         return await self.history.upsert(refresh(known, await session.client.get(job_id)))
 
     async def list_remote(
-        self, project_id: str | None = None, *, show: Callable[[list[jobs_pb2.Job]], None] | None = None
+        self,
+        project_id: str | None = None,
+        *,
+        show: Callable[[list[jobs_pb2.Job]], None] | None = None,
+        only_known: bool = False,
     ) -> list[jobs_pb2.Job]:
         """The backend's jobs of the project (merged into history on the way).
 
         `show` gets them on a worker thread while they are merged (the CLI prints them meanwhile).
+        `only_known`: refresh the jobs the history has and add no others (the CLI's `project job list`:
+        merging thousands of jobs nobody launched here would cost it a third of its time; the editor's
+        history panel merges the whole list itself).
         """
         target = await self.target()
         project = target.project(project_id)
         async with open_session(target) as session:
             found = [job async for job in session.client.list_jobs(project)]
-        merging = self.history.merge_remote(record_from_job(job, backend=target.kind) for job in found)
+        remembered = found
+        if only_known:
+            known = await self.history.known(job.id for job in found)
+            remembered = [job for job in found if job.id in known]
+        merging = self.history.merge_remote(record_from_job(job, backend=target.kind) for job in remembered)
         if show is None:
             await merging
         else:
