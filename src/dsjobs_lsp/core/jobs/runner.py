@@ -12,6 +12,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from importlib import import_module
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -98,14 +99,19 @@ class JobRunner:
         sink: EventSink,
     ) -> JobRecord:
         config = prepared.resolved.config
+        loading = _load_transfers() if prepared.files else None
         sink(ConsoleLine(text="creating job ..."))
-        created = await session.client.create(
-            project_id,
-            prepared.params,
-            config=prepared.resolved.text,
-            name=config.name or "",
-            desc=config.desc or "",
-        )
+        try:
+            created = await session.client.create(
+                project_id,
+                prepared.params,
+                config=prepared.resolved.text,
+                name=config.name or "",
+                desc=config.desc or "",
+            )
+        finally:
+            if loading is not None:
+                await loading
         record = JobRecord(
             id=created.job_id,
             backend=session.target.kind,
@@ -529,6 +535,12 @@ class JobRunner:
         async with self.session() as session:
             await session.client.delete(job_id)
         await self.history.delete(job_id)
+
+
+def _load_transfers() -> asyncio.Future[object]:
+    """Import the file transfers (httpx) on a worker thread while Create is in flight: a job with files is
+    usually asked for some of them, and the import (tens of ms) then costs no time of its own."""
+    return asyncio.ensure_future(asyncio.to_thread(import_module, "dsjobs_lsp.core.client.transfer"))
 
 
 def _present(output_dir: Path, relative: str) -> bool:
