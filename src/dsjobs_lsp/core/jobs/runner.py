@@ -75,9 +75,19 @@ class JobRunner:
             sink(ConsoleLine(text=warning, level="warning"))
         target = await self.target()
         project_id = target.project(request.project_id)
-        prepared = await prepare_job(
-            request, resolved, hasher=self.hasher, cache_dir=self.settings.cache_dir / "archives", sink=sink
-        )
+        token = asyncio.ensure_future(target.token())  # the cloud's IAM exchange runs while files are packed
+        try:
+            prepared = await prepare_job(
+                request,
+                resolved,
+                hasher=self.hasher,
+                cache_dir=self.settings.cache_dir / "archives",
+                sink=sink,
+            )
+        except BaseException:
+            _abandon(token)
+            raise
+        await token  # a token that cannot be had fails the run here, as it would at Create
         async with open_session(target) as session:
             record = await self._create(session, prepared, request, project_id, sink)
             operation = await session.client.execute(record.id)
@@ -535,6 +545,12 @@ class JobRunner:
         async with self.session() as session:
             await session.client.delete(job_id)
         await self.history.delete(job_id)
+
+
+def _abandon(task: asyncio.Future[str]) -> None:
+    """Cancel a task no one will await, its outcome read (no "exception was never retrieved" warning)."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def _load_transfers() -> asyncio.Future[object]:
