@@ -142,6 +142,18 @@ async def test_a_service_refusing_big_pages_is_listed_in_pages_of_fifty(
     assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT and backend.state.list_calls == 4 + 2
 
 
+async def test_connect_starts_the_connection_before_any_call(
+    backend: ScriptedBackend, client: JobsClient
+) -> None:
+    channel = client._pool.get(client.endpoints.jobs)
+    assert channel.get_state() == grpc.ChannelConnectivity.IDLE
+
+    client.connect()
+
+    await asyncio.wait_for(channel.channel_ready(), 10)
+    assert backend.state.list_calls == 0 and backend.state.tokens_seen == []
+
+
 async def test_job_link_is_cached_and_none_on_error(client: JobsClient, backend: ScriptedBackend) -> None:
     job = jobs_pb2.Job(id="j1", project_id=PROJECT)
     link = await client.job_link(job)

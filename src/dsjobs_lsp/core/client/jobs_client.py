@@ -101,6 +101,10 @@ class JobsClient:
         """Close the channels."""
         await self._pool.close()
 
+    def connect(self) -> None:
+        """Start connecting to the jobs service (TCP, TLS) now, not at the first call; returns at once."""
+        self._pool.get(self.endpoints.jobs).get_state(try_to_connect=True)
+
     async def _metadata(self) -> Metadata:
         return await auth_metadata(self._token)
 

@@ -75,20 +75,23 @@ class JobRunner:
             sink(ConsoleLine(text=warning, level="warning"))
         target = await self.target()
         project_id = target.project(request.project_id)
-        token = asyncio.ensure_future(target.token())  # the cloud's IAM exchange runs while files are packed
-        try:
-            prepared = await prepare_job(
-                request,
-                resolved,
-                hasher=self.hasher,
-                cache_dir=self.settings.cache_dir / "archives",
-                sink=sink,
-            )
-        except BaseException:
-            _abandon(token)
-            raise
-        await token  # a token that cannot be had fails the run here, as it would at Create
         async with open_session(target) as session:
+            # the connection and the token (in the cloud: TLS handshakes, an IAM exchange) come while files
+            # are packed; a token that cannot be had fails the run after the packing, as it would at Create
+            session.client.connect()
+            token = asyncio.ensure_future(target.token())
+            try:
+                prepared = await prepare_job(
+                    request,
+                    resolved,
+                    hasher=self.hasher,
+                    cache_dir=self.settings.cache_dir / "archives",
+                    sink=sink,
+                )
+            except BaseException:
+                _abandon(token)
+                raise
+            await token
             record = await self._create(session, prepared, request, project_id, sink)
             operation = await session.client.execute(record.id)
             record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
