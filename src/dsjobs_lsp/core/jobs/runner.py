@@ -34,7 +34,7 @@ from dsjobs_lsp.core.settings import Settings
 if TYPE_CHECKING:  # loaded by the commands that use them: listing jobs never zips, uploads or parses configs
     from dsjobs_lsp.core.client.transfer import UploadTarget
     from dsjobs_lsp.core.jobs.fork import ForkOverrides
-    from dsjobs_lsp.core.jobs.prepare import PreparedJob
+    from dsjobs_lsp.core.jobs.prepare import PreparedJob, ResolvedConfig
 
 Paths = list[Path]
 
@@ -68,7 +68,7 @@ class JobRunner:
 
     async def run(self, request: RunRequest, sink: EventSink) -> RunOutcome:
         """Start a job and (unless `request.wait` is False) follow it to its end."""
-        from dsjobs_lsp.core.jobs.prepare import prepare_job, resolve_config
+        from dsjobs_lsp.core.jobs.prepare import resolve_config
 
         resolved = await resolve_config(request)
         for warning in resolved.warnings:
@@ -76,22 +76,7 @@ class JobRunner:
         target = await self.target()
         project_id = target.project(request.project_id)
         async with open_session(target) as session:
-            # the connection and the token (in the cloud: TLS handshakes, an IAM exchange) come while files
-            # are packed; a token that cannot be had fails the run after the packing, as it would at Create
-            session.client.connect()
-            token = asyncio.ensure_future(target.token())
-            try:
-                prepared = await prepare_job(
-                    request,
-                    resolved,
-                    hasher=self.hasher,
-                    cache_dir=self.settings.cache_dir / "archives",
-                    sink=sink,
-                )
-            except BaseException:
-                _abandon(token)
-                raise
-            await token
+            prepared = await self._prepare(session, request, resolved, sink)
             record = await self._create(session, prepared, request, project_id, sink)
             operation = await session.client.execute(record.id)
             record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
@@ -102,6 +87,29 @@ class JobRunner:
             sink(ConsoleLine(job_id=record.id, text="executing job ..."))
             record = await self._announce_link(session, record, sink)
             return await self._follow(session, record, operation, request.working_dir, sink)
+
+    async def _prepare(
+        self, session: BackendSession, request: RunRequest, resolved: ResolvedConfig, sink: EventSink
+    ) -> PreparedJob:
+        """The job's files packed while the session connects and gets its token (in the cloud: TLS handshakes,
+        an IAM exchange); a token that cannot be had fails the run after the packing, as at Create."""
+        from dsjobs_lsp.core.jobs.prepare import prepare_job
+
+        session.client.connect()
+        token = asyncio.ensure_future(session.target.token())
+        try:
+            prepared = await prepare_job(
+                request,
+                resolved,
+                hasher=self.hasher,
+                cache_dir=self.settings.cache_dir / "archives",
+                sink=sink,
+            )
+        except BaseException:
+            _abandon(token)
+            raise
+        await token
+        return prepared
 
     async def _create(
         self,
