@@ -9,6 +9,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ import pytest
 import yaml
 from yandex.cloud.operation.operation_pb2 import Operation
 
-from dsjobs_lsp.backends.local import LocalServer
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
 from dsjobs_lsp.core.client import JobsClient
 from dsjobs_lsp.core.config import ConfigError
+from dsjobs_lsp.core.jobs.backend import BackendTarget
 from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
 from dsjobs_lsp.core.jobs.models import JobStatus
 from dsjobs_lsp.core.jobs.request import RunRequest
@@ -192,9 +194,7 @@ async def test_the_end_of_the_log_stream_ends_the_follow_without_waiting_for_the
 
 
 async def test_cancel_stops_the_job(runner: JobRunner, project: Path, job_python: Path) -> None:
-    request = request_for(project, job_python, "--epochs", "50", "--pause", "1").model_copy(
-        update={"wait": False}
-    )
+    request = replace(request_for(project, job_python, "--epochs", "50", "--pause", "1"), wait=False)
     started = await runner.run(request, Recorder())
     assert started.job_id is not None and started.operation_id is not None
 
@@ -249,3 +249,23 @@ async def test_a_folder_input_reaches_the_local_backend_stored_and_arrives_whole
         assert {info.compress_type for info in bundle.infolist()} == {zipfile.ZIP_STORED}
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert (server.layout.blobs / digest[:2] / digest).read_bytes() == archive.read_bytes()
+
+
+async def test_a_run_asks_for_its_token_while_it_packs_the_files(
+    server: LocalServer, settings: Settings, project: Path
+) -> None:
+    events = Recorder()
+    asked: list[list[str]] = []
+
+    async def slow_token() -> str:  # as the cloud's IAM exchange: a round trip to another service
+        asked.append(events.console())
+        await asyncio.sleep(0.2)
+        return server.token
+
+    target = BackendTarget("local", server.endpoints, slow_token, LOCAL_PROJECT_ID)
+    (project / "config.yaml").write_text("name: token\ncmd: python train.py\ninputs:\n  - train.py\n")
+    request = RunRequest(working_dir=project, config_path=project / "config.yaml", wait=False)
+    outcome = await JobRunner(settings, target=target).run(request, events)
+
+    assert outcome.job_id is not None and outcome.operation_id is not None
+    assert asked[0] == [], "the first token is asked for before the job is created"

@@ -25,6 +25,7 @@ from http.client import HTTPConnection, HTTPException
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from dsjobs_lsp.backends.endpoints import Endpoints
 from dsjobs_lsp.core.client.targets import UploadTarget
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_local_store(endpoints: Endpoints) -> bool:
+    """Whether a backend's file store is on this machine: a local backend whose store has a loopback
+    address (its uploads then go this module's way and never load httpx)."""
+    return endpoints.kind == "local" and is_loopback_url(endpoints.ui_base_url)
 
 
 async def upload_files(
