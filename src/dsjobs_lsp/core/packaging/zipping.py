@@ -109,6 +109,12 @@ _FIXED_DOS_TIME_DATE = (
     FIXED_DATE_TIME[3] << 11 | FIXED_DATE_TIME[4] << 5 | FIXED_DATE_TIME[5] // 2,
     (FIXED_DATE_TIME[0] - 1980) << 9 | FIXED_DATE_TIME[1] << 5 | FIXED_DATE_TIME[2],
 )
+_CENTRAL_RECORD = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's structCentralDir
+_CENTRAL_MAGIC = b"PK\x01\x02"
+_END_RECORD = struct.Struct("<4s4H2LH")  # zipfile's structEndArchive
+_END_MAGIC = b"PK\x05\x06"
+_ZIP_COUNT_LIMIT = 0xFFFF  # zipfile's ZIP_FILECOUNT_LIMIT: more entries need zip64 records
+_ZIP_OFFSET_LIMIT = (1 << 31) - 1  # zipfile's ZIP64_LIMIT: bigger offsets need zip64 records
 _SMALL_FILE_WORKERS = 2
 _BATCH_FILES = 64
 _BATCH_BYTES = 1 << 20
@@ -344,24 +350,68 @@ def _stored_header(name: bytes, flags: int, crc: int, size: int) -> bytes:
     return _LOCAL_HEADER.pack(*fields, crc, size, size, len(name), 0) + name
 
 
-def _write_stored_small(
-    archive: zipfile.ZipFile, sink: _HashingSink, info: zipfile.ZipInfo, entry: TreeEntry
-) -> bool:
-    """Append a small file stored as it is, read straight into the sink's buffer behind the room for its
-    header (no copy on the way). False, with nothing written, when its size changed since it was listed."""
-    name, flags = _encoded_name(info.filename)
+def _append_stored(sink: _HashingSink, entry: TreeEntry) -> tuple[bytes, int, int] | None:
+    """Append a small file's local header and bytes, stored as they are: the file is read straight into the
+    sink's buffer behind the room for its header (no copy on the way). Its name as encoded, flag bits and
+    CRC; None, with nothing written, when its size changed since it was listed."""
+    name, flags = _encoded_name(entry.arcname)
     head = _LOCAL_HEADER.size + len(name)
     room = sink.room(head + entry.size + 1)
     count = _read_into(entry.path, room[head:])
     if count != entry.size:
+        return None
+    crc = zlib.crc32(room[head : head + count])
+    room[:head] = _stored_header(name, flags, crc, count)
+    sink.advance(head + count)
+    return name, flags, crc
+
+
+def _write_stored_small(
+    archive: zipfile.ZipFile, sink: _HashingSink, info: zipfile.ZipInfo, entry: TreeEntry
+) -> bool:
+    """``_append_stored`` in an archive ``zipfile`` finishes; False when the file's size changed."""
+    position = sink.tell()
+    appended = _append_stored(sink, entry)
+    if appended is None:
         return False
     info.compress_type = zipfile.ZIP_STORED
-    info.file_size = info.compress_size = count
-    info.CRC = zlib.crc32(room[head : head + count])
-    room[:head] = _stored_header(name, flags, info.CRC, count)
-    position = sink.tell()
-    sink.advance(head + count)
+    info.file_size = info.compress_size = entry.size
+    info.CRC = appended[2]
     _add_entry(archive, info, position)
+    return True
+
+
+def _plain_zip_fits(entries: list[TreeEntry]) -> bool:
+    """Whether ``entries`` make a zip without zip64 records, every file small enough to be read whole."""
+    if len(entries) >= _ZIP_COUNT_LIMIT or any(entry.size > SAMPLE_SIZE for entry in entries):
+        return False
+    names = sum(len(entry.arcname.encode("utf-8")) for entry in entries)
+    total = sum(entry.size for entry in entries) + len(entries) * (_LOCAL_HEADER.size + _CENTRAL_RECORD.size)
+    return total + 2 * names < _ZIP_OFFSET_LIMIT
+
+
+def _write_plain_zip(entries: list[TreeEntry], sink: _HashingSink) -> bool:
+    """A stored archive of small files written whole here, central directory included, byte for byte what
+    ``zipfile`` writes for them, without its per-entry objects. False (stop: rewrite it the general way)
+    when a file's size changed since it was listed."""
+    records = []
+    for entry in entries:
+        position = sink.tell()
+        appended = _append_stored(sink, entry)
+        if appended is None:
+            return False
+        name, flags, crc = appended
+        fields = (_CENTRAL_MAGIC, _EXTRACT_VERSION, 3, _EXTRACT_VERSION, 0, flags, zipfile.ZIP_STORED)
+        size = entry.size
+        record = _CENTRAL_RECORD.pack(
+            *fields, *_FIXED_DOS_TIME_DATE, crc, size, size, len(name), 0, 0, 0, 0, entry.mode << 16, position
+        )
+        records.append(record + name)
+    start = sink.tell()
+    for record in records:
+        sink.write(record)
+    count = len(entries)
+    sink.write(_END_RECORD.pack(_END_MAGIC, 0, 0, count, count, sink.tell() - start, start, 0))
     return True
 
 
@@ -409,12 +459,26 @@ def write_archive(entries: list[TreeEntry], target: Path, *, deflate: bool = Tru
     """Write a deterministic zip of ``entries`` to ``target`` (blocking): ``deflate`` what compresses, else
     store every file. Returns the archive's sha256 (hex), computed as it was written, or None when a big
     entry was streamed (its header is then rewritten in place: hash the file)."""
+    with target.open("wb") as stream:
+        if not deflate and _plain_zip_fits(entries):
+            sink = _HashingSink(stream)
+            if _write_plain_zip(entries, sink):
+                sink.flush()
+                return sink.hexdigest()
+            stream.seek(0)  # a file changed size since it was listed: zipfile's way streams it
+            stream.truncate()
+        sink = _HashingSink(stream)
+        _write_with_zipfile(entries, sink, deflate)
+        sink.flush()
+        return sink.hexdigest()
+
+
+def _write_with_zipfile(entries: list[TreeEntry], sink: _HashingSink, deflate: bool) -> None:
     # Deflating is worth two threads; storing is not: a small file is read into the archive's buffer.
     compressors = None
     if deflate:
         compressors = ThreadPoolExecutor(_SMALL_FILE_WORKERS, thread_name_prefix="dsjobs-zip")
-    with compressors or contextlib.nullcontext(), target.open("wb") as stream:
-        sink = _HashingSink(stream)
+    with compressors or contextlib.nullcontext():
         packs = repeat(None, len(entries)) if compressors is None else _packed_in_order(entries, compressors)
         with zipfile.ZipFile(sink, "w", allowZip64=True, compresslevel=DEFLATE_LEVEL) as archive:
             for entry, packed in zip(entries, packs, strict=True):
@@ -425,8 +489,6 @@ def write_archive(entries: list[TreeEntry], target: Path, *, deflate: bool = Tru
                 small_stored = not deflate and entry.size <= SAMPLE_SIZE
                 if not (small_stored and _write_stored_small(archive, sink, info, entry)):
                     _write_streamed(archive, info, entry, deflate)  # big, or its size changed since listed
-        sink.flush()
-    return sink.hexdigest()
 
 
 @dataclass(frozen=True)
