@@ -21,7 +21,9 @@ Small files (up to ``SAMPLE_SIZE``, most entries of a many-file folder) are read
 threads read and compress them a batch at a time (zlib runs without the GIL, so both cores work), and the
 archive takes the deflated bytes as they are, or the original bytes when deflating saved less than 10 %; to
 store, each file is read on the writing thread straight into the archive's buffer, behind the room left for
-its header. Bigger files are streamed through ``zipfile`` after a sample decided how to store them.
+its header; a stored archive of small files only is written whole here, central directory included (the
+bytes ``zipfile`` writes, without its objects per entry). Bigger files are streamed through ``zipfile`` after
+a sample decided how to store them.
 Everything goes out through that one buffer in 1 MiB writes, hashed (sha256) as it is written, so the
 archive is never read back to be hashed; ``tell`` is a counter, so an entry costs no system call of its own.
 """
