@@ -38,7 +38,12 @@ from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 
 TARGET = 0.3
 INPUT = "data.bin"
-MAIN = "import os\n\nif __name__ == '__main__':\n    print('INPUT-SIZE', os.path.getsize('data.bin'), flush=True)\n"
+MAIN = """\
+import os
+
+if __name__ == '__main__':
+    print('INPUT-SIZE', os.path.getsize('data.bin'), flush=True)
+"""
 CONFIG = """\
 name: rerun
 cmd: python main.py
