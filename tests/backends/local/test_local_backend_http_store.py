@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -196,3 +197,42 @@ async def test_stopping_the_store_during_a_big_upload_ends_it_and_keeps_nothing(
             break
         await asyncio.sleep(0.05)
     assert _incoming(server) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="splice is Linux-only")
+async def test_a_big_upload_is_spliced_into_the_store_and_hashed_as_stored(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body goes socket -> pipe -> file in the kernel; the digest is of the file's bytes."""
+    spliced_into_files: list[int] = []
+    splice = os.splice
+
+    def counting_splice(src: int, dst: int, count: int, *args: Any, **kwargs: Any) -> int:
+        moved = splice(src, dst, count, *args, **kwargs)
+        if kwargs.get("offset_dst") is not None:
+            spliced_into_files.append(moved)
+        return moved
+
+    monkeypatch.setattr(os, "splice", counting_splice)
+    content = os.urandom(9 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(upload.url, content=content)).status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert 0 < sum(spliced_into_files) <= len(content)
+    assert _incoming(client.server) == []
+
+
+async def test_without_splice_a_big_upload_is_received_and_verified_all_the_same(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "splice", raising=False)
+    content = os.urandom(9 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    tampered = content[:-1] + bytes([content[-1] ^ 1])
+    async with httpx.AsyncClient() as http:
+        refused = await http.put(upload.url, content=tampered)
+        assert refused.status_code == 400 and not client.server.engine.store.has(upload.file.sha256)
+        assert (await http.put(upload.url, content=content)).status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
