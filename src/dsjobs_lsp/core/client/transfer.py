@@ -2,7 +2,8 @@
 
 Both directions use httpx over a few keep-alive HTTP/1.1 connections. An upload of a file up to 1 MiB is
 read and sent as one body, a bigger one is streamed; each in one worker-thread hop; the biggest files start
-first.
+first. A bigger file for a plain-http loopback URL (the local backend's store) goes over a socket of its own
+with ``sendfile``: the kernel moves its pages, the bytes never pass through Python.
 Downloads never write outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
 """
 
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
 import uuid
@@ -33,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 SMALL_FILE_SIZE = 1 << 20
+SENDFILE_SLICE = 8 << 20
+"""Bytes per ``sendfile`` call of a loopback upload (progress is told and a cancel seen between slices)."""
+RESPONSE_HEAD_MAX_SIZE = 64 << 10
 DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
@@ -141,12 +147,32 @@ class _Stopped(Exception):
     """The upload was cancelled while its worker thread was sending."""
 
 
+def _is_loopback_http(url: str) -> bool:
+    """Whether ``url`` is plain http to this machine (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _changed_message(target: UploadTarget) -> str:
+    return f"upload of {target.display_path}: the file changed since it was hashed"
+
+
 def _put_file(
     client: httpx.Client, target: UploadTarget, on_sent: Callable[[int], None], stop: threading.Event
 ) -> int:
     """PUT one file (in a worker thread) and return the HTTP status: a small file read whole and sent as one
-    body, a bigger one streamed in ``CHUNK_SIZE`` slices; ``on_sent`` hears of every slice sent."""
-    changed = f"upload of {target.display_path}: the file changed since it was hashed"
+    body, a bigger one by ``sendfile`` to a loopback URL, else streamed in ``CHUNK_SIZE`` slices; ``on_sent``
+    hears of every slice sent."""
+    if target.size > SMALL_FILE_SIZE and _is_loopback_http(target.url):
+        return _sendfile_put(target, on_sent, stop)
+    changed = _changed_message(target)
     headers = {"Content-Length": str(target.size)}
     with target.local_path.open("rb") as stream:
         if target.size <= SMALL_FILE_SIZE:
@@ -168,6 +194,53 @@ def _put_file(
                 on_sent(len(chunk))
 
         return client.put(target.url, content=slices(), headers=headers).status_code
+
+
+def _sendfile_put(target: UploadTarget, on_sent: Callable[[int], None], stop: threading.Event) -> int:
+    """PUT a file over a connection of its own, the body sent by ``sendfile`` in ``SENDFILE_SLICE`` slices;
+    the HTTP status of the answer (the connection is closed after it)."""
+    parts = urlsplit(target.url)
+    assert parts.hostname is not None
+    request_target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    head = (
+        f"PUT {request_target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Content-Length: {target.size}\r\nConnection: close\r\n\r\n"
+    )
+    address = (parts.hostname, parts.port or 80)
+    with (
+        target.local_path.open("rb") as stream,
+        socket.create_connection(address, timeout=TRANSFER_TIMEOUT.connect) as sock,
+    ):
+        size = os.fstat(stream.fileno()).st_size
+        if size != target.size:
+            raise TransferError(f"{_changed_message(target)} ({size} bytes, not {target.size})")
+        sock.settimeout(TRANSFER_TIMEOUT.write)
+        sock.sendall(head.encode("ascii"))
+        offset = 0
+        while offset < size:
+            if stop.is_set():
+                raise _Stopped
+            sent = sock.sendfile(stream, offset, min(SENDFILE_SLICE, size - offset))
+            if sent == 0:
+                raise TransferError(f"{_changed_message(target)} (it no longer has {size} bytes)")
+            offset += sent
+            on_sent(sent)
+        sock.settimeout(TRANSFER_TIMEOUT.read)
+        return _response_status(sock)
+
+
+def _response_status(sock: socket.socket) -> int:
+    """The status code of the HTTP response read from ``sock``."""
+    received = b""
+    while b"\r\n" not in received and len(received) < RESPONSE_HEAD_MAX_SIZE:
+        chunk = sock.recv(RESPONSE_HEAD_MAX_SIZE)
+        if not chunk:
+            break
+        received += chunk
+    status_line = received.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/") or not status_line[1].isdigit():
+        raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
+    return int(status_line[1])
 
 
 async def _upload_one(client: httpx.Client, target: UploadTarget, progress: _Progress, retries: int) -> None:
