@@ -206,25 +206,3 @@ async def test_bad_config_fails_before_anything_is_created(runner: JobRunner, pr
         await runner.run(RunRequest(working_dir=project, config_path=project / "bad.yaml"), Recorder())
     assert "bad.yaml:3" in str(failure.value) and "inputs" in str(failure.value)
     assert await runner.history.list() == []
-
-
-async def test_the_backend_is_located_while_the_project_is_hashed(
-    new_runner: Callable[[], JobRunner], project: Path, job_python: Path
-) -> None:
-    """Starting the local daemon (about a second) overlaps the analysis and the hashing of the inputs."""
-    runner = new_runner()
-    hashing = asyncio.Event()
-    target, hash_many = runner.target, runner.hasher.hash_many
-
-    async def located_target() -> Any:  # the backend answers only once the hashing has begun
-        await asyncio.wait_for(hashing.wait(), 10)
-        return await target()
-
-    async def hash_once_locating(paths: list[Path]) -> Any:
-        hashing.set()
-        return await hash_many(paths)
-
-    runner.target = located_target  # type: ignore[method-assign]
-    runner.hasher.hash_many = hash_once_locating  # type: ignore[method-assign]
-    outcome = await runner.run(request_for(project, job_python, "--pause", "0"), Recorder())
-    assert outcome.exit_code == 0

@@ -74,16 +74,11 @@ class JobRunner:
         resolved = await resolve_config(request)
         for warning in resolved.warnings:
             sink(ConsoleLine(text=warning, level="warning"))
-        locating = asyncio.ensure_future(self.target())  # a daemon's start overlaps the analysis and hashing
-        archives = self.settings.cache_dir / "archives"
-        try:
-            prepared = await prepare_job(request, resolved, hasher=self.hasher, cache_dir=archives, sink=sink)
-        except BaseException:
-            locating.cancel()
-            await asyncio.gather(locating, return_exceptions=True)
-            raise
-        target = await locating
+        target = await self.target()
         project_id = target.project(request.project_id)
+        prepared = await prepare_job(
+            request, resolved, hasher=self.hasher, cache_dir=self.settings.cache_dir / "archives", sink=sink
+        )
         async with open_session(target) as session:
             record = await self._create(session, prepared, request, project_id, sink)
             operation = await session.client.execute(record.id)
