@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from dsjobs_lsp.backends.local import LocalServer, http_store
-from dsjobs_lsp.core.client import UploadTarget, upload_files
+from dsjobs_lsp.core.client import TransferError, UploadTarget, upload_files
 from tests.backends.local.local_backend_helpers import Client, file_entry
 
 
@@ -236,3 +236,18 @@ async def test_without_splice_a_big_upload_is_received_and_verified_all_the_same
         assert (await http.put(upload.url, content=content)).status_code == 200
     assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
     assert _incoming(client.server) == []
+
+
+async def test_a_big_upload_refused_before_its_body_is_read_reports_the_status(
+    client: Client, tmp_path: Path
+) -> None:
+    """The store answers a bad signature at once and closes; our client reports that answer, not the reset."""
+    content = os.urandom(9 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    source = tmp_path / "big.bin"
+    source.write_bytes(content)
+    forged = upload.url.split("?")[0] + "?expires=1&signature=forged"
+    target = UploadTarget(forged, source, len(content), upload.file.sha256, "big.bin")
+    with pytest.raises(TransferError, match=r"upload of big.bin failed: HTTP 403 from http://127\.0\.0\.1"):
+        await upload_files([target], retries=0)
+    assert not client.server.engine.store.has(upload.file.sha256)

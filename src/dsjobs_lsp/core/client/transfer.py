@@ -215,18 +215,36 @@ def _sendfile_put(target: UploadTarget, on_sent: Callable[[int], None], stop: th
         if size != target.size:
             raise TransferError(f"{_changed_message(target)} ({size} bytes, not {target.size})")
         sock.settimeout(TRANSFER_TIMEOUT.write)
-        sock.sendall(head.encode("ascii"))
-        offset = 0
-        while offset < size:
-            if stop.is_set():
-                raise _Stopped
-            sent = sock.sendfile(stream, offset, min(SENDFILE_SLICE, size - offset))
-            if sent == 0:
-                raise TransferError(f"{_changed_message(target)} (it no longer has {size} bytes)")
-            offset += sent
-            on_sent(sent)
+        try:
+            sock.sendall(head.encode("ascii"))
+            _send_body(sock, stream, target, on_sent, stop)
+        except ConnectionError:  # the server may have answered (403, ...) and closed without reading it all
+            sock.settimeout(TRANSFER_TIMEOUT.connect)
+            try:
+                return _response_status(sock)
+            except OSError:
+                pass
+            raise
         sock.settimeout(TRANSFER_TIMEOUT.read)
         return _response_status(sock)
+
+
+def _send_body(
+    sock: socket.socket,
+    stream: BinaryIO,
+    target: UploadTarget,
+    on_sent: Callable[[int], None],
+    stop: threading.Event,
+) -> None:
+    offset = 0
+    while offset < target.size:
+        if stop.is_set():
+            raise _Stopped
+        sent = sock.sendfile(stream, offset, min(SENDFILE_SLICE, target.size - offset))
+        if sent == 0:
+            raise TransferError(f"{_changed_message(target)} (it no longer has {target.size} bytes)")
+        offset += sent
+        on_sent(sent)
 
 
 def _response_status(sock: socket.socket) -> int:
