@@ -49,6 +49,7 @@ class _GrowingFileHasher:
         self._digest = hashlib.sha256()
         self._written = 0
         self._ended = False
+        self._abandoned = False
         self._error: BaseException | None = None
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="dsjobs-upload-hash", daemon=True)
@@ -67,10 +68,11 @@ class _GrowingFileHasher:
             raise self._error
         return self._digest.hexdigest()
 
-    def close(self) -> None:
-        """Stop the thread once it has hashed what was written."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the thread once it has hashed what was written (``abandon``: at once, the digest unused)."""
         with self._changed:
             self._ended = True
+            self._abandoned = self._abandoned or abandon
             self._changed.notify()
         self._thread.join()
 
@@ -79,6 +81,8 @@ class _GrowingFileHasher:
         with self._changed:
             while not self._ended and self._written - hashed < HASH_CHUNK:
                 self._changed.wait()
+            if self._abandoned:
+                return None
             if self._ended:
                 return self._written if self._written > hashed else None
             return hashed + (self._written - hashed) // HASH_CHUNK * HASH_CHUNK
@@ -99,7 +103,7 @@ class _GrowingFileHasher:
 def receive_body(fd: int, already: bytes, length: int, store: BlobStore, sha256: str) -> None:
     """Read the rest of a ``length``-byte body from socket ``fd`` (``already`` holds its first bytes) and
     store it under ``sha256`` (blocking). Raises ``DigestMismatchError`` (nothing stored) on other bytes,
-    ``IncompleteBodyError`` / ``TimeoutError`` when the client stops sending."""
+    ``IncompleteBodyError`` when the client closes early or sends nothing for ``RECEIVE_TIMEOUT_SECONDS``."""
     sock = socket.socket(fileno=os.dup(fd))
     sock.settimeout(RECEIVE_TIMEOUT_SECONDS)
     scratch = store.incoming_path()
@@ -107,23 +111,31 @@ def receive_body(fd: int, already: bytes, length: int, store: BlobStore, sha256:
         with sock, open(scratch, "w+b", buffering=0) as out:
             hasher = _GrowingFileHasher(out.fileno())
             try:
-                head = memoryview(already)[:length]
-                _write_all(out.fileno(), head)
-                hasher.advance(len(head))
-                receive = _splice_body if hasattr(os, "splice") else _copy_body
-                receive(sock, out.fileno(), len(head), length, hasher.advance)
-            except TimeoutError:
-                raise IncompleteBodyError(
-                    f"no bytes from the client for {RECEIVE_TIMEOUT_SECONDS:.0f} s"
-                ) from None
-            finally:
-                hasher.close()
-            if hasher.hexdigest() != sha256:
-                raise DigestMismatchError(f"uploaded bytes do not match sha256 {sha256}")
+                _receive_into(sock, out.fileno(), already, length, hasher)
+            except BaseException:
+                hasher.close(abandon=True)
+                raise
+            digest = hasher.hexdigest()
+        if digest != sha256:
+            raise DigestMismatchError(f"uploaded bytes do not match sha256 {sha256}")
         store.commit(scratch, sha256)
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise
+
+
+def _receive_into(
+    sock: socket.socket, out: int, already: bytes, length: int, hasher: _GrowingFileHasher
+) -> None:
+    """Write the ``length``-byte body into file ``out``: ``already``, then the rest from ``sock``."""
+    head = memoryview(already)[:length]
+    _write_all(out, head)
+    hasher.advance(len(head))
+    receive = _splice_body if hasattr(os, "splice") else _copy_body
+    try:
+        receive(sock, out, len(head), length, hasher.advance)
+    except TimeoutError:
+        raise IncompleteBodyError(f"no bytes from the client for {RECEIVE_TIMEOUT_SECONDS:.0f} s") from None
 
 
 def _splice_body(sock: socket.socket, out: int, start: int, length: int, written: Written) -> None:
