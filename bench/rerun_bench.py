@@ -160,7 +160,8 @@ async def bench(work: Path, size_mb: int, repeat: int) -> None:
         for _ in range(repeat):
             for side in ("ours", "ref"):
                 runs[side].append(await rerun.run(side))
-    print(f"re-run of a {size_mb} MB input, warm, end to end (medians of {repeat}):")
+    load = os.getloadavg()[0]
+    print(f"re-run of a {size_mb} MB input, warm, end to end (medians of {repeat}; load {load:.1f}):")
     mine, theirs = report("dsjobs", runs["ours"]), report("datasphere", runs["ref"])
     ratio = mine / theirs
     verdict = "OK" if ratio <= TARGET else "MISS"
