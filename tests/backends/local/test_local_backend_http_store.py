@@ -256,3 +256,18 @@ async def test_a_big_upload_refused_before_its_body_is_read_reports_the_status(
     with pytest.raises(TransferError, match=r"upload of big.bin failed: HTTP 403 from http://127\.0\.0\.1"):
         await upload_files([target], retries=0)
     assert not client.server.engine.store.has(upload.file.sha256)
+
+
+async def test_a_big_stored_file_is_sent_by_sendfile_then_the_connection_closes(client: Client) -> None:
+    content = os.urandom(9 << 20)
+    entry = file_entry("big.bin", content)
+    _, [upload] = await client.create("true", [entry], upload=False)
+    small = file_entry("small.txt", b"small")
+    await client.create("true", [small])
+    [big_url, small_url] = [f.url for f in client.server.engine.download_urls([entry[0], small[0]])]
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(upload.url, content=content)).status_code == 200
+        got = await http.get(big_url)
+        assert got.status_code == 200 and got.content == content and got.headers["connection"] == "close"
+        kept = await http.get(small_url)  # a small one keeps the connection open
+        assert kept.content == b"small" and "connection" not in kept.headers
