@@ -10,10 +10,12 @@ import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
+from dsjobs_lsp.backends.local import direct_receive
 from dsjobs_lsp.core.client import TransferError, UploadTarget, download_files, transfer, upload_files
 
 
@@ -337,3 +339,35 @@ async def test_a_big_file_for_a_loopback_url_is_sent_by_sendfile(
     assert sum(sent_by_sendfile) == big.stat().st_size
     total = big.stat().st_size + 5
     assert progress[-1] == (total, total)
+
+
+async def test_a_big_file_from_a_loopback_url_is_received_into_the_file_and_verified(
+    tmp_path: Path, store: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big download from this machine goes the local store's way (into the file, hashed from its pages):
+    the bytes land, progress adds up, a 500 is retried and a corrupted body is refused."""
+    state, base = store
+    received_by_file: list[int] = []
+    receive_file = direct_receive.receive_file
+
+    def counting_receive_file(*args: Any, **kwargs: Any) -> str:
+        digest: str = receive_file(*args, **kwargs)
+        received_by_file.append(args[3])
+        return digest
+
+    monkeypatch.setattr(direct_receive, "receive_file", counting_receive_file)
+    data = os.urandom(3 * transfer.SMALL_FILE_SIZE)
+    state.objects["/big"] = data
+    state.fail_once.add("/big")
+    progress: list[tuple[int, int]] = []
+    written = await download_files(
+        [_storage_file(f"{base}/big?sig=s", "out/big.bin", data)],
+        dest_dir=tmp_path,
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
+    assert written == [tmp_path / "out" / "big.bin"] and written[0].read_bytes() == data
+    assert received_by_file == [len(data)] and progress[-1] == (len(data), len(data))
+    state.objects["/bad"] = data[:-1] + b"?"
+    with pytest.raises(TransferError, match=r"download of bad.bin failed after 2 attempts: .*sha256"):
+        await download_files([_storage_file(f"{base}/bad", "bad.bin", data)], dest_dir=tmp_path, retries=1)
+    assert _all_files(tmp_path) == [tmp_path / "out" / "big.bin"]

@@ -109,13 +109,7 @@ def receive_body(fd: int, already: bytes, length: int, store: BlobStore, sha256:
     scratch = store.incoming_path()
     try:
         with sock, open(scratch, "w+b", buffering=0) as out:
-            hasher = _GrowingFileHasher(out.fileno())
-            try:
-                _receive_into(sock, out.fileno(), already, length, hasher)
-            except BaseException:
-                hasher.close(abandon=True)
-                raise
-            digest = hasher.hexdigest()
+            digest = receive_file(sock, out.fileno(), already, length)
         if digest != sha256:
             raise DigestMismatchError(f"uploaded bytes do not match sha256 {sha256}")
         store.commit(scratch, sha256)
@@ -124,18 +118,38 @@ def receive_body(fd: int, already: bytes, length: int, store: BlobStore, sha256:
         raise
 
 
-def _receive_into(
-    sock: socket.socket, out: int, already: bytes, length: int, hasher: _GrowingFileHasher
-) -> None:
-    """Write the ``length``-byte body into file ``out``: ``already``, then the rest from ``sock``."""
+def receive_file(
+    sock: socket.socket, out: int, already: bytes, length: int, written: Written | None = None
+) -> str:
+    """Write a ``length``-byte body into file ``out`` (opened for reading too): ``already``, then the rest
+    from ``sock`` (blocking); its sha256, hashed from the file's pages as they land. ``written`` hears how
+    many bytes are in the file so far (it may raise to stop). Raises ``IncompleteBodyError`` when the peer
+    closes early or sends nothing for the socket's timeout. Also our client's way to download a big file
+    from the local store."""
+    hasher = _GrowingFileHasher(out)
+
+    def advance(offset: int) -> None:
+        hasher.advance(offset)
+        if written is not None:
+            written(offset)
+
+    try:
+        _receive_into(sock, out, already, length, advance)
+    except BaseException:
+        hasher.close(abandon=True)
+        raise
+    return hasher.hexdigest()
+
+
+def _receive_into(sock: socket.socket, out: int, already: bytes, length: int, written: Written) -> None:
     head = memoryview(already)[:length]
     _write_all(out, head)
-    hasher.advance(len(head))
+    written(len(head))
     receive = _splice_body if hasattr(os, "splice") else _copy_body
     try:
-        receive(sock, out, len(head), length, hasher.advance)
+        receive(sock, out, len(head), length, written)
     except TimeoutError:
-        raise IncompleteBodyError(f"no bytes from the client for {RECEIVE_TIMEOUT_SECONDS:.0f} s") from None
+        raise IncompleteBodyError(f"no bytes from the peer for {sock.gettimeout():.0f} s") from None
 
 
 def _splice_body(sock: socket.socket, out: int, start: int, length: int, written: Written) -> None:
@@ -167,7 +181,7 @@ def _splice_from_socket(sock: socket.socket, pipe_in: int, wanted: int) -> int:
                 raise TimeoutError from None
             continue
         if count == 0:
-            raise IncompleteBodyError("the client closed the connection before the whole body arrived")
+            raise IncompleteBodyError("the connection closed before the whole body arrived")
         return count
 
 
@@ -178,7 +192,7 @@ def _copy_body(sock: socket.socket, out: int, start: int, length: int, written: 
     while offset < length:
         count = sock.recv_into(buffer[: min(length - offset, BUFFER_SIZE)])
         if count == 0:
-            raise IncompleteBodyError("the client closed the connection before the whole body arrived")
+            raise IncompleteBodyError("the connection closed before the whole body arrived")
         _write_all(out, buffer[:count])
         offset += count
         written(offset)

@@ -221,12 +221,12 @@ def _sendfile_put(target: UploadTarget, on_sent: Callable[[int], None], stop: th
         except ConnectionError:  # the server may have answered (403, ...) and closed without reading it all
             sock.settimeout(TRANSFER_TIMEOUT.connect)
             try:
-                return _response_status(sock)
+                return _response_head(sock)[0]
             except OSError:
                 pass
             raise
         sock.settimeout(TRANSFER_TIMEOUT.read)
-        return _response_status(sock)
+        return _response_head(sock)[0]
 
 
 def _send_body(
@@ -245,20 +245,6 @@ def _send_body(
             raise TransferError(f"{_changed_message(target)} (it no longer has {target.size} bytes)")
         offset += sent
         on_sent(sent)
-
-
-def _response_status(sock: socket.socket) -> int:
-    """The status code of the HTTP response read from ``sock``."""
-    received = b""
-    while b"\r\n" not in received and len(received) < RESPONSE_HEAD_MAX_SIZE:
-        chunk = sock.recv(RESPONSE_HEAD_MAX_SIZE)
-        if not chunk:
-            break
-        received += chunk
-    status_line = received.split(b"\r\n", 1)[0].split()
-    if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/") or not status_line[1].isdigit():
-        raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
-    return int(status_line[1])
 
 
 async def _upload_one(client: httpx.Client, target: UploadTarget, progress: _Progress, retries: int) -> None:
@@ -376,6 +362,89 @@ async def _fetch_to(
         raise _RetryableError("the downloaded content does not match its sha256")
 
 
+async def _fetch_loopback(
+    client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp: Path, what: str, progress: _Progress
+) -> None:
+    """``_fetch_to`` for a big file from this machine: a socket of its own read on a worker thread."""
+    loop = asyncio.get_running_loop()
+    received = [0]
+
+    def count(size: int) -> None:
+        received[0] += size
+        progress.add(size)
+
+    def report(size: int) -> None:
+        loop.call_soon_threadsafe(count, size)
+
+    stop = threading.Event()
+    try:
+        digest = await asyncio.to_thread(_get_file, file.url, temp, what, report, stop)
+        await asyncio.sleep(0)  # let the last progress reports of the thread run first
+    except BaseException:
+        stop.set()
+        progress.add(-received[0])
+        raise
+    if file.file.sha256 and digest != file.file.sha256:
+        progress.add(-received[0])
+        raise _RetryableError("the downloaded content does not match its sha256")
+
+
+def _get_file(
+    url: str, temp: Path, what: str, on_received: Callable[[int], None], stop: threading.Event
+) -> str:
+    """GET ``url`` into ``temp`` over a connection of its own (blocking); the sha256 of the body. The body
+    is received as the local store receives an upload (``receive_file``: spliced into the file, hashed from
+    its pages on a second thread); ``on_received`` hears of the bytes as they land."""
+    from dsjobs_lsp.backends.local.direct_receive import receive_file
+
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    request_target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    head = f"GET {request_target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+    address = (parts.hostname, parts.port or 80)
+    reported = 0
+
+    def written(offset: int) -> None:
+        nonlocal reported
+        on_received(offset - reported)
+        reported = offset
+        if stop.is_set():
+            raise _Stopped
+
+    with (
+        socket.create_connection(address, timeout=TRANSFER_TIMEOUT.connect) as sock,
+        open(temp, "w+b", buffering=0) as out,
+    ):
+        sock.settimeout(TRANSFER_TIMEOUT.read)
+        sock.sendall(head.encode("ascii"))
+        status, length, first = _response_head(sock)
+        _check_status(status, url, what)
+        if length is None:
+            raise TransferError(f"{what} failed: no Content-Length from {safe_url(url)}")
+        return receive_file(sock, out.fileno(), first, length, written)
+
+
+def _response_head(sock: socket.socket) -> tuple[int, int | None, bytes]:
+    """(status, Content-Length or None, body bytes read with the head) of the HTTP response on ``sock``."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(RESPONSE_HEAD_MAX_SIZE)
+        if not chunk or len(received) > RESPONSE_HEAD_MAX_SIZE:
+            raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
+        received += chunk
+    head, _, rest = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.split(b"\r\n")
+    words = status_line.split()
+    if len(words) < 2 or not words[0].startswith(b"HTTP/") or not words[1].isdigit():
+        raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
+    length = None
+    for line in header_lines:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    return int(words[1]), length, rest
+
+
 async def _download_one(
     client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path, progress: _Progress, retries: int
 ) -> list[Path]:
@@ -385,8 +454,11 @@ async def _download_one(
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     # a temp file of its own: two jobs' outputs may be downloaded to one path at once (a sweep's forks)
     temp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}.download")
+    fetch = _fetch_to
+    if file.file.size_bytes > SMALL_FILE_SIZE and _is_loopback_http(file.url):
+        fetch = _fetch_loopback
     try:
-        await _retrying(lambda: _fetch_to(client, file, temp, what, progress), what=what, retries=retries)
+        await _retrying(lambda: fetch(client, file, temp, what, progress), what=what, retries=retries)
         if file.file.compression_type == jobs_pb2.FileCompressionType.ZIP:
             return await asyncio.to_thread(_unzip_checked, temp, target.parent)
         await asyncio.to_thread(os.replace, temp, target)
