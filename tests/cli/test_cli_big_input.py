@@ -1,5 +1,6 @@
 """A big input through `dsjobs` and the local backend: sent by sendfile, spliced into the store, hard-linked
-into each job; a re-run uploads nothing and the job reads the same bytes (and so does the reference CLI's)."""
+into each job; a re-run uploads nothing and the job reads the same bytes (and so does the reference CLI's);
+a big output comes back whole."""
 
 from __future__ import annotations
 
@@ -13,16 +14,20 @@ from tests.support.dsjobs_cli import Cli, console
 
 MAIN = """\
 import hashlib
+import shutil
 
 if __name__ == '__main__':
     with open('data.bin', 'rb') as data:
         print('SHA', hashlib.sha256(data.read()).hexdigest(), flush=True)
+    shutil.copyfile('data.bin', 'out.bin')
 """
 CONFIG = """\
 name: big-input
 cmd: python main.py
 inputs:
   - data.bin
+outputs:
+  - out.bin
 env:
   python:
     type: manual
@@ -48,6 +53,7 @@ def test_a_rerun_of_an_unchanged_big_input_uploads_nothing_and_the_job_reads_the
     first = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=project)
     assert first.returncode == 0, first.stderr
     assert "uploading 2 files (9.0MB) ..." in console(first.stderr)
+    assert (project / "out.bin").read_bytes() == (project / "data.bin").read_bytes()
     for _ in range(2):
         again = cli.run("project", "job", "execute", "-c", "config.yaml", cwd=project)
         assert again.returncode == 0, again.stderr
