@@ -2,8 +2,9 @@
 
 Both directions use httpx over a few keep-alive HTTP/1.1 connections. An upload of a file up to 1 MiB is
 read and sent as one body, a bigger one is streamed; each in one worker-thread hop; the biggest files start
-first. A bigger file for a plain-http loopback URL (the local backend's store) goes over a socket of its own
-with ``sendfile``: the kernel moves its pages, the bytes never pass through Python.
+first. A bigger file for a plain-http loopback URL (the local backend's store) goes over a socket of its own:
+up with ``sendfile`` (the kernel moves its pages, the bytes never pass through Python), down the way the store
+receives an upload (spliced into the file, hashed from its pages on a second thread).
 Downloads never write outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
 """
 
