@@ -145,7 +145,11 @@ def _client() -> httpx.AsyncClient:
 
 
 class _Stopped(Exception):
-    """The upload was cancelled while its worker thread was sending."""
+    """The transfer was cancelled while its worker thread was sending or receiving."""
+
+
+class _NoLength(Exception):
+    """The response has no Content-Length (a chunked one): the general way reads it."""
 
 
 def _is_loopback_http(url: str) -> bool:
@@ -381,6 +385,9 @@ async def _fetch_loopback(
     try:
         digest = await asyncio.to_thread(_get_file, file.url, temp, what, report, stop)
         await asyncio.sleep(0)  # let the last progress reports of the thread run first
+    except _NoLength:
+        await _fetch_to(client, file, temp, what, progress)
+        return
     except BaseException:
         stop.set()
         progress.add(-received[0])
@@ -421,7 +428,7 @@ def _get_file(
         status, length, first = _response_head(sock)
         _check_status(status, url, what)
         if length is None:
-            raise TransferError(f"{what} failed: no Content-Length from {safe_url(url)}")
+            raise _NoLength
         return receive_file(sock, out.fileno(), first, length, written)
 
 
