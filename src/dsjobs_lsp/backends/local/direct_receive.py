@@ -1,11 +1,12 @@
-"""Receiving a large upload body straight from the socket, off the event loop.
+"""Receiving a large HTTP body straight from the socket into a file, off the event loop.
 
 The HTTP store hands over the connection's socket once a request head with a known ``Content-Length`` has
 been read. A worker thread moves the body into a scratch file: on Linux with ``splice`` (socket -> pipe ->
 file: the kernel copies each byte once, from the socket's pages into the file's page cache), elsewhere with
 ``recv_into`` a reused buffer and ``write``. A second thread hashes the file as it grows, reading its pages
 in place (``mmap``: no copy), so the digest is of the bytes as stored. Then the blob is verified and
-committed: nothing is stored unless the bytes hash to the expected sha256.
+committed: nothing is stored unless the bytes hash to the expected sha256. Our client receives a big download
+from the local store the same way (``receive_file``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ Written = Callable[[int], None]
 
 
 class IncompleteBodyError(ConnectionError):
-    """The client stopped before sending ``Content-Length`` bytes."""
+    """The peer stopped before sending ``Content-Length`` bytes."""
 
 
 class _GrowingFileHasher:
