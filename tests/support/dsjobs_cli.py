@@ -3,6 +3,7 @@ and readers of its stderr narrative."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsjobs_lsp.backends.local import LocalServer
 from dsjobs_lsp.backends.local.auth import server_token
-from dsjobs_lsp.backends.local.launcher import read_server_info
+from dsjobs_lsp.backends.local.launcher import read_server_info, write_server_info
 from dsjobs_lsp.backends.local.layout import DataLayout
 from tests.support.local_backend import isolated_env, stop_local_daemon
 from tests.support.reference_cli import reference_command, reference_env, write_launcher
@@ -92,3 +94,40 @@ def job_id_of(stderr: str) -> str:
     found = re.search(r"created job `(\w+)`", stderr)
     assert found, stderr
     return found.group(1)
+
+
+MODULES_PROBE = """
+import sys
+from dsjobs_lsp.cli.main import run_cli
+code = run_cli(sys.argv[1:])
+print(code, " ".join(sorted(sys.modules)))
+"""
+
+
+async def run_probed(server: LocalServer, root: Path, cwd: Path, *args: str) -> tuple[list[str], str]:
+    """`dsjobs ARGS` in `cwd` against the in-process `server` (state under `root`), run in a probe process
+    that prints the modules loaded by the end of the command: those modules, and the stderr.
+    The command must succeed."""
+    write_server_info(server.layout, server.grpc_port, server.http_port, server.host)
+    env = isolated_env(root)
+    env["DSJOBS_LOCAL_DATA_DIR"] = str(server.layout.root)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        MODULES_PROBE,
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    last = out.decode().splitlines()[-1] if out else ""
+    code, _, modules = last.partition(" ")
+    assert process.returncode == 0 and code == "0", out.decode()[-2000:] + err.decode()
+    return modules.split(), err.decode()
+
+
+def loaded(modules: list[str], packages: tuple[str, ...]) -> list[str]:
+    """The modules of `modules` that are one of `packages` or inside one."""
+    return [name for name in modules if any(name == p or name.startswith(p + ".") for p in packages)]

@@ -1,22 +1,25 @@
-"""The `dsjobs` commands that talk to a backend; each returns the process exit code."""
+"""The `dsjobs` commands that talk to a backend; each returns the process exit code.
+
+Each command imports what only it needs (the config model, the packaging, the launch form...): a
+`project job list` never loads the run pipeline's modules.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dsjobs_lsp.cli.console import ConsolePrinter
 from dsjobs_lsp.cli.output import EXECUTION_FIELDS, JOB_FIELDS, ExecutionData, Field, write_entities
-from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
-from dsjobs_lsp.core.jobs.events import Event, JobChanged
-from dsjobs_lsp.core.jobs.fork import ForkOverrides, parse_name_values
-from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
-from dsjobs_lsp.core.jobs.runner import JobRunner
+
+if TYPE_CHECKING:
+    from dsjobs_lsp.core.jobs.events import Event
+    from dsjobs_lsp.core.jobs.request import RunOutcome
+    from dsjobs_lsp.core.jobs.runner import JobRunner
 
 PROJECT_FIELDS: tuple[Field, ...] = (
     Field(lambda p: p.id, "id", "ID"),
@@ -33,7 +36,7 @@ class JobTracker:
         self.job_id: str | None = None
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, JobChanged):
+        if event.kind == "job":
             self.job_id = event.job.id
         self.printer(event)
 
@@ -68,6 +71,8 @@ async def _started(outcome: RunOutcome, args: argparse.Namespace, tracker: JobTr
 
 async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`project job execute -c config.yaml` (paths relative to the current folder, as in the reference)."""
+    from dsjobs_lsp.core.jobs.request import RunRequest
+
     request = RunRequest(
         working_dir=Path.cwd(),
         config_path=Path(args.config),
@@ -79,6 +84,11 @@ async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobT
 
 async def cmd_run(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`run FILE [ARGS...]`: the file as a job, from its folder."""
+    import asyncio
+
+    from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
+    from dsjobs_lsp.core.jobs.request import RunRequest
+
     options = RunFileOptions(
         file=Path(args.file),
         args=list(args.args),
@@ -108,6 +118,8 @@ async def cmd_run(runner: JobRunner, args: argparse.Namespace, tracker: JobTrack
 
 async def cmd_fork(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`project job fork --id ...`."""
+    from dsjobs_lsp.core.jobs.fork import ForkOverrides, parse_name_values
+
     overrides = ForkOverrides(
         args=parse_name_values(args.arg, "--arg"),
         vars=parse_name_values(args.var, "--var"),
@@ -134,10 +146,13 @@ async def cmd_attach(runner: JobRunner, args: argparse.Namespace, tracker: JobTr
 
 
 async def cmd_list(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
-    """`project job list -p`."""
-    jobs = await runner.list_remote(args.project_id)
-    with open_output(args.output) as out:
-        write_entities(jobs, JOB_FIELDS, out, args.format)
+    """`project job list -p` (printed while the statuses of the jobs in history are refreshed)."""
+
+    def show(jobs: list[Any]) -> None:
+        with open_output(args.output) as out:
+            write_entities(jobs, JOB_FIELDS, out, args.format)
+
+    await runner.list_remote(args.project_id, show=show, only_known=True)
     return 0
 
 
@@ -202,7 +217,7 @@ async def cmd_project_get(runner: JobRunner, args: argparse.Namespace, tracker: 
     return 0
 
 
-Command = Callable[[JobRunner, argparse.Namespace, JobTracker], Coroutine[Any, Any, int]]
+Command = Callable[["JobRunner", argparse.Namespace, JobTracker], Coroutine[Any, Any, int]]
 
 BACKEND_COMMANDS: dict[str, Command] = {
     "execute": cmd_execute,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
-from dsjobs_lsp.core.packaging import humanize_bytes_size as humanize_bytes
+from dsjobs_lsp.core.packaging.limits import humanize_bytes_size as humanize_bytes
+
+if TYPE_CHECKING:  # the event models (pydantic) load with the command that emits them
+    from dsjobs_lsp.core.jobs.events import Event, LogLines, Progress
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _GREY, _RED, _RESET = "\x1b[37m", "\x1b[31m", "\x1b[0m"
@@ -34,13 +36,13 @@ class ConsolePrinter:
 
     def __call__(self, event: Event) -> None:
         """Print one event."""
-        if isinstance(event, ConsoleLine):
+        if event.kind == "console":
             self.console(event.text, event.level)
-        elif isinstance(event, LogLines):
+        elif event.kind == "log":
             self._log_lines(event)
-        elif isinstance(event, Progress):
+        elif event.kind == "progress":
             self._progress(event)
-        elif isinstance(event, JobChanged) and self.level <= logging.DEBUG:
+        elif event.kind == "job" and self.level <= logging.DEBUG:
             self.console(f"job {event.job.id}: {event.job.status.value}", "info")
 
     def console(self, text: str, level: str = "info") -> None:

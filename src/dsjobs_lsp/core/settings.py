@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from dsjobs_lsp.backends.endpoints import BackendKind
@@ -138,6 +137,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    import yaml  # only when there is a file to read
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

@@ -72,6 +72,29 @@ async def test_graceful_cancel_lets_the_job_handle_its_signal(client: Client) ->
     assert (await client.get(job_id)).status == jobs_pb2.CANCELLED
 
 
+async def test_graceful_cancel_waits_for_a_slow_handler_behind_the_shell(client: Client) -> None:
+    """The shell running `cmd` gets the signal too; it must not end the job before the program's handler does
+    its work (saving a checkpoint takes a while)."""
+    slow = file_entry(
+        "slow.py",
+        b"import signal, sys, time\n"
+        b"def stop(*_):\n    time.sleep(0.5)\n    open('checkpoint', 'w').write('saved')\n    sys.exit(0)\n"
+        b"signal.signal(signal.SIGTERM, stop)\nopen('ready', 'w').close()\n"
+        b"while True:\n    time.sleep(0.05)\n",
+    )
+    shutdown = jobs_pb2.GracefulShutdownParameters(timeout=duration_pb2.Duration(seconds=10))
+    job_id, _ = await client.create("python slow.py", [slow], graceful_shutdown_parameters=shutdown)
+    operation = await client.execute(job_id)
+    work = client.server.layout.job_dir(job_id) / "work"
+    await _wait_for_file(work / "ready")
+    await client.jobs.Cancel(
+        service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md
+    )
+    await client.wait(operation, within=10)
+    assert (work / "checkpoint").read_text() == "saved"
+    assert (await client.get(job_id)).status == jobs_pb2.CANCELLED
+
+
 async def test_graceful_cancel_kills_after_the_timeout(client: Client) -> None:
     stubborn = file_entry(
         "stubborn.py",

@@ -47,6 +47,7 @@ class BackendState:
     tokens_seen: list[str] = field(default_factory=list)
     read_offsets: list[int] = field(default_factory=list)
     list_calls: int = 0
+    max_page_size: int | None = None  # List refuses larger pages with INVALID_ARGUMENT
     project_calls: int = 0
     polls: int = 0
     cancels: list[tuple[str, bool, str]] = field(default_factory=list)
@@ -110,6 +111,8 @@ class JobService(project_job_service_pb2_grpc.ProjectJobServiceServicer):
     ) -> svc.ListProjectJobResponse:
         await _authorize(self.state, context)
         self.state.list_calls += 1
+        if self.state.max_page_size is not None and request.page_size > self.state.max_page_size:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_size is too large")
         jobs = [j for j in self.state.jobs.values() if j.project_id == request.project_id]
         start = int(request.page_token or 0)
         end = start + request.page_size

@@ -116,6 +116,44 @@ async def test_list_jobs_pages_through_everything(client: JobsClient, backend: S
     assert backend.state.list_calls == 3
 
 
+async def test_list_jobs_asks_for_a_thousand_jobs_a_page(
+    client: JobsClient, backend: ScriptedBackend
+) -> None:
+    for index in range(2500):
+        backend.state.jobs[f"j{index}"] = jobs_pb2.Job(id=f"j{index}", project_id=PROJECT)
+    ids = [job.id async for job in client.list_jobs(PROJECT)]
+    assert ids == [f"j{i}" for i in range(2500)]
+    assert backend.state.list_calls == 3  # the reference's pages of 50 would take 50 round trips
+
+
+async def test_a_service_refusing_big_pages_is_listed_in_pages_of_fifty(
+    client: JobsClient, backend: ScriptedBackend
+) -> None:
+    backend.state.max_page_size = 50
+    for index in range(120):
+        backend.state.jobs[f"j{index}"] = jobs_pb2.Job(id=f"j{index}", project_id=PROJECT)
+    ids = [job.id async for job in client.list_jobs(PROJECT)]
+    assert ids == [f"j{i}" for i in range(120)]
+    assert backend.state.list_calls == 1 + 3  # the refused page, then three of 50
+
+    backend.state.max_page_size = 20  # refuses the reference's pages too: the error is the user's
+    with pytest.raises(BackendError) as caught:
+        _ = [job.id async for job in client.list_jobs(PROJECT)]
+    assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT and backend.state.list_calls == 4 + 2
+
+
+async def test_connect_starts_the_connection_before_any_call(
+    backend: ScriptedBackend, client: JobsClient
+) -> None:
+    channel = client._pool.get(client.endpoints.jobs)
+    assert channel.get_state() == grpc.ChannelConnectivity.IDLE
+
+    client.connect()
+
+    await asyncio.wait_for(channel.channel_ready(), 10)
+    assert backend.state.list_calls == 0 and backend.state.tokens_seen == []
+
+
 async def test_job_link_is_cached_and_none_on_error(client: JobsClient, backend: ScriptedBackend) -> None:
     job = jobs_pb2.Job(id="j1", project_id=PROJECT)
     link = await client.job_link(job)

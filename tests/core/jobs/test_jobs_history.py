@@ -76,6 +76,19 @@ async def test_merge_remote_adds_unknown_jobs_and_refreshes_known_ones(tmp_path:
     )
 
 
+async def test_a_long_list_merges_in_one_pass_and_knows_its_jobs(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.sqlite3")
+    await history.upsert(record("j0700", 1, working_dir="/proj", status=JobStatus.EXECUTING))
+    listed = [record(f"j{index:04d}", 1, status=JobStatus.SUCCESS) for index in range(1200)]
+
+    stored = await history.merge_remote(iter(listed))  # more ids than one query of known rows takes
+
+    assert len(stored) == 1200 and len(await history.list(limit=2000)) == 1200
+    mine = await history.get("j0700")
+    assert mine is not None and (mine.status, mine.working_dir) == (JobStatus.SUCCESS, "/proj")
+    assert await history.known(["j0001", "j1199", "j1200", "elsewhere"]) == {"j0001", "j1199"}
+
+
 async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     writer = textwrap.dedent(f"""

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,16 @@ import pytest
 import yaml
 from yandex.cloud.operation.operation_pb2 import Operation
 
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
 from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
 from dsjobs_lsp.core.client import JobsClient
 from dsjobs_lsp.core.config import ConfigError
+from dsjobs_lsp.core.jobs.backend import BackendTarget
 from dsjobs_lsp.core.jobs.events import ConsoleLine, Event, JobChanged, LogLines, Progress
 from dsjobs_lsp.core.jobs.models import JobStatus
 from dsjobs_lsp.core.jobs.request import RunRequest
 from dsjobs_lsp.core.jobs.runner import JobRunner
+from dsjobs_lsp.core.settings import Settings
 
 
 class Recorder:
@@ -187,9 +191,7 @@ async def test_the_end_of_the_log_stream_ends_the_follow_without_waiting_for_the
 
 
 async def test_cancel_stops_the_job(runner: JobRunner, project: Path, job_python: Path) -> None:
-    request = request_for(project, job_python, "--epochs", "50", "--pause", "1").model_copy(
-        update={"wait": False}
-    )
+    request = replace(request_for(project, job_python, "--epochs", "50", "--pause", "1"), wait=False)
     started = await runner.run(request, Recorder())
     assert started.job_id is not None and started.operation_id is not None
 
@@ -206,3 +208,23 @@ async def test_bad_config_fails_before_anything_is_created(runner: JobRunner, pr
         await runner.run(RunRequest(working_dir=project, config_path=project / "bad.yaml"), Recorder())
     assert "bad.yaml:3" in str(failure.value) and "inputs" in str(failure.value)
     assert await runner.history.list() == []
+
+
+async def test_a_run_asks_for_its_token_while_it_packs_the_files(
+    server: LocalServer, settings: Settings, project: Path
+) -> None:
+    events = Recorder()
+    asked: list[list[str]] = []
+
+    async def slow_token() -> str:  # as the cloud's IAM exchange: a round trip to another service
+        asked.append(events.console())
+        await asyncio.sleep(0.2)
+        return server.token
+
+    target = BackendTarget("local", server.endpoints, slow_token, LOCAL_PROJECT_ID)
+    (project / "config.yaml").write_text("name: token\ncmd: python train.py\ninputs:\n  - train.py\n")
+    request = RunRequest(working_dir=project, config_path=project / "config.yaml", wait=False)
+    outcome = await JobRunner(settings, target=target).run(request, events)
+
+    assert outcome.job_id is not None and outcome.operation_id is not None
+    assert asked[0] == [], "the first token is asked for before the job is created"

@@ -36,7 +36,7 @@ from .operations import ApiError, finish_operation, new_id, new_operation, now_t
 from .pyenv import EnvironmentCache, EnvironmentError_
 from .resources import ResourceRegistry, finish_resources, mount_resources, unknown_resources
 from .state import ACTIVE_STATUSES, JobRow, StateStore
-from .supervisor import JobExit, Supervisor
+from .supervisor import JobExit, Supervisor, deferring_signal
 from .workspace import (
     WorkspaceError,
     collect_outputs,
@@ -110,6 +110,11 @@ def _files_needing_upload(store: BlobStore, files: list[jobs_pb2.File]) -> list[
         if item.sha256 not in missing and not store.has(item.sha256):
             missing[item.sha256] = item
     return list(missing.values())
+
+
+def graceful_signal(params: jobs_pb2.JobParameters) -> int:
+    """The signal a graceful cancel sends the job (its config's, else SIGTERM)."""
+    return params.graceful_shutdown_parameters.signal or int(signal.SIGTERM)
 
 
 def _job_files(params: jobs_pb2.JobParameters) -> list[jobs_pb2.File]:
@@ -357,7 +362,8 @@ class JobEngine:
                 mount_resources, self.resources, row.job.project_id, params, job_dir / "mnt"
             )
             workspace.variables.update(mounts.variables)
-            command = mounts.wrap(resolve_command(params, workspace.variables))
+            command = resolve_command(params, workspace.variables)
+            command = mounts.wrap(deferring_signal(command, graceful_signal(params)))
             for note in [*local_differences(params), *mounts.notes]:
                 await self._note(row.job.id, note)
             python_env = params.env.python_env if params.env.HasField("python_env") else None
@@ -575,7 +581,7 @@ class JobEngine:
 
     async def _graceful_stop(self, row: JobRow) -> None:
         shutdown = row.job.job_parameters.graceful_shutdown_parameters
-        signal_number = shutdown.signal or int(signal.SIGTERM)
+        signal_number = graceful_signal(row.job.job_parameters)
         timeout = (shutdown.timeout.seconds + shutdown.timeout.nanos / 1e9) or DEFAULT_GRACEFUL_TIMEOUT
         job_id = row.job.id
         await self._note(job_id, f"sending signal {signal_number} to the job; killing it in {timeout:g} s")

@@ -82,8 +82,25 @@ def process_alive(pid: int | None, expected_arg: str) -> bool:
     return expected_arg.encode() in cmdline
 
 
+def deferring_signal(command: str, signal_number: int) -> str:
+    """``command`` (a ``/bin/sh -c`` script) whose shell outlives ``signal_number`` until its program ends.
+
+    A graceful cancel signals the whole process group. The shell running ``cmd`` would die of the signal at
+    once, the job's main process would be gone, and the guard would kill the program before its handler ran
+    (dash does not ``exec`` a lone command). With a trap, the shell waits for the program it runs, then exits
+    with that program's code; the program itself gets the signal as usual.
+    """
+    return f"trap 'exit $?' {int(signal_number)}\n{command}"
+
+
 def kill_group(pid: int, signal_number: int) -> None:
-    """Signal the process group ``pid`` leads (gone or foreign groups are ignored)."""
+    """Signal the process group ``pid`` leads (gone or foreign groups are ignored).
+
+    A job's command always leads a group of its own; a pid that names no such group (0, 1, or this server's
+    own group, from a damaged pid file) is never signalled, or the server and its caller would be stopped.
+    """
+    if pid <= 1 or pid == os.getpgrp():
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal_number)
 

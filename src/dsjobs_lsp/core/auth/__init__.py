@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dsjobs_lsp.core.auth.errors import AuthError
 from dsjobs_lsp.core.auth.grpc_env import ensure_grpc_environment
 from dsjobs_lsp.core.auth.redaction import RedactingFilter, install_redaction, redact, register_secret
+from dsjobs_lsp.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from dsjobs_lsp.core.auth.iam import IAM_TOKEN_ENV, IamTokenSource, IssuedToken
@@ -19,23 +19,15 @@ if TYPE_CHECKING:
     from dsjobs_lsp.core.auth.service_account import SA_KEY_ENV, ServiceAccountKey
     from dsjobs_lsp.core.auth.yc import find_yc, yc_create_token
 
-_LAZY = {
-    "IAM_TOKEN_ENV": "dsjobs_lsp.core.auth.iam",
-    "IamTokenSource": "dsjobs_lsp.core.auth.iam",
-    "IssuedToken": "dsjobs_lsp.core.auth.iam",
-    "METADATA_ADDR_ENV": "dsjobs_lsp.core.auth.metadata",
-    "MetadataService": "dsjobs_lsp.core.auth.metadata",
-    "SA_KEY_ENV": "dsjobs_lsp.core.auth.service_account",
-    "ServiceAccountKey": "dsjobs_lsp.core.auth.service_account",
-    "find_yc": "dsjobs_lsp.core.auth.yc",
-    "yc_create_token": "dsjobs_lsp.core.auth.yc",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "iam": ("IAM_TOKEN_ENV", "IamTokenSource", "IssuedToken"),
+        "metadata": ("METADATA_ADDR_ENV", "MetadataService"),
+        "service_account": ("SA_KEY_ENV", "ServiceAccountKey"),
+        "yc": ("find_yc", "yc_create_token"),
+    },
+)
 
 
 __all__ = [

@@ -34,6 +34,11 @@ TRANSIENT_CODES = frozenset(
     }
 )
 MAX_POLL_FAILURES = 60
+LIST_PAGE_SIZE = 1000
+REFERENCE_PAGE_SIZE = 50
+"""Jobs asked for a page of List: Yandex Cloud's list methods take up to 1000 (the reference CLI asks for
+`REFERENCE_PAGE_SIZE`, a round trip per 50 jobs); a service that gives fewer still pages correctly by its
+next_page_token, and one that refuses the size is asked for the reference's pages."""
 
 OperationCallback = Callable[[operation_pb2.Operation], None]
 _jobs = project_job_service_pb2
@@ -95,6 +100,10 @@ class JobsClient:
     async def close(self) -> None:
         """Close the channels."""
         await self._pool.close()
+
+    def connect(self) -> None:
+        """Start connecting to the jobs service (TCP, TLS) now, not at the first call; returns at once."""
+        self._pool.get(self.endpoints.jobs).get_state(try_to_connect=True)
 
     async def _metadata(self) -> Metadata:
         return await auth_metadata(self._token)
@@ -221,15 +230,25 @@ class JobsClient:
         return result
 
     async def list_jobs(
-        self, project_id: str, page_size: int = 50, *, filter_expr: str = ""
+        self, project_id: str, page_size: int = LIST_PAGE_SIZE, *, filter_expr: str = ""
     ) -> AsyncIterator[jobs_pb2.Job]:
-        """Every job of the project, across all pages (newest first, as the service orders them)."""
+        """Every job of the project, across all pages (newest first, as the service orders them).
+
+        A service that refuses the first page as too large (INVALID_ARGUMENT) is asked again for the
+        reference CLI's pages of `REFERENCE_PAGE_SIZE`."""
         page_token = ""
         while True:
             request = _jobs.ListProjectJobRequest(
                 project_id=project_id, page_size=page_size, page_token=page_token, filter=filter_expr
             )
-            response = await self._job_call(self._jobs.List, request, f"the project {project_id}")
+            try:
+                response = await self._job_call(self._jobs.List, request, f"the project {project_id}")
+            except BackendError as error:
+                refused = error.code == grpc.StatusCode.INVALID_ARGUMENT and not page_token
+                if not refused or page_size <= REFERENCE_PAGE_SIZE:
+                    raise
+                page_size = REFERENCE_PAGE_SIZE
+                continue
             for job in response.jobs:
                 yield job
             page_token = response.next_page_token

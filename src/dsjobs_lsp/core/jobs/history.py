@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +29,12 @@ CREATE INDEX IF NOT EXISTS jobs_by_project ON jobs (project_id, sort_key);
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (sort_key);
 """
 _BUSY_TIMEOUT_S = 30.0
+_UPSERT = (
+    "INSERT INTO jobs (id, project_id, sort_key, data) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET project_id = excluded.project_id, sort_key = excluded.sort_key, "
+    "data = excluded.data"
+)
+_IDS_PER_QUERY = 500  # below SQLite's oldest limit of 999 parameters a statement
 
 Records = list[JobRecord]
 
@@ -46,13 +52,17 @@ class History:
 
     async def upsert(self, record: JobRecord) -> JobRecord:
         """Insert or replace a record (larger log offset, done download win); returns it as stored."""
-        stored: Records = await asyncio.to_thread(self._write, [record], False)
+        stored: Records = await asyncio.to_thread(self._write, [record])
         return stored[0]
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The record of `job_id`, or None."""
         rows = await asyncio.to_thread(self._query, "SELECT data FROM jobs WHERE id = ?", (job_id,))
         return rows[0] if rows else None
+
+    async def known(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of `job_ids` the history has."""
+        return set(await asyncio.to_thread(self._stored, list(job_ids)))
 
     async def list(self, project_id: str | None = None, limit: int = 200) -> Records:
         """Records newest first, of one project or all."""
@@ -67,8 +77,10 @@ class History:
         )
 
     async def merge_remote(self, jobs: Iterable[JobRecord]) -> Records:
-        """Add jobs from the backend's List we did not know; refresh backend-owned fields of the others."""
-        return await asyncio.to_thread(self._write, list(jobs), True)
+        """Add jobs from the backend's List we did not know; refresh backend-owned fields of the others.
+
+        `jobs` is read on the worker thread (a generator converting the backend's messages runs there too)."""
+        return await asyncio.to_thread(self._merge_remote, jobs)
 
     async def update(
         self, job_id: str, *, log_offset: int | None = None, outputs_downloaded: bool | None = None
@@ -114,16 +126,28 @@ class History:
             rows = self._connection().execute(sql, args).fetchall()
         return [JobRecord.model_validate_json(row[0]) for row in rows]
 
+    def _stored(self, job_ids: Sequence[str]) -> dict[str, str]:
+        with self._lock:
+            return _stored_data(self._connection(), job_ids)
+
     def _execute(self, sql: str, args: tuple[object, ...]) -> None:
         with self._lock:
             self._connection().execute(sql, args)
 
-    def _write(self, records: Records, remote: bool) -> Records:
+    def _write(self, records: Records) -> Records:
+        return self._transaction(lambda conn: [_write_one(conn, record) for record in records])
+
+    def _merge_remote(self, jobs: Iterable[JobRecord]) -> Records:
+        records = list(jobs)
+        return self._transaction(lambda conn: _merge_remote_rows(conn, records))
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], Records]) -> Records:
+        """`work` in one short write transaction (rolled back when it raises)."""
         with self._lock:
             conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                stored = [self._write_one(conn, record, remote) for record in records]
+                stored = work(conn)
                 conn.execute("COMMIT")
                 return stored
             except BaseException:
@@ -131,20 +155,38 @@ class History:
                     conn.execute("ROLLBACK")
                 raise
 
-    @staticmethod
-    def _write_one(conn: sqlite3.Connection, record: JobRecord, remote: bool) -> JobRecord:
-        row = conn.execute("SELECT data FROM jobs WHERE id = ?", (record.id,)).fetchone()
-        merged = record
-        if row is not None:
-            known = JobRecord.model_validate_json(row[0])
-            merged = _merge_remote(known, record) if remote else _merge_local(known, record)
-        conn.execute(
-            "INSERT INTO jobs (id, project_id, sort_key, data) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET project_id = excluded.project_id, sort_key = excluded.sort_key, "
-            "data = excluded.data",
-            (merged.id, merged.project_id, _sort_key(merged), merged.model_dump_json()),
-        )
-        return merged
+
+def _write_one(conn: sqlite3.Connection, record: JobRecord) -> JobRecord:
+    row = conn.execute("SELECT data FROM jobs WHERE id = ?", (record.id,)).fetchone()
+    merged = record if row is None else _merge_local(JobRecord.model_validate_json(row[0]), record)
+    conn.execute(_UPSERT, (merged.id, merged.project_id, _sort_key(merged), merged.model_dump_json()))
+    return merged
+
+
+def _merge_remote_rows(conn: sqlite3.Connection, records: Records) -> Records:
+    """A whole List merged at once: the known rows read in a few queries, only the changed rows written."""
+    known = _stored_data(conn, [record.id for record in records])
+    stored: Records = []
+    changed: list[tuple[str, str, str, str]] = []
+    for record in records:
+        data = known.get(record.id)
+        merged = record if data is None else _merge_remote(JobRecord.model_validate_json(data), record)
+        text = merged.model_dump_json()
+        if text != data:
+            changed.append((merged.id, merged.project_id, _sort_key(merged), text))
+        stored.append(merged)
+    conn.executemany(_UPSERT, changed)
+    return stored
+
+
+def _stored_data(conn: sqlite3.Connection, job_ids: Sequence[str]) -> dict[str, str]:
+    """The stored JSON of those of `job_ids` the history has (a query per `_IDS_PER_QUERY` ids)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(job_ids), _IDS_PER_QUERY):
+        chunk = job_ids[start : start + _IDS_PER_QUERY]
+        marks = ",".join("?" * len(chunk))
+        found.update(conn.execute(f"SELECT id, data FROM jobs WHERE id IN ({marks})", chunk).fetchall())
+    return found
 
 
 def _merge_local(known: JobRecord, new: JobRecord) -> JobRecord:

@@ -8,12 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
-from dsjobs_lsp.core.config import (
-    JobConfig,
-    dump_config,
-    launch_to_job_config,
-    load_config,
-)
+from dsjobs_lsp.core.config import JobConfig, dump_config, load_config
 from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, Progress
 from dsjobs_lsp.core.jobs.params import LOCAL_MODULE_PREFIX, build_job_parameters
 from dsjobs_lsp.core.jobs.request import RunRequest
@@ -25,7 +20,7 @@ from dsjobs_lsp.core.packaging import (
     humanize_bytes_size,
     prepare_files,
 )
-from dsjobs_lsp.core.pyenv import LocalModule, PythonEnvAnalysis, PythonSettings, analyze_python_env
+from dsjobs_lsp.core.pyenv import LocalModule, PythonEnvAnalysis, PythonSettings
 
 LARGE_INPUT_FOLDER_BYTES = 100 * 1024 * 1024
 """An input folder zipped to this size or more gets a warning (it still ships whole)."""
@@ -61,6 +56,8 @@ async def resolve_config(request: RunRequest) -> ResolvedConfig:
     """Parse and validate the request's configuration (raises `ConfigError` naming file, line and key)."""
     base = request.working_dir
     if request.launch is not None:
+        from dsjobs_lsp.core.config import launch_to_job_config  # the form's model: `run` only
+
         config = await asyncio.to_thread(launch_to_job_config, request.launch, base_dir=base)
         return ResolvedConfig(config, dump_config(config), _launch_config_file(request))
     if request.config_path is not None:
@@ -110,6 +107,8 @@ async def prepare_job(
 
 async def _analyse(request: RunRequest, config: JobConfig, sink: EventSink) -> PythonEnvAnalysis:
     assert config.env.python is not None
+    from dsjobs_lsp.core.pyenv import analyze_python_env  # only a job with a Python environment loads it
+
     entries = [request.working_dir / m.path for m in config.root_modules if not m.is_name]
     names = [m.path for m in config.root_modules if m.is_name]
     sink(Progress(stage="analysis", message="analysing the Python environment"))

@@ -1,22 +1,30 @@
-"""What a run is asked to do (`RunRequest`) and what came of it (`RunOutcome`)."""
+"""What a run is asked to do (`RunRequest`) and what came of it (`RunOutcome`).
+
+Plain dataclasses: our own code builds them from parts already validated (the form and config.yaml are
+pydantic models), and a command that only lists or attaches never loads the config model through them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from dsjobs_lsp.core.jobs.models import JobStatus
 
-from dsjobs_lsp.core.config import JobConfig, LaunchConfig
-from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
+if TYPE_CHECKING:
+    from dsjobs_lsp.core.config import JobConfig, LaunchConfig
+    from dsjobs_lsp.core.jobs.models import JobRecord
 
 
-class RunRequest(BaseModel):
+@dataclass
+class RunRequest:
     """One job to start. Give exactly one of `launch` (the form), `config_path` (a config.yaml) or `config`.
 
     Paths in the configuration are relative to `working_dir`; outputs are downloaded there too.
+    `interpreter`: the Python used for the analysis (default: ours); `wait=False`: return right after
+    Execute (`--async`).
     """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     working_dir: Path
     launch: LaunchConfig | None = None
@@ -24,13 +32,12 @@ class RunRequest(BaseModel):
     config: JobConfig | None = None
     entry_file: Path | None = None
     project_id: str | None = None
-    interpreter: Path | None = Field(
-        default=None, description="Python used for the analysis (default: ours)."
-    )
-    wait: bool = Field(default=True, description="False: return right after Execute (`--async`).")
+    interpreter: Path | None = None
+    wait: bool = True
 
 
-class RunOutcome(BaseModel):
+@dataclass
+class RunOutcome:
     """The end of a run or an attach. `exit_code` is the program's (None when it never ran or is unknown)."""
 
     job_id: str | None = None
@@ -38,7 +45,7 @@ class RunOutcome(BaseModel):
     status: JobStatus = JobStatus.UNSPECIFIED
     exit_code: int | None = None
     record: JobRecord | None = None
-    downloaded: list[Path] = Field(default_factory=list)
+    downloaded: list[Path] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:

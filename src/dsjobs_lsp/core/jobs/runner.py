@@ -10,34 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from importlib import import_module
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2, project_job_service_pb2
 from yandex.cloud.operation import operation_pb2
 
 from dsjobs_lsp.core.client.errors import TransferError
-from dsjobs_lsp.core.client.transfer import (
-    DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
-    UploadTarget,
-    download_files,
-    safe_destination,
-    upload_files,
-    within_download_limit,
-)
 from dsjobs_lsp.core.jobs.backend import BackendSession, BackendTarget, open_session, resolve_backend
 from dsjobs_lsp.core.jobs.destinations import download_groups
 from dsjobs_lsp.core.jobs.events import ConsoleLine, EventSink, JobChanged, Progress
 from dsjobs_lsp.core.jobs.follow import JobFollower
-from dsjobs_lsp.core.jobs.fork import ForkOverrides, fork_parameters
 from dsjobs_lsp.core.jobs.history import History, Records
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
-from dsjobs_lsp.core.jobs.prepare import PreparedJob, prepare_job, resolve_config
 from dsjobs_lsp.core.jobs.records import now, record_from_job, refresh
 from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
 from dsjobs_lsp.core.packaging import FileHasher, PreparedFile, humanize_bytes_size
 from dsjobs_lsp.core.settings import Settings
+
+if TYPE_CHECKING:  # loaded by the commands that use them: listing jobs never zips, uploads or parses configs
+    from dsjobs_lsp.core.client.transfer import UploadTarget
+    from dsjobs_lsp.core.jobs.fork import ForkOverrides
+    from dsjobs_lsp.core.jobs.prepare import PreparedJob, ResolvedConfig
 
 Paths = list[Path]
 
@@ -71,15 +68,15 @@ class JobRunner:
 
     async def run(self, request: RunRequest, sink: EventSink) -> RunOutcome:
         """Start a job and (unless `request.wait` is False) follow it to its end."""
+        from dsjobs_lsp.core.jobs.prepare import resolve_config
+
         resolved = await resolve_config(request)
         for warning in resolved.warnings:
             sink(ConsoleLine(text=warning, level="warning"))
         target = await self.target()
         project_id = target.project(request.project_id)
-        prepared = await prepare_job(
-            request, resolved, hasher=self.hasher, cache_dir=self.settings.cache_dir / "archives", sink=sink
-        )
         async with open_session(target) as session:
+            prepared = await self._prepare(session, request, resolved, sink)
             record = await self._create(session, prepared, request, project_id, sink)
             operation = await session.client.execute(record.id)
             record = await self._save(record.model_copy(update={"operation_id": operation.id}), sink)
@@ -91,6 +88,29 @@ class JobRunner:
             record = await self._announce_link(session, record, sink)
             return await self._follow(session, record, operation, request.working_dir, sink)
 
+    async def _prepare(
+        self, session: BackendSession, request: RunRequest, resolved: ResolvedConfig, sink: EventSink
+    ) -> PreparedJob:
+        """The job's files packed while the session connects and gets its token (in the cloud: TLS handshakes,
+        an IAM exchange); a token that cannot be had fails the run after the packing, as at Create."""
+        from dsjobs_lsp.core.jobs.prepare import prepare_job
+
+        session.client.connect()
+        token = asyncio.ensure_future(session.target.token())
+        try:
+            prepared = await prepare_job(
+                request,
+                resolved,
+                hasher=self.hasher,
+                cache_dir=self.settings.cache_dir / "archives",
+                sink=sink,
+            )
+        except BaseException:
+            _abandon(token)
+            raise
+        await token
+        return prepared
+
     async def _create(
         self,
         session: BackendSession,
@@ -100,14 +120,19 @@ class JobRunner:
         sink: EventSink,
     ) -> JobRecord:
         config = prepared.resolved.config
+        loading = _load_transfers() if prepared.files else None
         sink(ConsoleLine(text="creating job ..."))
-        created = await session.client.create(
-            project_id,
-            prepared.params,
-            config=prepared.resolved.text,
-            name=config.name or "",
-            desc=config.desc or "",
-        )
+        try:
+            created = await session.client.create(
+                project_id,
+                prepared.params,
+                config=prepared.resolved.text,
+                name=config.name or "",
+                desc=config.desc or "",
+            )
+        finally:
+            if loading is not None:
+                await loading
         record = JobRecord(
             id=created.job_id,
             backend=session.target.kind,
@@ -141,6 +166,8 @@ class JobRunner:
                 job_id=job_id, text=f"uploading {len(wanted)} files ({humanize_bytes_size(total)}) ..."
             )
         )
+        from dsjobs_lsp.core.client.transfer import upload_files  # httpx: only when something is uploaded
+
         by_sha256 = {f.sha256: f.local_path for f in prepared}
         targets = [self._upload_target(f, by_sha256) for f in wanted]
         await upload_files(
@@ -157,6 +184,8 @@ class JobRunner:
         local = by_sha256.get(file.file.sha256)
         if local is None:
             raise _unknown_file_error(file)
+        from dsjobs_lsp.core.client.transfer import UploadTarget
+
         return UploadTarget(
             url=file.url,
             local_path=local,
@@ -241,6 +270,15 @@ class JobRunner:
     async def _download(
         self, files: list[jobs_pb2.StorageFile], output_dir: Path, job_id: str, sink: EventSink
     ) -> list[Path]:
+        if not files:
+            sink(ConsoleLine(job_id=job_id, text="no files to download"))
+            return []
+        from dsjobs_lsp.core.client.transfer import (  # httpx: only when something is downloaded
+            DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
+            download_files,
+            within_download_limit,
+        )
+
         limit = humanize_bytes_size(DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES)
         chosen = within_download_limit(
             files,
@@ -311,6 +349,8 @@ class JobRunner:
         wait: bool = True,
     ) -> RunOutcome:
         """Clone a job with overrides execute it and (unless `wait` is False) follow."""
+        from dsjobs_lsp.core.jobs.fork import fork_parameters
+
         async with self.session() as session:
             source = await session.client.get(source_job_id)
             if source.HasField("data_expires_at"):
@@ -425,13 +465,33 @@ class JobRunner:
             return None
         return await self.history.upsert(refresh(known, await session.client.get(job_id)))
 
-    async def list_remote(self, project_id: str | None = None) -> list[jobs_pb2.Job]:
-        """The backend's jobs of the project (merged into history on the way)."""
+    async def list_remote(
+        self,
+        project_id: str | None = None,
+        *,
+        show: Callable[[list[jobs_pb2.Job]], None] | None = None,
+        only_known: bool = False,
+    ) -> list[jobs_pb2.Job]:
+        """The backend's jobs of the project (merged into history on the way).
+
+        `show` gets them on a worker thread while they are merged (the CLI prints them meanwhile).
+        `only_known`: refresh the jobs the history has and add no others (the CLI's `project job list`:
+        merging thousands of jobs nobody launched here would cost it a third of its time; the editor's
+        history panel merges the whole list itself).
+        """
         target = await self.target()
         project = target.project(project_id)
         async with open_session(target) as session:
             found = [job async for job in session.client.list_jobs(project)]
-        await self.history.merge_remote(record_from_job(job, backend=target.kind) for job in found)
+        remembered = found
+        if only_known:
+            known = await self.history.known(job.id for job in found)
+            remembered = [job for job in found if job.id in known]
+        merging = self.history.merge_remote(record_from_job(job, backend=target.kind) for job in remembered)
+        if show is None:
+            await merging
+        else:
+            await asyncio.gather(merging, asyncio.to_thread(show, found))
         return found
 
     async def list(self, project_id: str | None = None, limit: int = 200) -> Records:
@@ -498,8 +558,22 @@ class JobRunner:
         await self.history.delete(job_id)
 
 
+def _abandon(task: asyncio.Future[str]) -> None:
+    """Cancel a task no one will await, its outcome read (no "exception was never retrieved" warning)."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
+def _load_transfers() -> asyncio.Future[object]:
+    """Import the file transfers (httpx) on a worker thread while Create is in flight: a job with files is
+    usually asked for some of them, and the import (tens of ms) then costs no time of its own."""
+    return asyncio.ensure_future(asyncio.to_thread(import_module, "dsjobs_lsp.core.client.transfer"))
+
+
 def _present(output_dir: Path, relative: str) -> bool:
     """Whether an output is already at its place under `output_dir` (a bad path counts as missing)."""
+    from dsjobs_lsp.core.client.transfer import safe_destination
+
     try:
         return safe_destination(output_dir, relative).exists()
     except TransferError:

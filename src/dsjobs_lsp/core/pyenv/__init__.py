@@ -1,6 +1,14 @@
-"""Python environment analysis: static, run inside the user's interpreter; requirements files."""
+"""Python environment analysis: static, run inside the user's interpreter; requirements files.
 
-from dsjobs_lsp.core.pyenv.analyze import analyze_python_env
+The analysis and the requirements parser (`packaging`) load on first use: a job without a Python
+environment never imports them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dsjobs_lsp.core.lazy import lazy_exports
 from dsjobs_lsp.core.pyenv.interpreter import default_interpreter
 from dsjobs_lsp.core.pyenv.models import (
     LocalModule,
@@ -9,13 +17,31 @@ from dsjobs_lsp.core.pyenv.models import (
     PythonEnvError,
     PythonSettings,
 )
-from dsjobs_lsp.core.pyenv.requirements import (
-    RequirementsError,
-    RequirementsFile,
-    generate_requirements,
-    parse_requirements_file,
-    pin,
-    read_requirements_file,
+
+if TYPE_CHECKING:
+    from dsjobs_lsp.core.pyenv.analyze import analyze_python_env
+    from dsjobs_lsp.core.pyenv.requirements import (
+        RequirementsError,
+        RequirementsFile,
+        generate_requirements,
+        parse_requirements_file,
+        pin,
+        read_requirements_file,
+    )
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "analyze": ("analyze_python_env",),
+        "requirements": (
+            "RequirementsError",
+            "RequirementsFile",
+            "generate_requirements",
+            "parse_requirements_file",
+            "pin",
+            "read_requirements_file",
+        ),
+    },
 )
 
 __all__ = [
