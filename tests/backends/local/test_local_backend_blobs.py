@@ -16,6 +16,7 @@ from tests.backends.local.local_backend_helpers import (
     file_entry,
     std_text,
     system_text,
+    zip_bytes,
 )
 
 CONTENT = b"0123456789" * 100_000
@@ -134,3 +135,26 @@ async def test_two_inputs_with_the_same_bytes_keep_the_blob_stored(
     assert inodes[0] == str(stored(server, first[0]).stat().st_ino) and inodes[1] != inodes[0]
     _, asked = await client.create("true", [first, second], upload=False)
     assert asked == []
+
+
+async def test_an_input_listed_twice_keeps_the_stored_bytes(client: Client, server: LocalServer) -> None:
+    # the reference CLI sends its main script twice when the config lists it as an input too
+    data = file_entry("data.bin", CONTENT)
+    _, out = await run_ok(client, "wc -c < data.bin", [data, data])
+    assert out.strip() == str(len(CONTENT))
+    assert stored(server, data[0]).read_bytes() == CONTENT
+    _, asked = await client.create("true", [data], upload=False)
+    assert asked == []
+
+
+async def test_a_folder_input_unpacked_over_a_linked_input_keeps_the_stored_bytes(
+    client: Client, server: LocalServer
+) -> None:
+    data = file_entry("data/x.bin", CONTENT)
+    folder = file_entry("data", zip_bytes({"data/x.bin": "other"}), zip_=True)
+    _, out = await run_ok(client, "cat data/x.bin", [data, folder])
+    assert out == "other"
+    blob = stored(server, data[0])
+    assert not blob.exists() or blob.read_bytes() == CONTENT  # dropped (its link was replaced) or intact
+    _, out = await run_ok(client, "wc -c < data/x.bin", [data])
+    assert out.strip() == str(len(CONTENT))

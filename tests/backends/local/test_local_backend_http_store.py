@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -15,7 +16,7 @@ import pytest
 
 from dsjobs_lsp.backends.local import LocalServer, http_store
 from dsjobs_lsp.backends.local.blobs import BlobStore, blob_url_path
-from dsjobs_lsp.core.client import UploadTarget, upload_files
+from dsjobs_lsp.core.client import TransferError, UploadTarget, upload_files
 from tests.backends.local.local_backend_helpers import Client, file_entry
 
 
@@ -33,6 +34,15 @@ async def _chunks(data: bytes, size: int = 10_000) -> AsyncIterator[bytes]:
 
 def _incoming(server: LocalServer) -> list[Path]:
     return list((server.layout.blobs / ".incoming").iterdir())
+
+
+async def _until_no_scratch(server: LocalServer) -> None:
+    """Wait (up to 5 s) for the store's scratch folder to be empty."""
+    for _ in range(100):
+        if not _incoming(server):
+            break
+        await asyncio.sleep(0.05)
+    assert _incoming(server) == []
 
 
 async def test_streamed_upload_is_stored_verified_and_leaves_no_scratch(
@@ -168,7 +178,7 @@ async def test_body_cut_short_stores_nothing_and_the_store_keeps_serving(
         stored = await http.put(upload.url, content=content)
     assert stored.status_code == 200
     assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
-    assert _incoming(client.server) == []
+    await _until_no_scratch(client.server)  # the cut upload's thread may still be ending: our EOF came first
 
 
 async def test_stopping_the_store_during_a_big_upload_ends_it_and_keeps_nothing(
@@ -192,11 +202,7 @@ async def test_stopping_the_store_during_a_big_upload_ends_it_and_keeps_nothing(
     assert await asyncio.wait_for(reader.read(), 30) == b""  # the store's 60 s read timeout is not waited for
     writer.close()
     assert not server.engine.store.has(upload.file.sha256)
-    for _ in range(100):
-        if not _incoming(server):
-            break
-        await asyncio.sleep(0.05)
-    assert _incoming(server) == []
+    await _until_no_scratch(server)
 
 
 async def test_an_upload_is_answered_while_the_store_notes_it(tmp_path: Path) -> None:
@@ -226,3 +232,72 @@ async def test_an_upload_is_answered_while_the_store_notes_it(tmp_path: Path) ->
     finally:
         release.set()
         await store.stop()
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="splice is Linux-only")
+async def test_a_big_upload_is_spliced_into_the_store_and_hashed_as_stored(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body goes socket -> pipe -> file in the kernel; the digest is of the file's bytes."""
+    spliced_into_files: list[int] = []
+    splice = os.splice
+
+    def counting_splice(src: int, dst: int, count: int, *args: Any, **kwargs: Any) -> int:
+        moved = splice(src, dst, count, *args, **kwargs)
+        if kwargs.get("offset_dst") is not None:
+            spliced_into_files.append(moved)
+        return moved
+
+    monkeypatch.setattr(os, "splice", counting_splice)
+    content = os.urandom(9 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(upload.url, content=content)).status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert 0 < sum(spliced_into_files) <= len(content)
+    assert _incoming(client.server) == []
+
+
+async def test_without_splice_a_big_upload_is_received_and_verified_all_the_same(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "splice", raising=False)
+    content = os.urandom(9 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    tampered = content[:-1] + bytes([content[-1] ^ 1])
+    async with httpx.AsyncClient() as http:
+        refused = await http.put(upload.url, content=tampered)
+        assert refused.status_code == 400 and not client.server.engine.store.has(upload.file.sha256)
+        assert (await http.put(upload.url, content=content)).status_code == 200
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+
+
+async def test_a_big_upload_refused_before_its_body_is_read_reports_the_status(
+    client: Client, tmp_path: Path
+) -> None:
+    """The store answers a bad signature at once and closes; our client reports that answer, not the reset."""
+    content = os.urandom(9 << 20)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    source = tmp_path / "big.bin"
+    source.write_bytes(content)
+    forged = upload.url.split("?")[0] + "?expires=1&signature=forged"
+    target = UploadTarget(forged, source, len(content), upload.file.sha256, "big.bin")
+    with pytest.raises(TransferError, match=r"upload of big.bin failed: HTTP 403 from http://127\.0\.0\.1"):
+        await upload_files([target], retries=0)
+    assert not client.server.engine.store.has(upload.file.sha256)
+
+
+async def test_a_big_stored_file_is_sent_by_sendfile_then_the_connection_closes(client: Client) -> None:
+    content = os.urandom(9 << 20)
+    entry = file_entry("big.bin", content)
+    _, [upload] = await client.create("true", [entry], upload=False)
+    small = file_entry("small.txt", b"small")
+    await client.create("true", [small])
+    [big_url, small_url] = [f.url for f in client.server.engine.download_urls([entry[0], small[0]])]
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(upload.url, content=content)).status_code == 200
+        got = await http.get(big_url)
+        assert got.status_code == 200 and got.content == content and got.headers["connection"] == "close"
+        kept = await http.get(small_url)  # a small one keeps the connection open
+        assert kept.content == b"small" and "connection" not in kept.headers

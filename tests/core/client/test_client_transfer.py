@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
+from dsjobs_lsp.backends.local import direct_receive
 from dsjobs_lsp.core.client import TransferError, UploadTarget, download_files, transfer, upload_files
 
 
@@ -29,6 +32,7 @@ class Store:
         self.fail_once: set[str] = set()
         self.refuse: set[str] = set()
         self.close_each = False
+        self.chunked: set[str] = set()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.peers: set[tuple[str, int]] = set()
         self.lock = threading.Lock()
@@ -80,6 +84,11 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             self.send_response(200)
+            if self.path.split("?")[0] in store.chunked:  # one chunk, then the last (empty) one
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+                return
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -308,3 +317,67 @@ async def test_corrupted_download_is_retried_then_reported(tmp_path: Path, store
     with pytest.raises(TransferError, match=r"download of c.txt failed after 2 attempts: .*sha256"):
         await download_files([_storage_file(f"{base}/c", "c.txt", b"original")], dest_dir=tmp_path, retries=1)
     assert _all_files(tmp_path) == []
+
+
+async def test_a_big_file_for_a_loopback_url_is_sent_by_sendfile(
+    tmp_path: Path, store: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel moves the pages of a big file to a loopback store; a small one goes through httpx."""
+    state, base = store
+    sent_by_sendfile: list[int] = []
+    sendfile = os.sendfile
+
+    def counting_sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+        sent = sendfile(out_fd, in_fd, offset, count)
+        sent_by_sendfile.append(sent)
+        return sent
+
+    monkeypatch.setattr(os, "sendfile", counting_sendfile)
+    big, small = tmp_path / "big.bin", tmp_path / "small.txt"
+    big.write_bytes(os.urandom(3 * transfer.SENDFILE_SLICE // 2))
+    small.write_text("small")
+    progress: list[tuple[int, int]] = []
+    await upload_files(
+        [_target(big, f"{base}/big?sig=s"), _target(small, f"{base}/small?sig=s")],
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
+    assert state.objects["/big"] == big.read_bytes() and state.objects["/small"] == b"small"
+    assert sum(sent_by_sendfile) == big.stat().st_size
+    total = big.stat().st_size + 5
+    assert progress[-1] == (total, total)
+
+
+async def test_a_big_file_from_a_loopback_url_is_received_into_the_file_and_verified(
+    tmp_path: Path, store: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big download from this machine goes the local store's way (into the file, hashed from its pages):
+    the bytes land, progress adds up, a 500 is retried and a corrupted body is refused."""
+    state, base = store
+    received_by_file: list[int] = []
+    receive_file = direct_receive.receive_file
+
+    def counting_receive_file(*args: Any, **kwargs: Any) -> str:
+        digest: str = receive_file(*args, **kwargs)
+        received_by_file.append(args[3])
+        return digest
+
+    monkeypatch.setattr(direct_receive, "receive_file", counting_receive_file)
+    data = os.urandom(3 * transfer.SMALL_FILE_SIZE)
+    state.objects["/big"] = data
+    state.fail_once.add("/big")
+    progress: list[tuple[int, int]] = []
+    written = await download_files(
+        [_storage_file(f"{base}/big?sig=s", "out/big.bin", data)],
+        dest_dir=tmp_path,
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
+    assert written == [tmp_path / "out" / "big.bin"] and written[0].read_bytes() == data
+    assert received_by_file == [len(data)] and progress[-1] == (len(data), len(data))
+    state.objects["/chunked"] = data
+    state.chunked.add("/chunked")  # no length: the general way reads it
+    await download_files([_storage_file(f"{base}/chunked", "chunked.bin", data)], dest_dir=tmp_path)
+    assert (tmp_path / "chunked.bin").read_bytes() == data
+    state.objects["/bad"] = data[:-1] + b"?"
+    with pytest.raises(TransferError, match=r"download of bad.bin failed after 2 attempts: .*sha256"):
+        await download_files([_storage_file(f"{base}/bad", "bad.bin", data)], dest_dir=tmp_path, retries=1)
+    assert sorted(_all_files(tmp_path)) == [tmp_path / "chunked.bin", tmp_path / "out" / "big.bin"]

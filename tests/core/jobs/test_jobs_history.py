@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from dsjobs_lsp.core.jobs.history import History
 from dsjobs_lsp.core.jobs.models import JobRecord, JobStatus
@@ -111,3 +115,24 @@ async def test_concurrent_processes_lose_no_write(tmp_path: Path) -> None:
     assert {f"{p}{i}" for p in "xyz" for i in range(40)} <= ids
     shared = await History(db).get("shared")
     assert shared is not None and shared.log_offset == 39
+
+
+async def test_a_history_opens_its_database_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # closing the last connection of a WAL database checkpoints it: a run's writes must not pay that each
+    opened: list[object] = []
+    connect = sqlite3.connect
+
+    def counting_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(args[0])
+        conn: sqlite3.Connection = connect(*args, **kwargs)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    history = History(tmp_path / "history.sqlite3")
+    await history.upsert(record("a", 1))
+    await history.update("a", log_offset=10)
+    await history.merge_remote([record("b", 2)])
+    assert [r.id for r in await history.list()] == ["b", "a"]
+    assert len(opened) == 1
+    history.close()
+    assert [r.id for r in await History(tmp_path / "history.sqlite3").list()] == ["b", "a"]

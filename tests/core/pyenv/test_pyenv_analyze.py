@@ -352,3 +352,23 @@ async def test_dsjobs_python_names_the_users_interpreter_when_the_folder_has_no_
     analysis = await analyze_python_env([Path("main.py")], working_dir=project)
     assert analysis.interpreter == user_python
     assert analysis.requirements == ["acme-core==1.2.0"]
+
+
+def test_the_probe_of_stdlib_only_code_does_not_load_package_metadata(tmp_path: Path) -> None:
+    """importlib.metadata (about a third of the probe's run) is imported only to map installed packages."""
+    import json
+    import subprocess
+
+    from dsjobs_lsp.core.pyenv.interpreter import PROBE_SCRIPT
+
+    project = write_files(tmp_path, {"main.py": "import os\nimport json\n"})
+    request = {"working_dir": str(project), "roots": [str(project / "main.py")], "module_names": []}
+    done = subprocess.run(
+        [sys.executable, "-B", "-X", "importtime", str(PROBE_SCRIPT)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["requirements"] == []
+    assert " importlib.metadata\n" not in done.stderr

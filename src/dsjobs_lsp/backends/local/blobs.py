@@ -173,12 +173,14 @@ class BlobStore:
         """Give a job the stored file at ``target``: a reflink where the file system has them, else a hard
         link when the job is the only holder of one (returned: check it with ``release`` after the job), else
         a copy verified against ``sha256`` while it is written. ``executable`` files get ``x`` bits, so they
-        are never hard-linked (a mode belongs to the inode, which the store shares).
+        are never hard-linked (a mode belongs to the inode, which the store shares). A file already at
+        ``target`` is replaced, never written into (it may be a link to the store).
 
         Raises ``BlobChangedError`` (and drops the blob) when the stored bytes no longer hash to ``sha256``.
         """
         source = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)  # a link placed before (an input listed twice): never write into it
         if not (self._reflink_works and self._reflink(source, target)):
             linked = None if executable else self._link_alone(source, target, sha256)
             if linked is not None:

@@ -3,7 +3,8 @@
 Built on h11 over asyncio streams, with keep-alive. An upload of up to ``WHOLE_BODY_MAX_SIZE`` bytes is taken
 whole and verified, written and committed in one thread hop (a many-file upload is mostly such requests);
 a bigger or unsized one is streamed to a scratch file, hashed as it arrives, one batch written while the next
-comes in. Either way nothing is stored unless the bytes match the sha256 in the URL. Downloads are streamed.
+comes in. Either way nothing is stored unless the bytes match the sha256 in the URL. Downloads are streamed;
+a big one is sent by ``sendfile`` (the connection then closes after it).
 """
 
 from __future__ import annotations
@@ -371,6 +372,12 @@ class HttpStore:
         try:
             size = (await self._workers.run(path.stat)).st_size
             headers = [("Content-Type", "application/octet-stream"), ("Content-Length", str(size))]
+            if size > WHOLE_BODY_MAX_SIZE:  # the kernel sends it; h11 never sees the body: close after it
+                headers.append(("Connection", "close"))
+                writer.write(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
+                await writer.drain()
+                await asyncio.get_running_loop().sendfile(writer.transport, file, 0, size)
+                return
             writer.write(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
             while chunk := await self._workers.run(file.read, READ_SIZE):
                 writer.write(conn.send(h11.Data(data=chunk)) or b"")

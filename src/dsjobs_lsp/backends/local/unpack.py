@@ -64,6 +64,7 @@ def _entry_is_executable(info: zipfile.ZipInfo, head: bytes) -> bool:
 
 def _extract_entry(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.unlink(missing_ok=True)  # maybe an input linked to the store: replace, never write into it
     with zipped.open(info) as src, open(destination, "wb") as dst:
         head = chunk = src.read(_COPY_CHUNK)
         while chunk:

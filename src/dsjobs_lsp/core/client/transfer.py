@@ -2,7 +2,9 @@
 
 Both directions use httpx over a few keep-alive HTTP/1.1 connections. An upload of a file up to 1 MiB is
 read and sent as one body, a bigger one is streamed; each in one worker-thread hop; the biggest files start
-first.
+first. A bigger file for a plain-http loopback URL (the local backend's store) goes over a socket of its own:
+up with ``sendfile`` (the kernel moves its pages, the bytes never pass through Python), down the way the store
+receives an upload (spliced into the file, hashed from its pages on a second thread).
 Downloads never write outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
 """
 
@@ -11,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
 import uuid
@@ -33,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 SMALL_FILE_SIZE = 1 << 20
+SENDFILE_SLICE = 8 << 20
+"""Bytes per ``sendfile`` call of a loopback upload (progress is told and a cancel seen between slices)."""
+RESPONSE_HEAD_MAX_SIZE = 64 << 10
 DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
@@ -127,15 +134,39 @@ def _client() -> httpx.AsyncClient:
 
 
 class _Stopped(Exception):
-    """The upload was cancelled while its worker thread was sending."""
+    """The transfer was cancelled while its worker thread was sending or receiving."""
+
+
+class _NoLength(Exception):
+    """The response has no Content-Length (a chunked one): the general way reads it."""
+
+
+def _is_loopback_http(url: str) -> bool:
+    """Whether ``url`` is plain http to this machine (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _changed_message(target: UploadTarget) -> str:
+    return f"upload of {target.display_path}: the file changed since it was hashed"
 
 
 def _put_file(
     client: httpx.Client, target: UploadTarget, on_sent: Callable[[int], None], stop: threading.Event
 ) -> int:
     """PUT one file (in a worker thread) and return the HTTP status: a small file read whole and sent as one
-    body, a bigger one streamed in ``CHUNK_SIZE`` slices; ``on_sent`` hears of every slice sent."""
-    changed = f"upload of {target.display_path}: the file changed since it was hashed"
+    body, a bigger one by ``sendfile`` to a loopback URL, else streamed in ``CHUNK_SIZE`` slices; ``on_sent``
+    hears of every slice sent."""
+    if target.size > SMALL_FILE_SIZE and _is_loopback_http(target.url):
+        return _sendfile_put(target, on_sent, stop)
+    changed = _changed_message(target)
     headers = {"Content-Length": str(target.size)}
     with target.local_path.open("rb") as stream:
         if target.size <= SMALL_FILE_SIZE:
@@ -157,6 +188,57 @@ def _put_file(
                 on_sent(len(chunk))
 
         return client.put(target.url, content=slices(), headers=headers).status_code
+
+
+def _sendfile_put(target: UploadTarget, on_sent: Callable[[int], None], stop: threading.Event) -> int:
+    """PUT a file over a connection of its own, the body sent by ``sendfile`` in ``SENDFILE_SLICE`` slices;
+    the HTTP status of the answer (the connection is closed after it)."""
+    parts = urlsplit(target.url)
+    assert parts.hostname is not None
+    request_target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    head = (
+        f"PUT {request_target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Content-Length: {target.size}\r\nConnection: close\r\n\r\n"
+    )
+    address = (parts.hostname, parts.port or 80)
+    with (
+        target.local_path.open("rb") as stream,
+        socket.create_connection(address, timeout=TRANSFER_TIMEOUT.connect) as sock,
+    ):
+        size = os.fstat(stream.fileno()).st_size
+        if size != target.size:
+            raise TransferError(f"{_changed_message(target)} ({size} bytes, not {target.size})")
+        sock.settimeout(TRANSFER_TIMEOUT.write)
+        try:
+            sock.sendall(head.encode("ascii"))
+            _send_body(sock, stream, target, on_sent, stop)
+        except ConnectionError:  # the server may have answered (403, ...) and closed without reading it all
+            sock.settimeout(TRANSFER_TIMEOUT.connect)
+            try:
+                return _response_head(sock)[0]
+            except OSError:
+                pass
+            raise
+        sock.settimeout(TRANSFER_TIMEOUT.read)
+        return _response_head(sock)[0]
+
+
+def _send_body(
+    sock: socket.socket,
+    stream: BinaryIO,
+    target: UploadTarget,
+    on_sent: Callable[[int], None],
+    stop: threading.Event,
+) -> None:
+    offset = 0
+    while offset < target.size:
+        if stop.is_set():
+            raise _Stopped
+        sent = sock.sendfile(stream, offset, min(SENDFILE_SLICE, target.size - offset))
+        if sent == 0:
+            raise TransferError(f"{_changed_message(target)} (it no longer has {target.size} bytes)")
+        offset += sent
+        on_sent(sent)
 
 
 async def _upload_one(client: httpx.Client, target: UploadTarget, progress: _Progress, retries: int) -> None:
@@ -274,6 +356,92 @@ async def _fetch_to(
         raise _RetryableError("the downloaded content does not match its sha256")
 
 
+async def _fetch_loopback(
+    client: httpx.AsyncClient, file: jobs_pb2.StorageFile, temp: Path, what: str, progress: _Progress
+) -> None:
+    """``_fetch_to`` for a big file from this machine: a socket of its own read on a worker thread."""
+    loop = asyncio.get_running_loop()
+    received = [0]
+
+    def count(size: int) -> None:
+        received[0] += size
+        progress.add(size)
+
+    def report(size: int) -> None:
+        loop.call_soon_threadsafe(count, size)
+
+    stop = threading.Event()
+    try:
+        digest = await asyncio.to_thread(_get_file, file.url, temp, what, report, stop)
+        await asyncio.sleep(0)  # let the last progress reports of the thread run first
+    except _NoLength:
+        await _fetch_to(client, file, temp, what, progress)
+        return
+    except BaseException:
+        stop.set()
+        progress.add(-received[0])
+        raise
+    if file.file.sha256 and digest != file.file.sha256:
+        progress.add(-received[0])
+        raise _RetryableError("the downloaded content does not match its sha256")
+
+
+def _get_file(
+    url: str, temp: Path, what: str, on_received: Callable[[int], None], stop: threading.Event
+) -> str:
+    """GET ``url`` into ``temp`` over a connection of its own (blocking); the sha256 of the body. The body
+    is received as the local store receives an upload (``receive_file``: spliced into the file, hashed from
+    its pages on a second thread); ``on_received`` hears of the bytes as they land."""
+    from dsjobs_lsp.backends.local.direct_receive import receive_file
+
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    request_target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    head = f"GET {request_target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+    address = (parts.hostname, parts.port or 80)
+    reported = 0
+
+    def written(offset: int) -> None:
+        nonlocal reported
+        on_received(offset - reported)
+        reported = offset
+        if stop.is_set():
+            raise _Stopped
+
+    with (
+        socket.create_connection(address, timeout=TRANSFER_TIMEOUT.connect) as sock,
+        open(temp, "w+b", buffering=0) as out,
+    ):
+        sock.settimeout(TRANSFER_TIMEOUT.read)
+        sock.sendall(head.encode("ascii"))
+        status, length, first = _response_head(sock)
+        _check_status(status, url, what)
+        if length is None:
+            raise _NoLength
+        return receive_file(sock, out.fileno(), first, length, written)
+
+
+def _response_head(sock: socket.socket) -> tuple[int, int | None, bytes]:
+    """(status, Content-Length or None, body bytes read with the head) of the HTTP response on ``sock``."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(RESPONSE_HEAD_MAX_SIZE)
+        if not chunk or len(received) > RESPONSE_HEAD_MAX_SIZE:
+            raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
+        received += chunk
+    head, _, rest = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.split(b"\r\n")
+    words = status_line.split()
+    if len(words) < 2 or not words[0].startswith(b"HTTP/") or not words[1].isdigit():
+        raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
+    length = None
+    for line in header_lines:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    return int(words[1]), length, rest
+
+
 async def _download_one(
     client: httpx.AsyncClient, file: jobs_pb2.StorageFile, dest_dir: Path, progress: _Progress, retries: int
 ) -> list[Path]:
@@ -283,8 +451,11 @@ async def _download_one(
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     # a temp file of its own: two jobs' outputs may be downloaded to one path at once (a sweep's forks)
     temp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}.download")
+    fetch = _fetch_to
+    if file.file.size_bytes > SMALL_FILE_SIZE and _is_loopback_http(file.url):
+        fetch = _fetch_loopback
     try:
-        await _retrying(lambda: _fetch_to(client, file, temp, what, progress), what=what, retries=retries)
+        await _retrying(lambda: fetch(client, file, temp, what, progress), what=what, retries=retries)
         if file.file.compression_type == jobs_pb2.FileCompressionType.ZIP:
             return await asyncio.to_thread(_unzip_checked, temp, target.parent)
         await asyncio.to_thread(os.replace, temp, target)

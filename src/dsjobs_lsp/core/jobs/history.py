@@ -2,13 +2,15 @@
 
 Several processes may write at once (a CLI run and the language server attached to the same job), so each
 write is one short `BEGIN IMMEDIATE` transaction and the fields that only grow (`log_offset`,
-`outputs_downloaded`) are merged, never moved backwards.
+`outputs_downloaded`) are merged, never moved backwards. A `History` keeps one connection open: closing the
+last connection of a WAL database checkpoints it to disk (about 12 ms a write, a run makes several).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +47,8 @@ class History:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
-        self._ready = False
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     async def upsert(self, record: JobRecord) -> JobRecord:
         """Insert or replace a record (larger log offset, done download win); returns it as stored."""
@@ -97,39 +100,39 @@ class History:
         """Forget a job."""
         await asyncio.to_thread(self._execute, "DELETE FROM jobs WHERE id = ?", (job_id,))
 
-    # -- blocking part, run in a worker thread -------------------------------------------------------------
+    def close(self) -> None:
+        """Close the database connection (the next call opens it again)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
-    def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
+    # -- blocking part, run in a worker thread, one at a time (the lock) -----------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
             private_sqlite_file(self.db_path)
-        conn = sqlite3.connect(self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
-        if not self._ready:
+            conn = sqlite3.connect(
+                self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
-            self._ready = True
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = conn
+        return self._conn
 
     def _query(self, sql: str, args: tuple[object, ...]) -> Records:
-        conn = self._connect()
-        try:
-            return [JobRecord.model_validate_json(row[0]) for row in conn.execute(sql, args)]
-        finally:
-            conn.close()
+        with self._lock:
+            rows = self._connection().execute(sql, args).fetchall()
+        return [JobRecord.model_validate_json(row[0]) for row in rows]
 
     def _stored(self, job_ids: Sequence[str]) -> dict[str, str]:
-        conn = self._connect()
-        try:
-            return _stored_data(conn, job_ids)
-        finally:
-            conn.close()
+        with self._lock:
+            return _stored_data(self._connection(), job_ids)
 
     def _execute(self, sql: str, args: tuple[object, ...]) -> None:
-        conn = self._connect()
-        try:
-            conn.execute(sql, args)
-        finally:
-            conn.close()
+        with self._lock:
+            self._connection().execute(sql, args)
 
     def _write(self, records: Records) -> Records:
         return self._transaction(lambda conn: [_write_one(conn, record) for record in records])
@@ -140,18 +143,17 @@ class History:
 
     def _transaction(self, work: Callable[[sqlite3.Connection], Records]) -> Records:
         """`work` in one short write transaction (rolled back when it raises)."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            stored = work(conn)
-            conn.execute("COMMIT")
-            return stored
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                stored = work(conn)
+                conn.execute("COMMIT")
+                return stored
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
 
 def _write_one(conn: sqlite3.Connection, record: JobRecord) -> JobRecord:

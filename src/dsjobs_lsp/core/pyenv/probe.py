@@ -23,7 +23,6 @@ sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _
 import ast  # noqa: E402
 import csv  # noqa: E402
 import importlib.machinery  # noqa: E402
-import importlib.metadata  # noqa: E402
 import json  # noqa: E402
 import site  # noqa: E402
 import sysconfig  # noqa: E402
@@ -324,6 +323,8 @@ class DistIndex:
         self.by_top: dict[str, list[DistInfo]] = {}
         self.all: list[DistInfo] = []
         seen: set[str] = set()
+        import importlib.metadata  # about 35 ms of imports, only for code that imports installed packages
+
         for dist in importlib.metadata.distributions():
             try:
                 key = _distribution_key(dist)
