@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import ipaddress
 import logging
 import os
 import socket
@@ -30,6 +29,7 @@ import httpx
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
 from dsjobs_lsp.core.client.errors import TransferError
+from dsjobs_lsp.core.client.loopback import is_loopback_url
 from dsjobs_lsp.core.client.targets import UploadTarget as UploadTarget  # defined where no HTTP client loads
 from dsjobs_lsp.core.packaging.limits import humanize_bytes_size
 
@@ -141,19 +141,6 @@ class _NoLength(Exception):
     """The response has no Content-Length (a chunked one): the general way reads it."""
 
 
-def _is_loopback_http(url: str) -> bool:
-    """Whether ``url`` is plain http to this machine (127.0.0.0/8, ::1, localhost)."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
-
-
 def _changed_message(target: UploadTarget) -> str:
     return f"upload of {target.display_path}: the file changed since it was hashed"
 
@@ -164,7 +151,7 @@ def _put_file(
     """PUT one file (in a worker thread) and return the HTTP status: a small file read whole and sent as one
     body, a bigger one by ``sendfile`` to a loopback URL, else streamed in ``CHUNK_SIZE`` slices; ``on_sent``
     hears of every slice sent."""
-    if target.size > SMALL_FILE_SIZE and _is_loopback_http(target.url):
+    if target.size > SMALL_FILE_SIZE and is_loopback_url(target.url):
         return _sendfile_put(target, on_sent, stop)
     changed = _changed_message(target)
     headers = {"Content-Length": str(target.size)}
@@ -452,7 +439,7 @@ async def _download_one(
     # a temp file of its own: two jobs' outputs may be downloaded to one path at once (a sweep's forks)
     temp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}.download")
     fetch = _fetch_to
-    if file.file.size_bytes > SMALL_FILE_SIZE and _is_loopback_http(file.url):
+    if file.file.size_bytes > SMALL_FILE_SIZE and is_loopback_url(file.url):
         fetch = _fetch_loopback
     try:
         await _retrying(lambda: fetch(client, file, temp, what, progress), what=what, retries=retries)
