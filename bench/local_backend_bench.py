@@ -2,9 +2,10 @@
 
 1. ReadLogs latency: line printed by the job -> line received by a streaming client (p50/p99; targets
    <= 100 / 500 ms).
-2. Upload throughput of our client (`upload_files`) to a presigned URL vs `cp` of the same file from the page
-   cache (target >= 60%), each round's ratio, the median of 5 rounds; also sha256 of the same file alone: the
-   store verifies every byte before it answers, so that is the most an upload can reach.
+2. Upload throughput of our client (`loopback.upload_files`, what a run uploads with) to a presigned URL vs
+   `cp` of the same file from the page cache (target >= 60%), each round's ratio, the median of 5 rounds; also
+   sha256 of the same file alone: the store verifies every byte before it answers, so that is the most an
+   upload can reach.
 3. With a cached Python environment: Execute -> first log line (target <= 1 s).
 
 Usage: python bench/local_backend_bench.py [--upload-mb 256]
@@ -33,7 +34,8 @@ from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_p
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2_grpc as service_grpc
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
-from dsjobs_lsp.core.client.transfer import UploadTarget, upload_files
+from dsjobs_lsp.core.client.loopback import upload_files
+from dsjobs_lsp.core.client.targets import UploadTarget
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.local_backend import running_local_server

@@ -319,34 +319,6 @@ async def test_corrupted_download_is_retried_then_reported(tmp_path: Path, store
     assert _all_files(tmp_path) == []
 
 
-async def test_a_big_file_for_a_loopback_url_is_sent_by_sendfile(
-    tmp_path: Path, store: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The kernel moves the pages of a big file to a loopback store; a small one goes through httpx."""
-    state, base = store
-    sent_by_sendfile: list[int] = []
-    sendfile = os.sendfile
-
-    def counting_sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
-        sent = sendfile(out_fd, in_fd, offset, count)
-        sent_by_sendfile.append(sent)
-        return sent
-
-    monkeypatch.setattr(os, "sendfile", counting_sendfile)
-    big, small = tmp_path / "big.bin", tmp_path / "small.txt"
-    big.write_bytes(os.urandom(3 * transfer.SENDFILE_SLICE // 2))
-    small.write_text("small")
-    progress: list[tuple[int, int]] = []
-    await upload_files(
-        [_target(big, f"{base}/big?sig=s"), _target(small, f"{base}/small?sig=s")],
-        on_progress=lambda done, total: progress.append((done, total)),
-    )
-    assert state.objects["/big"] == big.read_bytes() and state.objects["/small"] == b"small"
-    assert sum(sent_by_sendfile) == big.stat().st_size
-    total = big.stat().st_size + 5
-    assert progress[-1] == (total, total)
-
-
 async def test_a_big_file_from_a_loopback_url_is_received_into_the_file_and_verified(
     tmp_path: Path, store: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,9 +2,10 @@
 
 Both directions use httpx over a few keep-alive HTTP/1.1 connections. An upload of a file up to 1 MiB is
 read and sent as one body, a bigger one is streamed; each in one worker-thread hop; the biggest files start
-first. A bigger file for a plain-http loopback URL (the local backend's store) goes over a socket of its own:
-up with ``sendfile`` (the kernel moves its pages, the bytes never pass through Python), down the way the store
-receives an upload (spliced into the file, hashed from its pages on a second thread).
+first (uploads to a store on this machine go ``loopback``'s way, and come here only when that failed). A
+download of a bigger file from a plain-http loopback URL (the local backend's store) goes over a socket of its
+own, received the way the store receives an upload (spliced into the file, hashed from its pages on a second
+thread).
 Downloads never write outside their target folder: absolute paths, ``..`` and zip-slip entries are refused.
 """
 
@@ -37,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 SMALL_FILE_SIZE = 1 << 20
-SENDFILE_SLICE = 8 << 20
-"""Bytes per ``sendfile`` call of a loopback upload (progress is told and a cancel seen between slices)."""
 RESPONSE_HEAD_MAX_SIZE = 64 << 10
 DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
@@ -141,19 +140,12 @@ class _NoLength(Exception):
     """The response has no Content-Length (a chunked one): the general way reads it."""
 
 
-def _changed_message(target: UploadTarget) -> str:
-    return f"upload of {target.display_path}: the file changed since it was hashed"
-
-
 def _put_file(
     client: httpx.Client, target: UploadTarget, on_sent: Callable[[int], None], stop: threading.Event
 ) -> int:
     """PUT one file (in a worker thread) and return the HTTP status: a small file read whole and sent as one
-    body, a bigger one by ``sendfile`` to a loopback URL, else streamed in ``CHUNK_SIZE`` slices; ``on_sent``
-    hears of every slice sent."""
-    if target.size > SMALL_FILE_SIZE and is_loopback_url(target.url):
-        return _sendfile_put(target, on_sent, stop)
-    changed = _changed_message(target)
+    body, a bigger one streamed in ``CHUNK_SIZE`` slices; ``on_sent`` hears of every slice sent."""
+    changed = f"upload of {target.display_path}: the file changed since it was hashed"
     headers = {"Content-Length": str(target.size)}
     with target.local_path.open("rb") as stream:
         if target.size <= SMALL_FILE_SIZE:
@@ -175,57 +167,6 @@ def _put_file(
                 on_sent(len(chunk))
 
         return client.put(target.url, content=slices(), headers=headers).status_code
-
-
-def _sendfile_put(target: UploadTarget, on_sent: Callable[[int], None], stop: threading.Event) -> int:
-    """PUT a file over a connection of its own, the body sent by ``sendfile`` in ``SENDFILE_SLICE`` slices;
-    the HTTP status of the answer (the connection is closed after it)."""
-    parts = urlsplit(target.url)
-    assert parts.hostname is not None
-    request_target = f"{parts.path}?{parts.query}" if parts.query else parts.path
-    head = (
-        f"PUT {request_target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-        f"Content-Length: {target.size}\r\nConnection: close\r\n\r\n"
-    )
-    address = (parts.hostname, parts.port or 80)
-    with (
-        target.local_path.open("rb") as stream,
-        socket.create_connection(address, timeout=TRANSFER_TIMEOUT.connect) as sock,
-    ):
-        size = os.fstat(stream.fileno()).st_size
-        if size != target.size:
-            raise TransferError(f"{_changed_message(target)} ({size} bytes, not {target.size})")
-        sock.settimeout(TRANSFER_TIMEOUT.write)
-        try:
-            sock.sendall(head.encode("ascii"))
-            _send_body(sock, stream, target, on_sent, stop)
-        except ConnectionError:  # the server may have answered (403, ...) and closed without reading it all
-            sock.settimeout(TRANSFER_TIMEOUT.connect)
-            try:
-                return _response_head(sock)[0]
-            except OSError:
-                pass
-            raise
-        sock.settimeout(TRANSFER_TIMEOUT.read)
-        return _response_head(sock)[0]
-
-
-def _send_body(
-    sock: socket.socket,
-    stream: BinaryIO,
-    target: UploadTarget,
-    on_sent: Callable[[int], None],
-    stop: threading.Event,
-) -> None:
-    offset = 0
-    while offset < target.size:
-        if stop.is_set():
-            raise _Stopped
-        sent = sock.sendfile(stream, offset, min(SENDFILE_SLICE, target.size - offset))
-        if sent == 0:
-            raise TransferError(f"{_changed_message(target)} (it no longer has {target.size} bytes)")
-        offset += sent
-        on_sent(sent)
 
 
 async def _upload_one(client: httpx.Client, target: UploadTarget, progress: _Progress, retries: int) -> None:
