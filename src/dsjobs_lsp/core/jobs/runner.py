@@ -95,9 +95,9 @@ class JobRunner:
     ) -> PreparedJob:
         """The job's files packed while the session connects and gets its token (in the cloud: TLS handshakes,
         an IAM exchange); a token that cannot be had fails the run after the packing, as at Create."""
-        from dsjobs_lsp.core.jobs.prepare import prepare_job
+        from dsjobs_lsp.core.jobs.prepare import deflates_archives, prepare_job
 
-        deflate = not is_local_store(session.target.endpoints)  # compressing pays only across a network
+        deflate = deflates_archives(session.target.endpoints)
         session.client.connect()
         token = asyncio.ensure_future(session.target.token())
         try:
