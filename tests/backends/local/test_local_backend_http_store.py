@@ -1,4 +1,5 @@
-"""The local backend's HTTP file store: whole and streamed uploads, verification, keep-alive, public URL."""
+"""The local backend's HTTP file store: whole and streamed uploads, copies of files on this machine,
+verification, keep-alive, public URL."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from dsjobs_lsp.backends.local import LocalServer, http_store
 from dsjobs_lsp.backends.local.blobs import BlobStore, blob_url_path
+from dsjobs_lsp.backends.local.copy_request import COPY_FROM_HEADER, COPY_SIZE_HEADER, encode_source
 from dsjobs_lsp.core.client import TransferError, UploadTarget, upload_files
 from tests.backends.local.local_backend_helpers import Client, file_entry
 
@@ -301,3 +303,75 @@ async def test_a_big_stored_file_is_sent_by_sendfile_then_the_connection_closes(
         assert got.status_code == 200 and got.content == content and got.headers["connection"] == "close"
         kept = await http.get(small_url)  # a small one keeps the connection open
         assert kept.content == b"small" and "connection" not in kept.headers
+
+
+def _copy_headers(path: Path | str, size: int) -> dict[str, str]:
+    """The headers of a request for the store to copy ``path`` itself (what our loopback client sends)."""
+    return {COPY_FROM_HEADER: encode_source(Path(path)), COPY_SIZE_HEADER: str(size)}
+
+
+async def test_a_file_on_this_machine_is_copied_by_the_store_and_stored_once_verified(
+    client: Client, tmp_path: Path
+) -> None:
+    content = os.urandom(9 << 20)
+    source = tmp_path / "naïve data.bin"  # a name that needs encoding in a header
+    source.write_bytes(content)
+    job_id, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        copied = await http.put(upload.url, headers=_copy_headers(source, len(content)))
+    assert copied.status_code == 200
+    assert await client.server.engine.verifications.settle([upload.file.sha256]) == {}
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+    finished = await client.wait(await client.execute(job_id))  # the job has its file
+    assert not finished.HasField("error")
+
+
+async def test_a_copied_file_that_changed_after_hashing_is_not_stored_and_execute_says_why(
+    client: Client, tmp_path: Path
+) -> None:
+    content = os.urandom(6 << 20)
+    source = tmp_path / "data.bin"
+    source.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))  # same size, other bytes
+    job_id, [upload] = await client.create("true", [file_entry("data.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(upload.url, headers=_copy_headers(source, len(content)))).status_code == 200
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await client.execute(job_id)
+
+    assert caught.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert "data.bin" in str(caught.value.details())
+    assert "the file changed after it was hashed" in str(caught.value.details())
+    assert not client.server.engine.store.has(upload.file.sha256)
+    assert _incoming(client.server) == []
+
+
+@pytest.mark.parametrize("what", ["missing", "folder", "shorter"])
+async def test_a_file_the_store_cannot_copy_is_answered_422_naming_why(
+    client: Client, tmp_path: Path, what: str
+) -> None:
+    content = os.urandom(2 << 20)
+    source = {"missing": tmp_path / "gone.bin", "folder": tmp_path, "shorter": tmp_path / "short.bin"}[what]
+    (tmp_path / "short.bin").write_bytes(content[:100])
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        refused = await http.put(upload.url, headers=_copy_headers(source, len(content)))
+        assert refused.status_code == 422 and str(source) in refused.text
+        assert (await http.put(upload.url, content=content)).status_code == 200  # the bytes go through
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+    assert _incoming(client.server) == []
+
+
+async def test_without_copy_file_range_the_store_copies_through_a_buffer(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "copy_file_range", raising=False)
+    content = os.urandom((5 << 20) + 123)
+    source = tmp_path / "data.bin"
+    source.write_bytes(content)
+    _, [upload] = await client.create("true", [file_entry("data.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(upload.url, headers=_copy_headers(source, len(content)))).status_code == 200
+    assert await client.server.engine.verifications.settle([upload.file.sha256]) == {}
+    assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content

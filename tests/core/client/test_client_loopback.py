@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
@@ -40,13 +42,31 @@ async def _targets(server: LocalServer, files: list[Path]) -> list[UploadTarget]
     return [UploadTarget(urls[digests[f]], f, f.stat().st_size, digests[f], f.name) for f in files]
 
 
-def _stored(server: LocalServer, target: UploadTarget) -> bytes:
+async def _stored(server: LocalServer, target: UploadTarget) -> bytes:
+    """The bytes the store keeps for ``target`` once it has verified them."""
+    await server.engine.verifications.settle([target.sha256])
     return (server.layout.blobs / target.sha256[:2] / target.sha256).read_bytes()
 
 
-async def test_small_and_big_files_all_reach_the_local_store(server: LocalServer, tmp_path: Path) -> None:
-    """Small files are sent whole over kept-alive connections, a big one by sendfile in slices; all are stored
-    byte for byte, and the progress grows to the total once."""
+def _count_sendfile(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Bytes our client sends by ``socket.sendfile``, a call at a time (the list fills as it sends)."""
+    sent: list[int] = []
+    original = socket.socket.sendfile
+
+    def counting(self: socket.socket, file: Any, offset: int = 0, count: int | None = None) -> int:
+        moved = original(self, file, offset, count)
+        sent.append(moved)
+        return moved
+
+    monkeypatch.setattr(socket.socket, "sendfile", counting)
+    return sent
+
+
+async def test_small_and_big_files_all_reach_the_local_store(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small files are sent whole over kept-alive connections, a big one the store copies itself (no byte of
+    it on the wire); all are stored byte for byte, and the progress grows to the total once."""
     files = []
     for i in range(30):
         files.append(tmp_path / f"f{i:02d}.txt")
@@ -55,10 +75,12 @@ async def test_small_and_big_files_all_reach_the_local_store(server: LocalServer
     files[-1].write_bytes(os.urandom(loopback.SENDFILE_SLICE + loopback.WHOLE_BODY_MAX_SIZE + 1))
     targets = await _targets(server, files)
     progress: list[tuple[int, int]] = []
+    sent_by_sendfile = _count_sendfile(monkeypatch)
 
     await loopback.upload_files(targets, on_progress=lambda done, total: progress.append((done, total)))
 
-    assert all(_stored(server, t) == t.local_path.read_bytes() for t in targets)
+    assert [await _stored(server, t) for t in targets] == [t.local_path.read_bytes() for t in targets]
+    assert sent_by_sendfile == []
     total = sum(t.size for t in targets)
     assert progress[-1] == (total, total)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
@@ -79,7 +101,26 @@ async def test_a_refused_small_upload_fails_naming_the_file_without_the_signatur
         await loopback.upload_files([targets[0], refused])
 
     assert "signature" not in str(caught.value)
-    assert _stored(server, targets[0]) == b"good\n"
+    assert await _stored(server, targets[0]) == b"good\n"
+
+
+async def test_a_big_file_the_store_cannot_read_is_sent_by_sendfile(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store behind a loopback address may not see this machine's files (a container, a tunnel): asked to
+    copy a path it cannot read, it says so and the client sends the bytes on."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(loopback.SENDFILE_SLICE + 5))
+    [target] = await _targets(server, [big])
+    monkeypatch.setattr(loopback, "encode_source", lambda _path: "/nowhere/on/the/store/side")
+    sent_by_sendfile = _count_sendfile(monkeypatch)
+    progress: list[int] = []
+
+    await loopback.upload_files([target], on_progress=lambda done, _total: progress.append(done))
+
+    assert await _stored(server, target) == big.read_bytes()
+    assert sum(sent_by_sendfile) == target.size
+    assert progress[-1] == target.size
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ class IncompleteBodyError(ConnectionError):
     """The peer stopped before sending ``Content-Length`` bytes."""
 
 
-class _GrowingFileHasher:
+class GrowingFileHasher:
     """Hashes a file on a thread of its own while another thread appends to it (told through ``advance``)."""
 
     def __init__(self, fd: int) -> None:
@@ -127,7 +127,7 @@ def receive_file(
     many bytes are in the file so far (it may raise to stop). Raises ``IncompleteBodyError`` when the peer
     closes early or sends nothing for the socket's timeout. Also our client's way to download a big file
     from the local store."""
-    hasher = _GrowingFileHasher(out)
+    hasher = GrowingFileHasher(out)
 
     def advance(offset: int) -> None:
         hasher.advance(offset)

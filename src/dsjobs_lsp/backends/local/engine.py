@@ -37,6 +37,7 @@ from .pyenv import EnvironmentCache, EnvironmentError_
 from .resources import ResourceRegistry, finish_resources, mount_resources, unknown_resources
 from .state import ACTIVE_STATUSES, JobRow, StateStore
 from .supervisor import JobExit, Supervisor, deferring_signal
+from .verifications import PendingVerifications
 from .workspace import (
     WorkspaceError,
     collect_outputs,
@@ -110,6 +111,16 @@ def _files_needing_upload(store: BlobStore, files: list[jobs_pb2.File]) -> list[
         if item.sha256 not in missing and not store.has(item.sha256):
             missing[item.sha256] = item
     return list(missing.values())
+
+
+def _not_uploaded_message(missing: list[jobs_pb2.File], failures: dict[str, str]) -> str:
+    """Names the files a job lacks, with why an upload of one was not stored (if one was tried)."""
+    names = []
+    for item in missing:
+        name = f"{item.desc.path or item.desc.var} ({item.sha256[:12]})"
+        reason = failures.get(item.sha256)
+        names.append(f"{name}: {reason}" if reason else name)
+    return "files are not uploaded: " + ", ".join(names)
 
 
 def graceful_signal(params: jobs_pb2.JobParameters) -> int:
@@ -197,12 +208,14 @@ class JobEngine:
         store: BlobStore,
         envs: EnvironmentCache,
         signer: Callable[[], UrlSigner],
+        verifications: PendingVerifications,
     ) -> None:
         self.layout = layout
         self.state = state
         self.store = store
         self.envs = envs
         self._signer = signer
+        self.verifications = verifications
         self.resources = ResourceRegistry(layout.root)
         self._journals: dict[str, JobJournal] = {}
         self._executions: dict[str, _Execution] = {}
@@ -314,6 +327,7 @@ class JobEngine:
         return operation
 
     async def _upload_urls(self, files: list[jobs_pb2.File]) -> list[jobs_pb2.StorageFile]:
+        await self.verifications.settle(f.sha256 for f in files)
         missing = await asyncio.to_thread(_files_needing_upload, self.store, files)
         signer = self._signer()
         return [jobs_pb2.StorageFile(file=f, url=signer.url("PUT", blob_url_path(f.sha256))) for f in missing]
@@ -333,12 +347,11 @@ class JobEngine:
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"job {job_id} was already executed (status {jobs_pb2.JobStatus.Name(row.job.status)})",
             )
-        missing = await asyncio.to_thread(
-            _files_needing_upload, self.store, _job_files(row.job.job_parameters)
-        )
+        files = _job_files(row.job.job_parameters)
+        failures = await self.verifications.settle(f.sha256 for f in files)
+        missing = await asyncio.to_thread(_files_needing_upload, self.store, files)
         if missing:
-            names = ", ".join(f"{f.desc.path or f.desc.var} ({f.sha256[:12]})" for f in missing)
-            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, f"files are not uploaded: {names}")
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, _not_uploaded_message(missing, failures))
         operation = new_operation("Execute job", service_pb2.ExecuteProjectJobMetadata(job=row.job))
         row.execute_operation_id = operation.id
         await self.state.save_operation(operation, job_id)

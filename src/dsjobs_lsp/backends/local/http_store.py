@@ -3,8 +3,9 @@
 Built on h11 over asyncio streams, with keep-alive. An upload of up to ``WHOLE_BODY_MAX_SIZE`` bytes is taken
 whole and verified, written and committed in one thread hop (a many-file upload is mostly such requests);
 a bigger or unsized one is streamed to a scratch file, hashed as it arrives, one batch written while the next
-comes in. Either way nothing is stored unless the bytes match the sha256 in the URL. Downloads are streamed;
-a big one is sent by ``sendfile`` (the connection then closes after it).
+comes in. Either way nothing is stored unless the bytes match the sha256 in the URL. A client on this machine
+may instead name a file for the store to copy itself (``local_copy``: answered once copied, stored once
+verified). Downloads are streamed; a big one is sent by ``sendfile`` (the connection then closes after it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import ipaddress
 import logging
 import re
 import socket
@@ -25,7 +27,10 @@ from typing import BinaryIO, TypeVar
 import h11
 
 from .blobs import SHA256_PATTERN, BlobStore, DigestMismatchError, SignatureError, UrlSigner
+from .copy_request import COPY_FROM_HEADER, COPY_SIZE_HEADER, decode_source
 from .direct_receive import receive_body
+from .local_copy import CopiedFile, UnreadableSourceError, copy_to_scratch
+from .verifications import PendingVerifications
 
 Buffer = bytes | bytearray | memoryview
 _T = TypeVar("_T")
@@ -42,10 +47,24 @@ JOB_PAGE = re.compile(r"^/communities/[^/]+/projects/[^/]+/job/([^/]+)$")
 
 
 def _content_length(request: h11.Request) -> int | None:
-    for name, value in request.headers:
-        if name == b"content-length":
-            return int(value)
+    value = _header(request, "content-length")
+    return None if value is None else int(value)
+
+
+def _header(request: h11.Request, wanted: str) -> str | None:
+    name = wanted.lower().encode()
+    for key, value in request.headers:
+        if key == name:
+            return value.decode("latin-1")
     return None
+
+
+def _from_this_machine(writer: asyncio.StreamWriter) -> bool:
+    peer = writer.get_extra_info("peername")
+    try:
+        return isinstance(peer, tuple) and ipaddress.ip_address(peer[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _open_for_reading(path: Path) -> BinaryIO:
@@ -170,8 +189,10 @@ class HttpStore:
         host: str = "127.0.0.1",
         on_stored: Callable[[str, int], object] | None = None,
         public_base_url: str | None = None,
+        verifications: PendingVerifications | None = None,
     ) -> None:
         self._store = store
+        self.verifications = verifications or PendingVerifications()
         self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self._key = signer_key
         self._host = host
@@ -207,6 +228,7 @@ class HttpStore:
             await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
+        await self.verifications.close()
         self._workers.shutdown()
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -271,7 +293,9 @@ class HttpStore:
             UrlSigner(self._key, self.base_url).verify(method, path, query)
         except SignatureError as error:
             raise _HttpError(403, str(error)) from None
-        if method == "PUT":
+        if method == "PUT" and (source := _header(request, COPY_FROM_HEADER)) is not None:
+            await self._copy_local_file(conn, reader, writer, request, sha256, source)
+        elif method == "PUT":
             taken_over, size = await self._receive_upload(conn, reader, writer, request, sha256)
             noting = self._note_stored(sha256, size)  # the answer goes out while the file is noted
             try:
@@ -317,6 +341,37 @@ class HttpStore:
                 raise ConnectionAbortedError("refused upload") from None
             raise _HttpError(400, str(error)) from None
         return taken_over, size
+
+    async def _copy_local_file(
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        sha256: str,
+        source: str,
+    ) -> None:
+        """Copy the file a client on this machine names into the store; answer once it is copied, store it
+        once it is verified (422 when it cannot be read here: the client then sends it)."""
+        await self._drain_body(conn, reader)
+        if not _from_this_machine(writer):
+            raise _HttpError(403, "only a client on this machine may name a file to copy")
+        try:
+            size = int(_header(request, COPY_SIZE_HEADER) or "")
+        except ValueError:
+            raise _HttpError(400, f"{COPY_SIZE_HEADER} must be a number of bytes") from None
+        try:
+            copied = await self._workers.run(copy_to_scratch, decode_source(source), size, self._store)
+        except UnreadableSourceError as error:
+            raise _HttpError(422, str(error)) from None
+        self.verifications.start(sha256, self._verify_copy(copied, sha256, size))
+        await self._send_simple(conn, writer, 200, "copied\n")
+
+    async def _verify_copy(self, copied: CopiedFile, sha256: str, size: int) -> None:
+        await self._workers.run(copied.verify_and_commit, self._store, sha256)
+        noting = self._note_stored(sha256, size)
+        if noting is not None:
+            await noting
 
     def _note_stored(self, sha256: str, size: int) -> asyncio.Future[object] | None:
         """Start the ``on_stored`` callback of a stored file; what to await for its end (None: nothing)."""

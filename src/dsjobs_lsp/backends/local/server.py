@@ -145,6 +145,7 @@ class LocalServer:
             store,
             EnvironmentCache(self.layout.envs, offline=self._offline),
             lambda: http.signer,
+            http.verifications,
         )
         self._http.page_renderer = self._render_page
         await self._engine.recover()

@@ -5,8 +5,10 @@ one archive of many. Over loopback a request costs what client and server spend 
 spends about 1 ms a request where ``http.client`` on a kept-alive connection spends a tenth of that, and
 loading httpx alone costs a start about 30 ms. So every file bound for a loopback address goes over
 ``http.client``, ``CONNECTIONS`` keep-alive connections (a worker thread each, the biggest files first): a
-file of up to ``WHOLE_BODY_MAX_SIZE`` bytes is read whole and sent as one body, a bigger one is sent by
-``sendfile`` (the kernel moves its pages, the bytes never pass through Python). Everything else — another
+file of up to ``WHOLE_BODY_MAX_SIZE`` bytes is read whole and sent as one body; a bigger one the store is
+asked to copy from its path itself (``backends.local.local_copy``: one copy in the kernel, as ``cp`` makes),
+and where it cannot (another machine behind the address, an older store) it is sent by ``sendfile`` (the
+kernel moves its pages, the bytes never pass through Python). Everything else — another
 host, or a file whose upload failed here for any reason — goes the general way (``transfer.upload_files``:
 proxies, TLS, retries with backoff, the error messages), which is only imported when something takes it.
 """
@@ -26,6 +28,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from dsjobs_lsp.backends.endpoints import Endpoints
+from dsjobs_lsp.backends.local.copy_request import COPY_FROM_HEADER, COPY_SIZE_HEADER, encode_source
 from dsjobs_lsp.core.client.targets import UploadTarget
 
 logger = logging.getLogger(__name__)
@@ -163,20 +166,41 @@ def _put(
 
     shown = f"http://{connection.host}:{connection.port}{path.partition('?')[0]}"  # no signature in logs
     try:
-        _send(connection, path, target, count, stop)
-        response = connection.getresponse()
-        response.read()
-        logger.debug("PUT %s: HTTP %d", shown, response.status)
-        if not 200 <= response.status < 300:
-            raise _Refused
+        copied = target.size > WHOLE_BODY_MAX_SIZE and _copied_by_store(connection, path, target, shown)
+        if not copied:
+            _send(connection, path, target, count, stop)
+            if not 200 <= _answer(connection, shown) < 300:
+                raise _Refused
     except (OSError, HTTPException, _Refused, _Stopped) as error:
         logger.debug("PUT %s did not go through here (%s)", shown, type(error).__name__)
         connection.close()
         report(-sent)
         return False
-    if target.size <= WHOLE_BODY_MAX_SIZE:
+    if copied or target.size <= WHOLE_BODY_MAX_SIZE:
         report(target.size)
     return True
+
+
+def _copied_by_store(connection: HTTPConnection, path: str, target: UploadTarget, shown: str) -> bool:
+    """Ask the store to copy the file from its path; False when it did not (it cannot read the path, or
+    does not know the request): the bytes must be sent then. ``_Refused`` for a file whose size changed."""
+    if os.stat(target.local_path).st_size != target.size:
+        raise _Refused
+    headers = {
+        COPY_FROM_HEADER: encode_source(target.local_path),
+        COPY_SIZE_HEADER: str(target.size),
+        "Content-Length": "0",
+    }
+    connection.request("PUT", path, body=b"", headers=headers)
+    return 200 <= _answer(connection, shown) < 300
+
+
+def _answer(connection: HTTPConnection, shown: str) -> int:
+    """The status of the store's answer to the request just sent (its body read)."""
+    response = connection.getresponse()
+    response.read()
+    logger.debug("PUT %s: HTTP %d", shown, response.status)
+    return response.status
 
 
 def _send(
