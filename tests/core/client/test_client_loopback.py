@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
-from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer, http_store
 from dsjobs_lsp.core.client import TransferError, loopback
 from dsjobs_lsp.core.client.targets import UploadTarget
 from tests.support.local_backend import running_local_server
@@ -156,3 +157,35 @@ async def test_a_file_changed_since_it_was_hashed_is_refused_naming_it(
 
     assert not (server.layout.blobs / target.sha256[:2] / target.sha256).exists()
     assert all(done <= size for done in progress)
+
+
+async def test_a_slow_copy_by_the_store_is_awaited_not_sent_again(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store answers a copy request once the copy is whole: on a slow disk that takes longer than the
+    usual answer timeout, and the client waits for it rather than sending the file a second time."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(loopback.WHOLE_BODY_MAX_SIZE * 3))
+    [target] = await _targets(server, [big])
+    copies: list[str] = []
+    bodies: list[str] = []
+    copy, receive = http_store.copy_to_scratch, http_store.HttpStore._receive_upload
+
+    def slow_copy(source: str, *args: Any) -> Any:
+        copies.append(source)
+        time.sleep(1.0)
+        return copy(source, *args)
+
+    async def receive_body(self: http_store.HttpStore, *args: Any) -> Any:
+        bodies.append("PUT with a body")
+        return await receive(self, *args)
+
+    monkeypatch.setattr(http_store, "copy_to_scratch", slow_copy)
+    monkeypatch.setattr(http_store.HttpStore, "_receive_upload", receive_body)
+    monkeypatch.setattr(loopback, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(loopback, "SLOWEST_COPY_BYTES_PER_SECOND", target.size / 2.0)  # waits 2.3 s
+
+    await loopback.upload_files([target])
+
+    assert await _stored(server, target) == big.read_bytes()
+    assert copies == [str(big)] and bodies == []

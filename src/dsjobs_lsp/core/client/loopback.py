@@ -38,6 +38,9 @@ SENDFILE_SLICE = 8 << 20
 """Bytes per ``sendfile`` call (progress is told and a cancel seen between slices)."""
 CONNECTIONS = 4
 TIMEOUT_SECONDS = 60.0
+SLOWEST_COPY_BYTES_PER_SECOND = 20e6
+"""The store copies a file before it answers: its answer is awaited for ``TIMEOUT_SECONDS`` more than a copy
+at this rate (a slow disk with a full page cache) takes."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all)."""
@@ -192,7 +195,13 @@ def _copied_by_store(connection: HTTPConnection, path: str, target: UploadTarget
         "Content-Length": "0",
     }
     connection.request("PUT", path, body=b"", headers=headers)
-    return 200 <= _answer(connection, shown) < 300
+    assert connection.sock is not None
+    connection.sock.settimeout(TIMEOUT_SECONDS + target.size / SLOWEST_COPY_BYTES_PER_SECOND)
+    try:
+        return 200 <= _answer(connection, shown) < 300
+    finally:
+        if connection.sock is not None:  # kept alive
+            connection.sock.settimeout(TIMEOUT_SECONDS)
 
 
 def _answer(connection: HTTPConnection, shown: str) -> int:
