@@ -1,4 +1,5 @@
-"""Contract: a full disk ends jobs with the cause, never hangs them, and never breaks Cancel or List.
+"""Contract: a full disk ends jobs with the cause, never hangs them, never breaks Cancel or List, and an
+upload onto it fails at once saying so.
 
 The data dir is a small tmpfs (mounting needs root; the tests skip cleanly where it is not permitted).
 """
@@ -19,6 +20,8 @@ from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
 from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID
+from dsjobs_lsp.core.client import TransferError, loopback
+from dsjobs_lsp.core.client.targets import UploadTarget
 from tests.backends.local.local_backend_helpers import Client, file_entry
 from tests.support.local_backend import running_local_server
 
@@ -106,3 +109,21 @@ async def test_a_create_that_fails_on_a_full_disk_leaves_no_job(
     assert failures > 0
     assert len(listed.jobs) == 20 - failures
     assert set(client.server.engine.state.jobs) == {job.id for job in listed.jobs}
+
+
+@pytest.mark.parametrize("size", [100_000, 3 << 20], ids=["sent whole", "copied by the store"])
+async def test_an_upload_onto_a_full_disk_fails_at_once_naming_the_cause(
+    full_disk_client: Client, small_disk: Path, tmp_path: Path, size: int
+) -> None:
+    client = full_disk_client
+    content = os.urandom(size)
+    source = tmp_path / "big.bin"
+    source.write_bytes(content)
+    _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
+    await asyncio.to_thread(fill, small_disk)
+    target = UploadTarget(upload.url, source, size, upload.file.sha256, "data/big.bin")
+
+    with pytest.raises(TransferError, match=r"upload of data/big\.bin failed: HTTP 507: .*disk is full"):
+        await asyncio.wait_for(loopback.upload_files([target]), timeout=10)  # not retried for seconds
+
+    assert list((client.server.layout.blobs / ".incoming").iterdir()) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import hashlib
 import ipaddress
@@ -22,7 +23,7 @@ from asyncio.trsock import TransportSocket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, NoReturn, TypeVar
 
 import h11
 
@@ -59,6 +60,11 @@ def _header(request: h11.Request, wanted: str) -> str | None:
     return None
 
 
+def _disk_full(error: OSError, store: BlobStore) -> str:
+    """What an upload refused for want of space says."""
+    return f"the local backend's disk is full ({error.strerror}): free space on the disk of {store.root}"
+
+
 def _from_this_machine(writer: asyncio.StreamWriter) -> bool:
     peer = writer.get_extra_info("peername")
     try:
@@ -86,6 +92,9 @@ async def _take_socket(
     already = conn.trailing_data[0] + bytes(read_ahead)
     read_ahead.clear()
     return sock, already
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class _HttpError(Exception):
@@ -336,11 +345,27 @@ class HttpStore:
             else:
                 size = await self._stream_upload(conn, reader, sha256)
         except DigestMismatchError as error:
-            if taken_over:
-                await self._send_simple(conn, writer, 400, str(error) + "\n", close=True)
-                raise ConnectionAbortedError("refused upload") from None
-            raise _HttpError(400, str(error)) from None
+            await self._refuse(conn, writer, 400, str(error), taken_over=taken_over)
+        except OSError as error:
+            if error.errno not in _DISK_FULL:
+                raise
+            await self._refuse(conn, writer, 507, _disk_full(error, self._store), taken_over=taken_over)
         return taken_over, size
+
+    async def _refuse(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        status: int,
+        message: str,
+        *,
+        taken_over: bool,
+    ) -> NoReturn:
+        """Answer an upload the store did not take (on a taken-over socket at once, then close)."""
+        if taken_over:
+            await self._send_simple(conn, writer, status, message + "\n", close=True)
+            raise ConnectionAbortedError("refused upload")
+        raise _HttpError(status, message)
 
     async def _copy_local_file(
         self,
@@ -362,8 +387,13 @@ class HttpStore:
             raise _HttpError(400, f"{COPY_SIZE_HEADER} must be a number of bytes") from None
         try:
             copied = await self._workers.run(copy_to_scratch, decode_source(source), size, self._store)
-        except UnreadableSourceError as error:
-            raise _HttpError(422, str(error)) from None
+        except OSError as error:
+            if error.errno in _DISK_FULL:
+                raise _HttpError(507, _disk_full(error, self._store)) from None
+            reason = (
+                error.strerror if isinstance(error, UnreadableSourceError) else f"cannot copy it: {error}"
+            )
+            raise _HttpError(422, str(reason)) from None  # the client sends the bytes instead
         self.verifications.start(sha256, self._verify_copy(copied, sha256, size))
         await self._send_simple(conn, writer, 200, "copied\n")
 

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from dsjobs_lsp.backends.endpoints import Endpoints
 from dsjobs_lsp.backends.local.copy_request import COPY_FROM_HEADER, COPY_SIZE_HEADER, encode_source
+from dsjobs_lsp.core.client.errors import TransferError
 from dsjobs_lsp.core.client.targets import UploadTarget
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ WHOLE_BODY_MAX_SIZE = 1 << 20
 SENDFILE_SLICE = 8 << 20
 """Bytes per ``sendfile`` call (progress is told and a cancel seen between slices)."""
 CONNECTIONS = 4
+INSUFFICIENT_STORAGE = 507
+"""The store's answer when its disk is full: reported at once, never tried again another way."""
 TIMEOUT_SECONDS = 60.0
 SLOWEST_COPY_BYTES_PER_SECOND = 20e6
 """The store copies a file before it answers: its answer is awaited for ``TIMEOUT_SECONDS`` more than a copy
@@ -172,7 +175,7 @@ def _put(
         copied = target.size > WHOLE_BODY_MAX_SIZE and _copied_by_store(connection, path, target, shown)
         if not copied:
             _send(connection, path, target, count, stop)
-            if not 200 <= _answer(connection, shown) < 300:
+            if not 200 <= _answer(connection, shown, target) < 300:
                 raise _Refused
     except (OSError, HTTPException, _Refused, _Stopped) as error:
         logger.debug("PUT %s did not go through here (%s)", shown, type(error).__name__)
@@ -198,17 +201,21 @@ def _copied_by_store(connection: HTTPConnection, path: str, target: UploadTarget
     assert connection.sock is not None
     connection.sock.settimeout(TIMEOUT_SECONDS + target.size / SLOWEST_COPY_BYTES_PER_SECOND)
     try:
-        return 200 <= _answer(connection, shown) < 300
+        return 200 <= _answer(connection, shown, target) < 300
     finally:
         if connection.sock is not None:  # kept alive
             connection.sock.settimeout(TIMEOUT_SECONDS)
 
 
-def _answer(connection: HTTPConnection, shown: str) -> int:
-    """The status of the store's answer to the request just sent (its body read)."""
+def _answer(connection: HTTPConnection, shown: str, target: UploadTarget) -> int:
+    """The status of the store's answer to the request just sent (its body read); ``TransferError`` with
+    the store's reason when its disk is full."""
     response = connection.getresponse()
-    response.read()
+    text = response.read()
     logger.debug("PUT %s: HTTP %d", shown, response.status)
+    if response.status == INSUFFICIENT_STORAGE:
+        reason = text.decode("utf-8", "replace").strip()
+        raise TransferError(f"upload of {target.display_path} failed: HTTP 507: {reason}")
     return response.status
 
 
