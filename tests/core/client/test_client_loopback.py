@@ -14,7 +14,7 @@ import pytest
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
 
-from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer, http_store
+from dsjobs_lsp.backends.local import LOCAL_PROJECT_ID, LocalServer, http_store, local_copy
 from dsjobs_lsp.core.client import TransferError, loopback
 from dsjobs_lsp.core.client.targets import UploadTarget
 from tests.support.local_backend import running_local_server
@@ -169,7 +169,7 @@ async def test_a_slow_copy_by_the_store_is_awaited_not_sent_again(
     [target] = await _targets(server, [big])
     copies: list[str] = []
     bodies: list[str] = []
-    copy, receive = http_store.copy_to_scratch, http_store.HttpStore._receive_upload
+    copy, receive = local_copy.copy_to_scratch, http_store.HttpStore._receive_upload
 
     def slow_copy(source: str, *args: Any) -> Any:
         copies.append(source)
