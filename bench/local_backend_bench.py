@@ -4,9 +4,9 @@
    <= 100 / 500 ms).
 2. Upload throughput of our client (`loopback.upload_files`, what a run uploads with) to a presigned URL vs
    `cp` of the same file from the page cache (target >= 60%), each round's ratio, the median of 5 rounds.
-   The store copies the file itself and answers once it is copied; it stores the file once the copy hashes to
-   the sha256 (a job waits for that), so the bench also prints when the file was verified and stored, and
-   sha256 of the same file alone: the most a verified upload can reach.
+   The store copies the file itself, its answer ending when the copy is whole; it stores the file once the
+   copy hashes to the sha256 (a job waits for that), so the bench also prints when the file was verified
+   and stored, and sha256 of the same file alone: the most a verified upload can reach.
 3. With a cached Python environment: Execute -> first log line (target <= 1 s).
 
 Usage: python bench/local_backend_bench.py [--upload-mb 256]

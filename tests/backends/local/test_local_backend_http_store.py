@@ -15,7 +15,7 @@ import grpc
 import httpx
 import pytest
 
-from dsjobs_lsp.backends.local import LocalServer, http_store
+from dsjobs_lsp.backends.local import LocalServer, http_store, local_copy
 from dsjobs_lsp.backends.local.blobs import BlobStore, blob_url_path
 from dsjobs_lsp.backends.local.copy_request import COPY_FROM_HEADER, COPY_SIZE_HEADER, encode_source
 from dsjobs_lsp.core.client import TransferError, UploadTarget, upload_files
@@ -319,7 +319,7 @@ async def test_a_file_on_this_machine_is_copied_by_the_store_and_stored_once_ver
     job_id, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
     async with httpx.AsyncClient() as http:
         copied = await http.put(upload.url, headers=_copy_headers(source, len(content)))
-    assert copied.status_code == 200
+    assert copied.status_code == 200 and copied.text.splitlines()[-1] == "copied"
     assert await client.server.engine.verifications.settle([upload.file.sha256]) == {}
     assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
     assert _incoming(client.server) == []
@@ -375,3 +375,28 @@ async def test_without_copy_file_range_the_store_copies_through_a_buffer(
         assert (await http.put(upload.url, headers=_copy_headers(source, len(content)))).status_code == 200
     assert await client.server.engine.verifications.settle([upload.file.sha256]) == {}
     assert client.server.engine.store.path(upload.file.sha256).read_bytes() == content
+
+
+async def test_a_file_that_shrinks_while_the_store_copies_it_ends_the_answer_failed_and_keeps_nothing(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = os.urandom(3 << 20)
+    source = tmp_path / "data.bin"
+    source.write_bytes(content)
+    copy_file_range = os.copy_file_range
+
+    def shrinking(src: int, dst: int, count: int, offset_src: int, offset_dst: int) -> int:
+        moved = copy_file_range(src, dst, count, offset_src, offset_dst)
+        os.truncate(source, 1 << 20)  # the user overwrites the file meanwhile
+        return moved
+
+    monkeypatch.setattr(os, "copy_file_range", shrinking)
+    monkeypatch.setattr(local_copy, "COPY_SLICE", 1 << 20)
+    _, [upload] = await client.create("true", [file_entry("data.bin", content)], upload=False)
+    async with httpx.AsyncClient() as http:
+        answer = await http.put(upload.url, headers=_copy_headers(source, len(content)))
+
+    assert answer.text.splitlines()[-1] == f"failed 422 the file ended after {1 << 20} of {3 << 20} bytes"
+    await client.server.engine.verifications.settle([upload.file.sha256])
+    assert not client.server.engine.store.has(upload.file.sha256)
+    assert _incoming(client.server) == []

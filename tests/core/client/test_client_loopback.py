@@ -159,33 +159,35 @@ async def test_a_file_changed_since_it_was_hashed_is_refused_naming_it(
     assert all(done <= size for done in progress)
 
 
-async def test_a_slow_copy_by_the_store_is_awaited_not_sent_again(
+async def test_a_slow_copy_by_the_store_shows_its_progress_and_is_not_sent_again(
     server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The store answers a copy request once the copy is whole: on a slow disk that takes longer than the
-    usual answer timeout, and the client waits for it rather than sending the file a second time."""
+    """On a slow disk the store's copy takes longer than the client waits for an answer: the store tells
+    how far it got as it goes, the progress moves, and the file is not sent a second time."""
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(loopback.WHOLE_BODY_MAX_SIZE * 3))
     [target] = await _targets(server, [big])
-    copies: list[str] = []
     bodies: list[str] = []
-    copy, receive = local_copy.copy_to_scratch, http_store.HttpStore._receive_upload
+    copy_file_range, receive = os.copy_file_range, http_store.HttpStore._receive_upload
 
-    def slow_copy(source: str, *args: Any) -> Any:
-        copies.append(source)
-        time.sleep(1.0)
-        return copy(source, *args)
+    def slow_copy_file_range(*args: Any) -> int:
+        time.sleep(0.05)
+        return copy_file_range(*args)
 
     async def receive_body(self: http_store.HttpStore, *args: Any) -> Any:
         bodies.append("PUT with a body")
         return await receive(self, *args)
 
-    monkeypatch.setattr(http_store, "copy_to_scratch", slow_copy)
+    monkeypatch.setattr(os, "copy_file_range", slow_copy_file_range)
+    monkeypatch.setattr(local_copy, "COPY_SLICE", 128 << 10)  # 24 slices: 1.2 s
+    monkeypatch.setattr(http_store, "COPY_PROGRESS_SECONDS", 0.02)
     monkeypatch.setattr(http_store.HttpStore, "_receive_upload", receive_body)
-    monkeypatch.setattr(loopback, "TIMEOUT_SECONDS", 0.3)
-    monkeypatch.setattr(loopback, "SLOWEST_COPY_BYTES_PER_SECOND", target.size / 2.0)  # waits 2.3 s
+    monkeypatch.setattr(loopback, "TIMEOUT_SECONDS", 0.5)
+    progress: list[int] = []
 
-    await loopback.upload_files([target])
+    await loopback.upload_files([target], on_progress=lambda done, _total: progress.append(done))
 
     assert await _stored(server, target) == big.read_bytes()
-    assert copies == [str(big)] and bodies == []
+    assert bodies == []
+    assert len({done for done in progress if 0 < done < target.size}) >= 5
+    assert progress == sorted(progress) and progress[-1] == target.size

@@ -4,8 +4,9 @@ Built on h11 over asyncio streams, with keep-alive. An upload of up to ``WHOLE_B
 whole and verified, written and committed in one thread hop (a many-file upload is mostly such requests);
 a bigger or unsized one is streamed to a scratch file, hashed as it arrives, one batch written while the next
 comes in. Either way nothing is stored unless the bytes match the sha256 in the URL. A client on this machine
-may instead name a file for the store to copy itself (``local_copy``: answered once copied, stored once
-verified). Downloads are streamed; a big one is sent by ``sendfile`` (the connection then closes after it).
+may instead name a file for the store to copy itself (``local_copy``: the answer tells the copy's progress;
+the file is stored once verified). Downloads are streamed; a big one is sent by ``sendfile`` (the connection
+then closes after it).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import h11
 from .blobs import SHA256_PATTERN, BlobStore, DigestMismatchError, SignatureError, UrlSigner
 from .copy_request import COPY_FROM_HEADER, COPY_SIZE_HEADER, decode_source
 from .direct_receive import receive_body
-from .local_copy import CopiedFile, UnreadableSourceError, copy_to_scratch
+from .local_copy import FileCopy, UnreadableSourceError, open_copy
 from .verifications import PendingVerifications
 
 Buffer = bytes | bytearray | memoryview
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 READ_SIZE = 1 << 20
 FLUSH_SIZE = 4 << 20
 WHOLE_BODY_MAX_SIZE = 4 << 20
+COPY_PROGRESS_SECONDS = 0.2
+"""How often the answer to a copy request tells how far the copy got."""
 FILE_WORKERS = 4
 """Threads of the store's own executor. Not asyncio's default one: a client in the same process (tests,
 benchmarks) may hold every default thread in a blocking PUT that waits for this very store."""
@@ -63,6 +66,16 @@ def _header(request: h11.Request, wanted: str) -> str | None:
 def _disk_full(error: OSError, store: BlobStore) -> str:
     """What an upload refused for want of space says."""
     return f"the local backend's disk is full ({error.strerror}): free space on the disk of {store.root}"
+
+
+def _copy_refusal(error: OSError, store: BlobStore) -> tuple[int, str]:
+    """Why a file could not be copied: 507 when the store's disk is full, else 422 (the client then sends
+    the bytes itself)."""
+    if error.errno in _DISK_FULL:
+        return 507, _disk_full(error, store)
+    return 422, str(
+        error.strerror if isinstance(error, UnreadableSourceError) else f"cannot copy it: {error}"
+    )
 
 
 def _from_this_machine(writer: asyncio.StreamWriter) -> bool:
@@ -376,8 +389,9 @@ class HttpStore:
         sha256: str,
         source: str,
     ) -> None:
-        """Copy the file a client on this machine names into the store; answer once it is copied, store it
-        once it is verified (422 when it cannot be read here: the client then sends it)."""
+        """Copy the file a client on this machine names into the store. The answer's lines tell the bytes
+        copied as the copy goes, then ``copied`` (the file is stored once verified) or ``failed <status>
+        <reason>``; it is 422 at once when the file cannot be read here (the client then sends it)."""
         await self._drain_body(conn, reader)
         if not _from_this_machine(writer):
             raise _HttpError(403, "only a client on this machine may name a file to copy")
@@ -386,20 +400,47 @@ class HttpStore:
         except ValueError:
             raise _HttpError(400, f"{COPY_SIZE_HEADER} must be a number of bytes") from None
         try:
-            copied = await self._workers.run(copy_to_scratch, decode_source(source), size, self._store)
+            copy = await self._workers.run(open_copy, decode_source(source), size, self._store)
         except OSError as error:
-            if error.errno in _DISK_FULL:
-                raise _HttpError(507, _disk_full(error, self._store)) from None
-            reason = (
-                error.strerror if isinstance(error, UnreadableSourceError) else f"cannot copy it: {error}"
-            )
-            raise _HttpError(422, str(reason)) from None  # the client sends the bytes instead
-        self.verifications.start(sha256, self._verify_copy(copied, sha256, size))
-        await self._send_simple(conn, writer, 200, "copied\n")
+            raise _HttpError(*_copy_refusal(error, self._store)) from None
+        ended: asyncio.Future[OSError | None] = asyncio.get_running_loop().create_future()
+        self.verifications.start(sha256, self._copy_and_verify(copy, sha256, ended))
+        head = h11.Response(status_code=200, headers=[("Content-Type", "text/plain; charset=utf-8")])
+        writer.write(conn.send(head) or b"")
+        told = 0
+        while not ended.done():
+            await asyncio.wait([ended], timeout=COPY_PROGRESS_SECONDS)
+            if copy.copied != told and not ended.done():
+                told = copy.copied
+                writer.write(conn.send(h11.Data(data=b"%d\n" % told)) or b"")
+                await writer.drain()
+        failure = ended.result()
+        outcome = "copied"
+        if failure is not None:
+            status, reason = _copy_refusal(failure, self._store)
+            outcome = f"failed {status} {reason}"
+        writer.write(
+            (conn.send(h11.Data(data=f"{outcome}\n".encode())) or b"")
+            + (conn.send(h11.EndOfMessage()) or b"")
+        )
+        await writer.drain()
 
-    async def _verify_copy(self, copied: CopiedFile, sha256: str, size: int) -> None:
-        await self._workers.run(copied.verify_and_commit, self._store, sha256)
-        noting = self._note_stored(sha256, size)
+    async def _copy_and_verify(
+        self, copy: FileCopy, sha256: str, ended: asyncio.Future[OSError | None]
+    ) -> None:
+        """Run the copy (``ended`` hears how it went), then verify and store the file."""
+        try:
+            await self._workers.run(copy.run)
+        except asyncio.CancelledError:
+            copy.drop()
+            ended.set_result(ConnectionAbortedError("the store stopped"))
+            raise
+        except OSError as error:
+            ended.set_result(error)
+            raise
+        ended.set_result(None)
+        await self._workers.run(copy.verify_and_commit, self._store, sha256)
+        noting = self._note_stored(sha256, copy.size)
         if noting is not None:
             await noting
 

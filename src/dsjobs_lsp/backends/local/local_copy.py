@@ -2,10 +2,11 @@
 
 A PUT with an empty body and the headers of ``copy_request`` (the file's path and size) asks the store to
 take the file from that path itself. ``copy_file_range`` copies it in the kernel (no socket and no pipe: each
-byte is copied once, as ``cp`` copies it) while a second thread hashes the copy as it grows. The PUT is
-answered once the copy is whole and the verification ends after it (``verifications``): the file is stored
+byte is copied once, as ``cp`` copies it) while a second thread hashes the copy as it grows. The answer's
+body is a line per step of the copy (the bytes copied so far, for the client's progress), then ``copied``
+(or ``failed <status> <reason>``); the verification ends after it (``verifications``): the file is stored
 only if it hashes to the sha256 in the URL, and a job that needs it waits for that. A path the store cannot
-read is answered 422, and the client sends the bytes instead.
+read is answered 422 at once, and the client sends the bytes instead.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import errno
 import os
 import stat
-from dataclasses import dataclass
+import threading
 from pathlib import Path
 
 from .blobs import BlobStore, DigestMismatchError
@@ -29,21 +30,55 @@ class UnreadableSourceError(OSError):
     """The store cannot copy the named file (missing, unreadable, not a regular file, shorter than told)."""
 
 
-@dataclass
-class CopiedFile:
-    """A file copied into the store's scratch folder, still being hashed."""
+class FileCopy:
+    """A file on this machine being copied into the store's scratch folder: ``open_copy`` opens both files,
+    ``run`` copies (``copied`` tells how far it got, for progress), ``verify_and_commit`` stores it."""
 
-    scratch: Path
-    fd: int
-    hasher: GrowingFileHasher
+    def __init__(self, source_fd: int, size: int, scratch: Path, fd: int) -> None:
+        self.size = size
+        self.copied = 0
+        self.scratch = scratch
+        self._source_fd: int | None = source_fd
+        self._fd = fd
+        self._hasher = GrowingFileHasher(fd)
+        self._closed = False
+        self._state = threading.Lock()
+        self._ended = False  # run is over
+        self._dropped = False  # nobody will verify the copy
+
+    def run(self) -> None:
+        """Copy ``size`` bytes (blocking), hashing them on a second thread as they land; on failure nothing is
+        kept. ``UnreadableSourceError`` when the file ends early."""
+        assert self._source_fd is not None, "copied already"
+        try:
+            _copy(self._source_fd, self._fd, self.size, self._advance)
+        except BaseException:
+            self.abandon()
+            raise
+        finally:
+            self._close_source()
+            with self._state:
+                self._ended = True
+                dropped = self._dropped
+        if dropped:
+            self.abandon()
+
+    def drop(self) -> None:
+        """Nobody will verify this copy (the store stops): abandon it once ``run`` is over (at once if it is;
+        then this blocks for as long as the hashing thread takes to stop, a window at most)."""
+        with self._state:
+            self._dropped = True
+            ended = self._ended
+        if ended:
+            self.abandon()
 
     def verify_and_commit(self, store: BlobStore, sha256: str) -> None:
-        """Wait for the hash (blocking); store the file under ``sha256`` if it matches, else drop it and
-        raise ``DigestMismatchError``."""
+        """After ``run``: wait for the hash (blocking); store the file under ``sha256`` if it matches, else
+        drop it and raise ``DigestMismatchError``."""
         try:
-            digest = self.hasher.hexdigest()
+            digest = self._hasher.hexdigest()
         finally:
-            os.close(self.fd)
+            self._close()
         try:
             if digest != sha256:
                 raise DigestMismatchError(
@@ -54,10 +89,32 @@ class CopiedFile:
             self.scratch.unlink(missing_ok=True)
             raise
 
+    def abandon(self) -> None:
+        """Stop hashing and remove the scratch file (a copy that failed, or that nobody will verify)."""
+        self._close_source()
+        if not self._closed:
+            self._hasher.close(abandon=True)
+            self._close()
+        self.scratch.unlink(missing_ok=True)
 
-def copy_to_scratch(source: str, size: int, store: BlobStore) -> CopiedFile:
-    """Copy ``size`` bytes of file ``source`` into a fresh scratch file of ``store`` (blocking), hashing it on
-    a second thread as it grows. Raises ``UnreadableSourceError`` when the file cannot be copied here."""
+    def _advance(self, offset: int) -> None:
+        self.copied = offset
+        self._hasher.advance(offset)
+
+    def _close_source(self) -> None:
+        if self._source_fd is not None:
+            os.close(self._source_fd)
+            self._source_fd = None
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+
+
+def open_copy(source: str, size: int, store: BlobStore) -> FileCopy:
+    """Open file ``source`` and a fresh scratch file of ``store`` for copying ``size`` bytes (blocking).
+    Raises ``UnreadableSourceError`` when the file cannot be copied here."""
     try:
         source_fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as error:
@@ -68,17 +125,10 @@ def copy_to_scratch(source: str, size: int, store: BlobStore) -> CopiedFile:
             raise UnreadableSourceError(errno.EINVAL, f"{source} is not a regular file of {size} bytes")
         scratch = store.incoming_path()
         fd = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        hasher = GrowingFileHasher(fd)
-        try:
-            _copy(source_fd, fd, size, hasher.advance)
-        except BaseException:
-            hasher.close(abandon=True)
-            os.close(fd)
-            scratch.unlink(missing_ok=True)
-            raise
-        return CopiedFile(scratch, fd, hasher)
-    finally:
+    except BaseException:
         os.close(source_fd)
+        raise
+    return FileCopy(source_fd, size, scratch, fd)
 
 
 def _copy(source: int, out: int, size: int, written: Written) -> None:

@@ -1,16 +1,17 @@
 """Uploads to a file store on this machine, over the standard library's HTTP client.
 
-A job's start on the local backend PUTs its inputs to the store on 127.0.0.1: often many small files, or
-one archive of many. Over loopback a request costs what client and server spend on it in Python: httpx
-spends about 1 ms a request where ``http.client`` on a kept-alive connection spends a tenth of that, and
-loading httpx alone costs a start about 30 ms. So every file bound for a loopback address goes over
-``http.client``, ``CONNECTIONS`` keep-alive connections (a worker thread each, the biggest files first): a
-file of up to ``WHOLE_BODY_MAX_SIZE`` bytes is read whole and sent as one body; a bigger one the store is
-asked to copy from its path itself (``backends.local.local_copy``: one copy in the kernel, as ``cp`` makes),
-and where it cannot (another machine behind the address, an older store) it is sent by ``sendfile`` (the
-kernel moves its pages, the bytes never pass through Python). Everything else — another
-host, or a file whose upload failed here for any reason — goes the general way (``transfer.upload_files``:
-proxies, TLS, retries with backoff, the error messages), which is only imported when something takes it.
+A job's start on the local backend PUTs its inputs to the store on 127.0.0.1: often many small files, or one
+archive of many. Over loopback a request costs what client and server spend on it in Python: httpx spends
+about 1 ms a request where ``http.client`` on a kept-alive connection spends a tenth of that, and loading
+httpx alone costs a start about 30 ms. So every file bound for a loopback address goes over ``http.client``,
+``CONNECTIONS`` keep-alive connections (a worker thread each, the biggest files first): a file of up to
+``WHOLE_BODY_MAX_SIZE`` bytes is read whole and sent as one body; a bigger one the store is asked to copy from
+its path itself (``backends.local.local_copy``: one copy in the kernel, as ``cp`` makes; its answer tells the
+progress), and where it cannot (another machine behind the address, an older store) it is sent by ``sendfile``
+(the kernel moves its pages, the bytes never pass through Python). Everything else — another host, or a file
+whose upload failed here for any reason — goes the general way (``transfer.upload_files``: proxies, TLS,
+retries with backoff, the error messages), which is only imported when something takes it. A store whose
+disk is full (HTTP 507) is reported at once.
 """
 
 from __future__ import annotations
@@ -41,9 +42,6 @@ CONNECTIONS = 4
 INSUFFICIENT_STORAGE = 507
 """The store's answer when its disk is full: reported at once, never tried again another way."""
 TIMEOUT_SECONDS = 60.0
-SLOWEST_COPY_BYTES_PER_SECOND = 20e6
-"""The store copies a file before it answers: its answer is awaited for ``TIMEOUT_SECONDS`` more than a copy
-at this rate (a slow disk with a full page cache) takes."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all)."""
@@ -172,7 +170,9 @@ def _put(
 
     shown = f"http://{connection.host}:{connection.port}{path.partition('?')[0]}"  # no signature in logs
     try:
-        copied = target.size > WHOLE_BODY_MAX_SIZE and _copied_by_store(connection, path, target, shown)
+        copied = target.size > WHOLE_BODY_MAX_SIZE and _copied_by_store(
+            connection, path, target, shown, count
+        )
         if not copied:
             _send(connection, path, target, count, stop)
             if not 200 <= _answer(connection, shown, target) < 300:
@@ -182,14 +182,18 @@ def _put(
         connection.close()
         report(-sent)
         return False
-    if copied or target.size <= WHOLE_BODY_MAX_SIZE:
+    if target.size <= WHOLE_BODY_MAX_SIZE:
         report(target.size)
     return True
 
 
-def _copied_by_store(connection: HTTPConnection, path: str, target: UploadTarget, shown: str) -> bool:
-    """Ask the store to copy the file from its path; False when it did not (it cannot read the path, or
-    does not know the request): the bytes must be sent then. ``_Refused`` for a file whose size changed."""
+def _copied_by_store(
+    connection: HTTPConnection, path: str, target: UploadTarget, shown: str, count: Report
+) -> bool:
+    """Ask the store to copy the file from its path, ``count`` hearing the bytes copied as it goes; False
+    (the count given back) when it did not: it cannot read the path, or does not know the request, and the
+    bytes must be sent. ``_Refused`` for a file whose size changed; ``TransferError`` when the store's disk is
+    full."""
     if os.stat(target.local_path).st_size != target.size:
         raise _Refused
     headers = {
@@ -198,25 +202,35 @@ def _copied_by_store(connection: HTTPConnection, path: str, target: UploadTarget
         "Content-Length": "0",
     }
     connection.request("PUT", path, body=b"", headers=headers)
-    assert connection.sock is not None
-    connection.sock.settimeout(TIMEOUT_SECONDS + target.size / SLOWEST_COPY_BYTES_PER_SECOND)
-    try:
-        return 200 <= _answer(connection, shown, target) < 300
-    finally:
-        if connection.sock is not None:  # kept alive
-            connection.sock.settimeout(TIMEOUT_SECONDS)
+    response = connection.getresponse()
+    if response.status != 200:
+        _check_answer(response.status, response.read(), shown, target)
+        return False
+    told = 0
+    while (line := response.readline().decode("utf-8", "replace").strip()).isdigit():
+        count(int(line) - told)
+        told = int(line)
+    response.read()
+    logger.debug("PUT %s (copy by the store): %s", shown, line or "no outcome")
+    count((target.size if line == "copied" else 0) - told)
+    if line.startswith(f"failed {INSUFFICIENT_STORAGE} "):
+        raise TransferError(f"upload of {target.display_path} failed: HTTP 507: {line.split(' ', 2)[2]}")
+    return line == "copied"
 
 
 def _answer(connection: HTTPConnection, shown: str, target: UploadTarget) -> int:
-    """The status of the store's answer to the request just sent (its body read); ``TransferError`` with
-    the store's reason when its disk is full."""
+    """The status of the store's answer to the request just sent (its body read)."""
     response = connection.getresponse()
-    text = response.read()
-    logger.debug("PUT %s: HTTP %d", shown, response.status)
-    if response.status == INSUFFICIENT_STORAGE:
+    return _check_answer(response.status, response.read(), shown, target)
+
+
+def _check_answer(status: int, text: bytes, shown: str, target: UploadTarget) -> int:
+    """``status``, logged; ``TransferError`` with the store's reason when its disk is full."""
+    logger.debug("PUT %s: HTTP %d", shown, status)
+    if status == INSUFFICIENT_STORAGE:
         reason = text.decode("utf-8", "replace").strip()
         raise TransferError(f"upload of {target.display_path} failed: HTTP 507: {reason}")
-    return response.status
+    return status
 
 
 def _send(
