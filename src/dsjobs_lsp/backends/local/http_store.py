@@ -47,6 +47,7 @@ COPY_PROGRESS_SECONDS = 0.2
 FILE_WORKERS = 4
 """Threads of the store's own executor. Not asyncio's default one: a client in the same process (tests,
 benchmarks) may hold every default thread in a blocking PUT that waits for this very store."""
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 JOB_PAGE = re.compile(r"^/communities/[^/]+/projects/[^/]+/job/([^/]+)$")
 
 
@@ -105,9 +106,6 @@ async def _take_socket(
     already = conn.trailing_data[0] + bytes(read_ahead)
     read_ahead.clear()
     return sock, already
-
-
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class _HttpError(Exception):
@@ -431,12 +429,10 @@ class HttpStore:
         """Run the copy (``ended`` hears how it went), then verify and store the file."""
         try:
             await self._workers.run(copy.run)
-        except asyncio.CancelledError:
-            copy.drop()
-            ended.set_result(ConnectionAbortedError("the store stopped"))
-            raise
-        except OSError as error:
-            ended.set_result(error)
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):  # the store stops
+                copy.drop()
+            ended.set_result(error if isinstance(error, OSError) else OSError(f"the copy stopped: {error!r}"))
             raise
         ended.set_result(None)
         await self._workers.run(copy.verify_and_commit, self._store, sha256)
