@@ -121,6 +121,8 @@ async def test_download_files_with_logs_gets_stdout_stderr_and_the_system_log(cl
     assert contents["stdout.txt"] == b"out\n"
     assert contents["stderr.txt"] == b"err\n"
     assert b"job process started" in contents["system.log"]
+    assert not (client.server.layout.job_dir(job_id) / "logs").exists()  # kept once, in the store
+    assert list((client.server.layout.blobs / ".incoming").iterdir()) == []
 
 
 async def test_the_uv_installed_with_dsjobs_is_used_not_one_on_path(

@@ -100,6 +100,41 @@ def blob_url_path(sha256: str) -> str:
     return f"/blobs/{sha256}"
 
 
+class StoreWriter:
+    """A file being written into a ``BlobStore``: a scratch file, hashed as it is written; ``commit`` stores
+    it under its sha256. Leaving the ``with`` block without a commit removes the scratch file. Blocking."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+        self._scratch = store.incoming_path()
+        self._file = open(self._scratch, "wb")  # noqa: SIM115 - closed by commit or on exit
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._committed = False
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``."""
+        self._file.write(data)
+        self._digest.update(data)
+        self._size += len(data)
+
+    def commit(self) -> tuple[str, int]:
+        """Store what was written; its (sha256, size)."""
+        self._file.close()
+        sha256 = self._digest.hexdigest()
+        self._store.commit(self._scratch, sha256)
+        self._committed = True
+        return sha256, self._size
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._file.close()
+        if not self._committed:
+            self._scratch.unlink(missing_ok=True)
+
+
 class BlobStore:
     """Files by sha256 under ``<data dir>/blobs/ab/abcdef...``. Blocking methods: call them in a thread."""
 
@@ -157,17 +192,14 @@ class BlobStore:
 
     def ingest(self, source: Path) -> tuple[str, int]:
         """Copy a local file into the store; returns (sha256, size)."""
-        digest = hashlib.sha256()
-        scratch = self.incoming_path()
-        size = 0
-        with open(source, "rb") as src, open(scratch, "wb") as dst:
+        with self.writer() as stored, open(source, "rb") as src:
             while chunk := src.read(HASH_CHUNK):
-                digest.update(chunk)
-                dst.write(chunk)
-                size += len(chunk)
-        sha256 = digest.hexdigest()
-        self.commit(scratch, sha256)
-        return sha256, size
+                stored.write(chunk)
+            return stored.commit()
+
+    def writer(self) -> StoreWriter:
+        """A new file to write into the store, hashed as it is written (``StoreWriter``)."""
+        return StoreWriter(self)
 
     def place(self, sha256: str, target: Path, *, executable: bool = False) -> LinkedFile | None:
         """Give a job the stored file at ``target``: a reflink where the file system has them, else a hard

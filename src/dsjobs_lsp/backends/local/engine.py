@@ -31,7 +31,7 @@ from yandex.cloud.operation import operation_pb2
 from .blobs import SHA256_PATTERN, BlobStore, UrlSigner, blob_url_path
 from .journal import JobJournal
 from .layout import DataLayout
-from .log_files import split_journal
+from .log_files import store_log_files
 from .operations import ApiError, finish_operation, new_id, new_operation, now_timestamp
 from .pyenv import EnvironmentCache, EnvironmentError_
 from .resources import ResourceRegistry, finish_resources, mount_resources, unknown_resources
@@ -522,12 +522,10 @@ class JobEngine:
 
     async def _store_log_files(self, row: JobRow) -> None:
         """Keep the job's stdout, stderr and system log as stored files (``Job.log_files``)."""
-        logs_dir = self.layout.job_dir(row.job.id) / "logs"
         try:
-            files = await asyncio.to_thread(split_journal, self.journal(row.job.id).path, logs_dir)
+            files = await asyncio.to_thread(store_log_files, self.journal(row.job.id).path, self.store)
             del row.job.log_files[:]
-            for name, path in files:
-                sha256, size = await asyncio.to_thread(self.store.ingest, path)
+            for name, sha256, size in files:
                 await self.state.record_blob(sha256, size, time.time())
                 item = jobs_pb2.File(desc=jobs_pb2.FileDesc(path=name), sha256=sha256, size_bytes=size)
                 row.job.log_files.append(item)
