@@ -47,3 +47,38 @@ def test_entries_reaching_one_folder_through_a_symlink_overlap(tmp_path: Path) -
         ("inputs[3]", "`alias` is listed twice"),
         ("inputs[3]", "`alias` overlaps another entry of `inputs`"),
     ]
+
+
+def _root_module_findings(folder: Path, cmd: str, inputs: list[str], env: str) -> list[tuple[str, str]]:
+    """Findings of a config whose script `src/train.py` exists, with `env` as its `env:` section."""
+    (folder / "src").mkdir(exist_ok=True)
+    (folder / "src" / "train.py").write_text("print('ok')\n")
+    (folder / "data.csv").write_text("x\n")
+    listed = "".join(f"  - {name}\n" for name in inputs)
+    text = f"cmd: {cmd}\ninputs:\n{listed}{env}"
+    return [(issue.key, issue.message) for issue in check_config_text(text, base_dir=folder)]
+
+
+def test_an_input_repeating_or_holding_the_main_script_is_refused_as_the_reference_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """With `env.python` the main script is uploaded on its own; the reference then stops the job with
+    "Paths must be unique" / "Path '…/src/train.py' is included in path '…/src'"."""
+    auto = "env:\n  python: auto\n"
+    tail = (
+        ", which `env.python` uploads on its own; the `datasphere` CLI refuses the job when an input repeats "
+        "or overlaps it: leave it out of `inputs`"
+    )
+    repeated = _root_module_findings(tmp_path, "python src/train.py", ["data.csv", "./src/train.py"], auto)
+    holding = _root_module_findings(tmp_path, "python src/train.py", ["src", "data.csv"], auto)
+    assert repeated == [("inputs[1]", "`./src/train.py` is the program's root module `src/train.py`" + tail)]
+    assert holding == [("inputs[0]", "`src` holds the program's root module `src/train.py`" + tail)]
+
+
+def test_without_python_analysis_the_main_script_may_be_an_input(tmp_path: Path) -> None:
+    manual = (
+        "env:\n  python:\n    type: manual\n    version: '3.10'\n    requirements-file: ''\n"
+        "    local-paths: []\n"
+    )
+    for env in ("", manual):
+        assert _root_module_findings(tmp_path, "python src/train.py", ["src"], env) == []

@@ -12,6 +12,7 @@ from dsjobs_lsp.core.config.model import (
     RESERVED_VARIABLES,
     SHUTDOWN_SIGNALS,
     GracefulShutdown,
+    JobConfig,
     OutputDataset,
     SparkSettings,
     VariablePath,
@@ -131,6 +132,37 @@ def _check_overlaps(check: Checker, key: str, items: list[VariablePath]) -> None
             findings += _nested_pair(items, key, where, indices[ancestor])
     for index, _, message in sorted(findings):
         check.error((key, index), message)
+
+
+def check_root_modules_apart_from_inputs(check: Checker, config: JobConfig) -> None:
+    """With ``env.python`` analysing the program, its root modules (the main script of ``cmd``) are uploaded
+    on their own; the reference adds them to the inputs and rejects the job when one is listed again, or
+    overlaps an input (a folder holding the script). Reported at the input, skipped where the overlap check
+    skips (inputs with a variable or ``..``)."""
+    folders: dict[Path, str] = {}
+    modules = {
+        _real_path(check.base_dir / module.path, folders): module.path
+        for module in config.root_modules
+        if not module.is_name
+    }
+    for index, item in enumerate(config.inputs):
+        if not modules or item.var or ".." in item.path:
+            continue
+        path = _real_path(check.base_dir / item.path, folders)
+        for module_path, shown in modules.items():
+            if path == module_path:
+                problem = f"`{item.path}` is the program's root module `{shown}`"
+            elif path in module_path.parents:
+                problem = f"`{item.path}` holds the program's root module `{shown}`"
+            elif module_path in path.parents:
+                problem = f"`{item.path}` is inside the program's root module `{shown}`"
+            else:
+                continue
+            check.error(
+                ("inputs", index),
+                f"{problem}, which `env.python` uploads on its own; the `datasphere` CLI refuses the job "
+                "when an input repeats or overlaps it: leave it out of `inputs`",
+            )
 
 
 def _real_path(path: Path, folders: dict[Path, str]) -> PurePosixPath:

@@ -14,6 +14,7 @@ from dsjobs_lsp.core.config.model import (
 )
 from dsjobs_lsp.core.config.parse_env import parse_env
 from dsjobs_lsp.core.config.parse_sections import (
+    check_root_modules_apart_from_inputs,
     parse_graceful_shutdown,
     parse_instance_types,
     parse_output_datasets,
@@ -63,6 +64,7 @@ def build_config(check: Checker) -> JobConfig | None:
         return None
     _check_variables(check, config)
     _find_root_modules(check, config)
+    check_root_modules_apart_from_inputs(check, config)
     _check_cmd(check, config)
     return None if check.failed else config
 
