@@ -347,15 +347,21 @@ async def test_a_copied_file_that_changed_after_hashing_is_not_stored_and_execut
     assert _incoming(client.server) == []
 
 
-@pytest.mark.parametrize("what", ["missing", "folder", "shorter"])
+@pytest.mark.parametrize("what", ["missing", "folder", "shorter", "fifo"])
 async def test_a_file_the_store_cannot_copy_is_answered_422_naming_why(
     client: Client, tmp_path: Path, what: str
 ) -> None:
     content = os.urandom(2 << 20)
-    source = {"missing": tmp_path / "gone.bin", "folder": tmp_path, "shorter": tmp_path / "short.bin"}[what]
     (tmp_path / "short.bin").write_bytes(content[:100])
+    os.mkfifo(tmp_path / "pipe")  # opening it for reading would wait for a writer
+    source = {
+        "missing": tmp_path / "gone.bin",
+        "folder": tmp_path,
+        "shorter": tmp_path / "short.bin",
+        "fifo": tmp_path / "pipe",
+    }[what]
     _, [upload] = await client.create("true", [file_entry("big.bin", content)], upload=False)
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=10) as http:
         refused = await http.put(upload.url, headers=_copy_headers(source, len(content)))
         assert refused.status_code == 422 and str(source) in refused.text
         assert (await http.put(upload.url, content=content)).status_code == 200  # the bytes go through

@@ -115,8 +115,8 @@ class FileCopy:
 def open_copy(source: str, size: int, store: BlobStore) -> FileCopy:
     """Open file ``source`` and a fresh scratch file of ``store`` for copying ``size`` bytes (blocking).
     Raises ``UnreadableSourceError`` when the file cannot be copied here."""
-    try:
-        source_fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:  # O_NONBLOCK: a FIFO must not hold the thread until a writer comes (no effect on a regular file)
+        source_fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as error:
         raise UnreadableSourceError(error.errno, f"cannot read {source}: {error.strerror}") from None
     try:
