@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import duration_pb2
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.datasphere.v2.jobs import project_job_service_pb2 as service_pb2
+from yandex.cloud.operation import operation_pb2
 
 from tests.backends.local.local_backend_helpers import Client, file_entry
 
@@ -29,6 +30,23 @@ async def _wait_for_file(path: Path, within: float = 10) -> str:
             return await asyncio.to_thread(path.read_text)
         await asyncio.sleep(0.02)
     raise AssertionError(f"{path} never appeared")
+
+
+async def _cancel_gracefully_once_ready(
+    client: Client, script: tuple[jobs_pb2.File, bytes], shutdown: jobs_pb2.GracefulShutdownParameters
+) -> tuple[str, operation_pb2.Operation, Path]:
+    """Run ``python <script>`` until it writes `ready`, then ask for a graceful cancel: the job's id, its
+    Execute operation and its work folder."""
+    job_id, _ = await client.create(
+        f"python {script[0].desc.path}", [script], graceful_shutdown_parameters=shutdown
+    )
+    operation = await client.execute(job_id)
+    work = client.server.layout.job_dir(job_id) / "work"
+    await _wait_for_file(work / "ready")
+    await client.jobs.Cancel(
+        service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md
+    )
+    return job_id, operation, work
 
 
 async def test_cancel_kills_the_process_tree(client: Client) -> None:
@@ -59,13 +77,7 @@ async def test_graceful_cancel_lets_the_job_handle_its_signal(client: Client) ->
         b"while True:\n    time.sleep(0.05)\n",
     )
     shutdown = jobs_pb2.GracefulShutdownParameters(signal=10, timeout=duration_pb2.Duration(seconds=5))
-    job_id, _ = await client.create("python trap.py", [trap], graceful_shutdown_parameters=shutdown)
-    operation = await client.execute(job_id)
-    work = client.server.layout.job_dir(job_id) / "work"
-    await _wait_for_file(work / "ready")
-    await client.jobs.Cancel(
-        service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md
-    )
+    job_id, operation, work = await _cancel_gracefully_once_ready(client, trap, shutdown)
     assert (await client.get(job_id)).status in (jobs_pb2.CANCELLING, jobs_pb2.CANCELLED)
     await client.wait(operation, within=10)
     assert (work / "marker").read_text() == "graceful"
@@ -83,13 +95,7 @@ async def test_graceful_cancel_waits_for_a_slow_handler_behind_the_shell(client:
         b"while True:\n    time.sleep(0.05)\n",
     )
     shutdown = jobs_pb2.GracefulShutdownParameters(timeout=duration_pb2.Duration(seconds=10))
-    job_id, _ = await client.create("python slow.py", [slow], graceful_shutdown_parameters=shutdown)
-    operation = await client.execute(job_id)
-    work = client.server.layout.job_dir(job_id) / "work"
-    await _wait_for_file(work / "ready")
-    await client.jobs.Cancel(
-        service_pb2.CancelProjectJobRequest(job_id=job_id, graceful=True), metadata=client.md
-    )
+    job_id, operation, work = await _cancel_gracefully_once_ready(client, slow, shutdown)
     await client.wait(operation, within=10)
     assert (work / "checkpoint").read_text() == "saved"
     assert (await client.get(job_id)).status == jobs_pb2.CANCELLED

@@ -174,6 +174,16 @@ class BlobStore:
             os.replace(scratch, target)
         return target
 
+    def commit_verified(self, scratch: Path, digest: str, sha256: str, *, hint: str = "") -> Path:
+        """Move a received file into place if its bytes hashed (``digest``) to ``sha256``; else remove it and
+        raise ``DigestMismatchError`` (``hint`` says why that may be)."""
+        if digest != sha256:
+            scratch.unlink(missing_ok=True)
+            raise DigestMismatchError(
+                f"uploaded bytes do not match sha256 {sha256}" + (f": {hint}" if hint else "")
+            )
+        return self.commit(scratch, sha256)
+
     def put_bytes(self, data: bytes, sha256: str) -> Path:
         """Verify and store a received body whole: hash, scratch write, atomic move, in one blocking call.
 

@@ -21,7 +21,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from .blobs import BlobStore, DigestMismatchError
+from .blobs import BlobStore
 
 BUFFER_SIZE = 4 << 20
 """Bytes per ``recv_into`` (where there is no ``splice``)."""
@@ -111,9 +111,7 @@ def receive_body(fd: int, already: bytes, length: int, store: BlobStore, sha256:
     try:
         with sock, open(scratch, "w+b", buffering=0) as out:
             digest = receive_file(sock, out.fileno(), already, length)
-        if digest != sha256:
-            raise DigestMismatchError(f"uploaded bytes do not match sha256 {sha256}")
-        store.commit(scratch, sha256)
+        store.commit_verified(scratch, digest, sha256)
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise

@@ -188,9 +188,7 @@ class _Sink:
         self._write(batch)
         assert self._file is not None
         self._file.close()
-        if self._digest.hexdigest() != self._sha256:
-            raise DigestMismatchError(f"uploaded bytes do not match sha256 {self._sha256}")
-        self._store.commit(self._scratch, self._sha256)
+        self._store.commit_verified(self._scratch, self._digest.hexdigest(), self._sha256)
 
     def _discard(self) -> None:
         if self._file is not None:

@@ -18,7 +18,7 @@ import stat
 import threading
 from pathlib import Path
 
-from .blobs import BlobStore, DigestMismatchError
+from .blobs import BlobStore
 from .direct_receive import GrowingFileHasher, Written
 
 COPY_SLICE = 16 << 20
@@ -80,11 +80,7 @@ class FileCopy:
         finally:
             self._close()
         try:
-            if digest != sha256:
-                raise DigestMismatchError(
-                    f"the copied bytes do not match sha256 {sha256}: the file changed after it was hashed"
-                )
-            store.commit(self.scratch, sha256)
+            store.commit_verified(self.scratch, digest, sha256, hint="the file changed after it was hashed")
         except BaseException:
             self.scratch.unlink(missing_ok=True)
             raise
