@@ -1,25 +1,23 @@
 """The `dsjobs` commands that talk to a backend; each returns the process exit code.
 
-Each command imports what only it needs (the config model, the packaging, the launch form...): a
-`project job list` never loads the run pipeline's modules.
+`run` and `fork` import what only they need (the launch form, the packaging) when they are called.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from dsjobs_lsp.cli.console import ConsolePrinter
 from dsjobs_lsp.cli.output import EXECUTION_FIELDS, JOB_FIELDS, ExecutionData, Field, write_entities
-
-if TYPE_CHECKING:
-    from dsjobs_lsp.core.jobs.events import Event
-    from dsjobs_lsp.core.jobs.request import RunOutcome
-    from dsjobs_lsp.core.jobs.runner import JobRunner
+from dsjobs_lsp.core.jobs.events import Event, JobChanged
+from dsjobs_lsp.core.jobs.request import RunOutcome, RunRequest
+from dsjobs_lsp.core.jobs.runner import JobRunner
 
 PROJECT_FIELDS: tuple[Field, ...] = (
     Field(lambda p: p.id, "id", "ID"),
@@ -36,7 +34,7 @@ class JobTracker:
         self.job_id: str | None = None
 
     def __call__(self, event: Event) -> None:
-        if event.kind == "job":
+        if isinstance(event, JobChanged):
             self.job_id = event.job.id
         self.printer(event)
 
@@ -71,8 +69,6 @@ async def _started(outcome: RunOutcome, args: argparse.Namespace, tracker: JobTr
 
 async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`project job execute -c config.yaml` (paths relative to the current folder, as in the reference)."""
-    from dsjobs_lsp.core.jobs.request import RunRequest
-
     request = RunRequest(
         working_dir=Path.cwd(),
         config_path=Path(args.config),
@@ -84,10 +80,7 @@ async def cmd_execute(runner: JobRunner, args: argparse.Namespace, tracker: JobT
 
 async def cmd_run(runner: JobRunner, args: argparse.Namespace, tracker: JobTracker) -> int:
     """`run FILE [ARGS...]`: the file as a job, from its folder."""
-    import asyncio
-
     from dsjobs_lsp.cli.run_file import RunFileOptions, build_launch
-    from dsjobs_lsp.core.jobs.request import RunRequest
 
     options = RunFileOptions(
         file=Path(args.file),

@@ -11,12 +11,12 @@ from dsjobs_lsp.core.client.channels import CHANNEL_OPTIONS, ChannelPool, auth_m
 from dsjobs_lsp.core.client.errors import BackendError, OperationFailed, TransferError, code_name
 from dsjobs_lsp.core.client.jobs_client import CreateResult, JobsClient, execute_metadata, execute_response
 from dsjobs_lsp.core.client.logs import SYSTEM_LOG, LogChunk
+from dsjobs_lsp.core.client.targets import UploadTarget
 from dsjobs_lsp.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from dsjobs_lsp.core.client.transfer import (
         DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES,
-        UploadTarget,
         download_files,
         safe_destination,
         upload_files,
@@ -27,7 +27,6 @@ __getattr__ = lazy_exports(
     {
         "transfer": (
             "DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES",
-            "UploadTarget",
             "download_files",
             "safe_destination",
             "upload_files",

@@ -93,9 +93,10 @@ async def upload_files(
         if on_progress is not None:
             on_progress(done, total)
 
-    local = [target for target in targets if is_loopback_url(target.url)]
-    chosen = {id(target) for target in local}
-    rest = [target for target in targets if id(target) not in chosen]
+    local: list[UploadTarget] = []
+    rest: list[UploadTarget] = []
+    for target in targets:
+        (local if is_loopback_url(target.url) else rest).append(target)
     loop = asyncio.get_running_loop()
     stop = threading.Event()
     try:
@@ -214,7 +215,7 @@ def _copied_by_store(
     logger.debug("PUT %s (copy by the store): %s", shown, line or "no outcome")
     count((target.size if line == "copied" else 0) - told)
     if line.startswith(f"failed {INSUFFICIENT_STORAGE} "):
-        raise TransferError(f"upload of {target.display_path} failed: HTTP 507: {line.split(' ', 2)[2]}")
+        raise _disk_full(target, line.split(" ", 2)[2])
     return line == "copied"
 
 
@@ -228,9 +229,13 @@ def _check_answer(status: int, text: bytes, shown: str, target: UploadTarget) ->
     """``status``, logged; ``TransferError`` with the store's reason when its disk is full."""
     logger.debug("PUT %s: HTTP %d", shown, status)
     if status == INSUFFICIENT_STORAGE:
-        reason = text.decode("utf-8", "replace").strip()
-        raise TransferError(f"upload of {target.display_path} failed: HTTP 507: {reason}")
+        raise _disk_full(target, text.decode("utf-8", "replace").strip())
     return status
+
+
+def _disk_full(target: UploadTarget, reason: str) -> TransferError:
+    """The error of an upload the store refused for want of space (``reason``: its words)."""
+    return TransferError(f"upload of {target.display_path} failed: HTTP {INSUFFICIENT_STORAGE}: {reason}")
 
 
 def _send(

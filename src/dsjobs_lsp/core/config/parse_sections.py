@@ -145,8 +145,10 @@ def check_root_modules_apart_from_inputs(check: Checker, config: JobConfig) -> N
         for module in config.root_modules
         if not module.is_name
     }
+    if not modules:
+        return
     for index, item in enumerate(config.inputs):
-        if not modules or item.var or ".." in item.path:
+        if item.var or ".." in item.path:
             continue
         path = _real_path(check.base_dir / item.path, folders)
         for module_path, shown in modules.items():

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from dsjobs_lsp.core.jobs.models import JobRecord
 from dsjobs_lsp.core.privacy import private_sqlite_file
@@ -52,8 +53,7 @@ class History:
 
     async def upsert(self, record: JobRecord) -> JobRecord:
         """Insert or replace a record (larger log offset, done download win); returns it as stored."""
-        stored: Records = await asyncio.to_thread(self._write, [record])
-        return stored[0]
+        return await asyncio.to_thread(self._write, record)
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The record of `job_id`, or None."""
@@ -62,7 +62,7 @@ class History:
 
     async def known(self, job_ids: Iterable[str]) -> set[str]:
         """Those of `job_ids` the history has."""
-        return set(await asyncio.to_thread(self._stored, list(job_ids)))
+        return await asyncio.to_thread(self._stored_ids, list(job_ids))
 
     async def list(self, project_id: str | None = None, limit: int = 200) -> Records:
         """Records newest first, of one project or all."""
@@ -126,16 +126,17 @@ class History:
             rows = self._connection().execute(sql, args).fetchall()
         return [JobRecord.model_validate_json(row[0]) for row in rows]
 
-    def _stored(self, job_ids: Sequence[str]) -> dict[str, str]:
+    def _stored_ids(self, job_ids: Sequence[str]) -> set[str]:
         with self._lock:
-            return _stored_data(self._connection(), job_ids)
+            return {row[0] for row in _stored_rows(self._connection(), job_ids, "id")}
 
     def _execute(self, sql: str, args: tuple[object, ...]) -> None:
         with self._lock:
             self._connection().execute(sql, args)
 
-    def _write(self, records: Records) -> Records:
-        return self._transaction(lambda conn: [_write_one(conn, record) for record in records])
+    def _write(self, record: JobRecord) -> JobRecord:
+        [stored] = self._transaction(lambda conn: [_write_one(conn, record)])
+        return stored
 
     def _merge_remote(self, jobs: Iterable[JobRecord]) -> Records:
         records = list(jobs)
@@ -180,13 +181,18 @@ def _merge_remote_rows(conn: sqlite3.Connection, records: Records) -> Records:
 
 
 def _stored_data(conn: sqlite3.Connection, job_ids: Sequence[str]) -> dict[str, str]:
-    """The stored JSON of those of `job_ids` the history has (a query per `_IDS_PER_QUERY` ids)."""
-    found: dict[str, str] = {}
+    """The stored JSON of those of `job_ids` the history has."""
+    return dict(_stored_rows(conn, job_ids, "id, data"))
+
+
+def _stored_rows(conn: sqlite3.Connection, job_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]:
+    """`columns` of the rows of those of `job_ids` the history has (a query per `_IDS_PER_QUERY` ids)."""
+    rows: list[tuple[Any, ...]] = []
     for start in range(0, len(job_ids), _IDS_PER_QUERY):
         chunk = job_ids[start : start + _IDS_PER_QUERY]
         marks = ",".join("?" * len(chunk))
-        found.update(conn.execute(f"SELECT id, data FROM jobs WHERE id IN ({marks})", chunk).fetchall())
-    return found
+        rows += conn.execute(f"SELECT {columns} FROM jobs WHERE id IN ({marks})", chunk).fetchall()
+    return rows
 
 
 def _merge_local(known: JobRecord, new: JobRecord) -> JobRecord:

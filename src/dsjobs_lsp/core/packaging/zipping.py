@@ -36,6 +36,7 @@ import gc
 import hashlib
 import json
 import os
+import stat
 import struct
 import threading
 import zipfile
@@ -143,8 +144,9 @@ def collect_entries(src: Path, root: Path, *, whole: bool = False) -> list[TreeE
 
     Folders are listed with ``os.scandir`` (what ``os.walk`` does, without its per-folder lists): symlinked
     folders are not followed, unreadable folders are passed over, symlinked files count by their target."""
-    if src.is_file():
-        return [_entry(str(src), src.relative_to(root).as_posix(), src.stat())]
+    status = src.stat()
+    if stat.S_ISREG(status.st_mode):
+        return [_entry(str(src), src.relative_to(root).as_posix(), status)]
     skipped = (frozenset(), frozenset()) if whole else (SKIPPED_DIRS, SKIPPED_FILES)
     relative = src.relative_to(root).as_posix()
     entries: list[TreeEntry] = []
@@ -169,8 +171,8 @@ def _scan(
             entries.append(_entry(item.path, prefix + item.name, item.stat()))
 
 
-def _entry(path: str, arcname: str, stat: os.stat_result) -> TreeEntry:
-    return TreeEntry(path, arcname, stat.st_size, stat.st_mtime_ns, bool(stat.st_mode & 0o100))
+def _entry(path: str, arcname: str, status: os.stat_result) -> TreeEntry:
+    return TreeEntry(path, arcname, status.st_size, status.st_mtime_ns, bool(status.st_mode & 0o100))
 
 
 def tree_signature(entries: list[TreeEntry], *, deflate: bool = True) -> str:
@@ -180,9 +182,9 @@ def tree_signature(entries: list[TreeEntry], *, deflate: bool = True) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
-def should_store(path: Path | str) -> bool:
+def should_store(path: str) -> bool:
     """True when deflating ``path`` is not worth it (compressed format, or a sample saves < 10 %)."""
-    if _has_stored_suffix(str(path)):
+    if _has_stored_suffix(path):
         return True
     with open(path, "rb") as stream:
         sample = stream.read(SAMPLE_SIZE)
@@ -287,7 +289,7 @@ class _HashingSink:
             self._out(self._buffer[:used])
 
     def close(self) -> None:
-        """Write what is pending (the stream itself belongs to the caller)."""
+        """Write what is pending (part of the file-like ``zipfile`` writes to; the stream is the caller's)."""
         self.flush()
 
     def hexdigest(self) -> str | None:
@@ -470,8 +472,7 @@ def write_archive(entries: list[TreeEntry], target: Path, *, deflate: bool = Tru
             stream.seek(0)  # a file changed size since it was listed: zipfile's way streams it
             stream.truncate()
         sink = _HashingSink(stream)
-        _write_with_zipfile(entries, sink, deflate)
-        sink.flush()
+        _write_with_zipfile(entries, sink, deflate)  # zipfile flushes the sink as it ends the archive
         return sink.hexdigest()
 
 
@@ -530,11 +531,6 @@ class _CollectorPause:
 _COLLECTOR_PAUSE = _CollectorPause()
 
 
-def _zip_blocking(src: Path, root: Path, cache_dir: Path, whole: bool, deflate: bool) -> Archive:
-    with _COLLECTOR_PAUSE:
-        return _zip_tree(src, root, cache_dir, whole, deflate)
-
-
 def _zip_tree(src: Path, root: Path, cache_dir: Path, whole: bool, deflate: bool) -> Archive:
     entries = collect_entries(src, root, whole=whole)
     signature = tree_signature(entries, deflate=deflate)
@@ -561,14 +557,8 @@ def archive_blocking(
         raise FileNotFoundError(f"cannot zip {src}: it does not exist")
     if not src.is_relative_to(base):
         raise ValueError(f"cannot zip {src}: it is not inside the archive root {base}")
-    return _zip_blocking(src, base, cache_dir, whole, deflate)
-
-
-def zip_path_blocking(
-    src: Path, *, cache_dir: Path, root: Path | None = None, whole: bool = False, deflate: bool = True
-) -> Path:
-    """``zip_path`` for callers already on a worker thread."""
-    return archive_blocking(src, cache_dir=cache_dir, root=root, whole=whole, deflate=deflate).path
+    with _COLLECTOR_PAUSE:
+        return _zip_tree(src, base, cache_dir, whole, deflate)
 
 
 async def zip_path(
@@ -581,6 +571,7 @@ async def zip_path(
     The archive lives in ``cache_dir`` under the tree's signature, so an unchanged tree is neither re-zipped
     nor (the archive's mtime being unchanged) re-hashed by a ``FileHasher``.
     """
-    return await asyncio.to_thread(
-        zip_path_blocking, src, cache_dir=cache_dir, root=root, whole=whole, deflate=deflate
+    archive = await asyncio.to_thread(
+        archive_blocking, src, cache_dir=cache_dir, root=root, whole=whole, deflate=deflate
     )
+    return archive.path
