@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from dsjobs_lsp.core.packaging import FileDigest, FileHasher
-from dsjobs_lsp.core.packaging.hashing import _use_wal
 
 
 async def test_digest_matches_hashlib_and_size(tmp_path: Path) -> None:
@@ -118,17 +115,3 @@ async def test_many_files_hashed_in_order_and_all_remembered(tmp_path: Path) -> 
     again = FileHasher(tmp_path / "cache.db")
     assert await again.hash_many(paths) == found
     assert (again.stats.hits, again.stats.misses) == (len(paths), 0)
-
-
-def test_switching_a_cache_to_wal_waits_out_a_lock_sqlite_reports_at_once(tmp_path: Path) -> None:
-    """Two processes opening a new cache together can get "database is locked" at once from SQLite (no busy
-    wait); the switch to WAL tries again until the other one is done."""
-    path = tmp_path / "cache.db"
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN EXCLUSIVE")
-    threading.Timer(0.3, other.execute, ["COMMIT"]).start()
-    impatient = sqlite3.connect(path, timeout=0, isolation_level=None)  # every lock conflict fails at once
-    _use_wal(impatient)
-    assert impatient.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    impatient.close()
-    other.close()

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
-import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +15,8 @@ from typing import Any, TypeVar
 
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 from yandex.cloud.operation import operation_pb2
+
+from dsjobs_lsp.backends.sqlite_db import open_shared_database
 
 _T = TypeVar("_T")
 
@@ -47,7 +47,6 @@ FINAL_STATUSES = frozenset({jobs_pb2.SUCCESS, jobs_pb2.ERROR, jobs_pb2.CANCELLED
 ACTIVE_STATUSES = frozenset(
     {jobs_pb2.PREPARING, jobs_pb2.EXECUTING, jobs_pb2.UPLOADING_OUTPUT, jobs_pb2.CANCELLING}
 )
-DB_SUFFIXES = ("", "-wal", "-shm")
 
 
 def count_active_jobs(path: Path) -> int:
@@ -64,17 +63,6 @@ def count_active_jobs(path: Path) -> int:
     except sqlite3.Error:
         return 0
     return int(row[0])
-
-
-def _private_files(path: Path) -> None:
-    """The DB and its WAL files readable by the user only (also when they existed with a wider mode)."""
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    for suffix in DB_SUFFIXES:
-        with contextlib.suppress(FileNotFoundError):
-            candidate = path.with_name(path.name + suffix)
-            if candidate.stat().st_mode & 0o077:
-                candidate.chmod(0o600)
 
 
 JobKey = tuple[int, str]
@@ -214,13 +202,7 @@ class StateStore:
         return [str(row[0]) for row in rows]
 
     def _connect(self) -> sqlite3.Connection:
-        _private_files(self._path)
-        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        _private_files(self._path)
-        return db
+        return open_shared_database(self._path, _SCHEMA)
 
     def _fetch(self, query: str) -> list[tuple[Any, ...]]:
         assert self._db is not None

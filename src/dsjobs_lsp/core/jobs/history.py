@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from dsjobs_lsp.backends.sqlite_db import open_shared_database
 from dsjobs_lsp.core.jobs.models import JobRecord
-from dsjobs_lsp.core.privacy import private_sqlite_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -29,7 +29,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_project ON jobs (project_id, sort_key);
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (sort_key);
 """
-_BUSY_TIMEOUT_S = 30.0
 _UPSERT = (
     "INSERT INTO jobs (id, project_id, sort_key, data) VALUES (?, ?, ?, ?) "
     "ON CONFLICT(id) DO UPDATE SET project_id = excluded.project_id, sort_key = excluded.sort_key, "
@@ -111,14 +110,7 @@ class History:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            private_sqlite_file(self.db_path)
-            conn = sqlite3.connect(
-                self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn = conn
+            self._conn = open_shared_database(self.db_path, _SCHEMA)
         return self._conn
 
     def _query(self, sql: str, args: tuple[object, ...]) -> Records:

@@ -10,15 +10,13 @@ import hashlib
 import os
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsjobs_lsp.core.privacy import private_sqlite_file
+from dsjobs_lsp.backends.sqlite_db import open_shared_database
 
 CHUNK_SIZE = 1 << 20
 DEFAULT_CONCURRENCY = 4
-WAL_SWITCH_SECONDS = 10.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digests (
     path TEXT NOT NULL,
@@ -58,21 +56,6 @@ def sha256_of_file(path: Path) -> FileDigest:
             digest.update(view[:count])
             size += count
     return FileDigest(digest.hexdigest(), size)
-
-
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Switch ``db`` to WAL mode. Two processes opening the same new cache at once may make SQLite answer
-    "database is locked" at once, without waiting its busy timeout (a lock upgrade that could deadlock):
-    try again for a while."""
-    deadline = time.monotonic() + WAL_SWITCH_SECONDS
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 class FileHasher:
@@ -175,12 +158,8 @@ class FileHasher:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            private_sqlite_file(self.cache_path)
-            db = sqlite3.connect(self.cache_path, timeout=30, check_same_thread=False, isolation_level=None)
-            _use_wal(db)
-            db.execute("PRAGMA synchronous=NORMAL")  # a cache: a crash may lose the last digests, never more
-            db.execute(_SCHEMA)
-            self._db = db
+            # synchronous=NORMAL: a cache, a crash may lose the last digests, never more
+            self._db = open_shared_database(self.cache_path, _SCHEMA)
         return self._db
 
     def _lookup(self, key: tuple[str, int, int]) -> str | None:

@@ -50,7 +50,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from dsjobs_lsp.core.privacy import private_dir
+from dsjobs_lsp.backends.private_files import private_dir
 
 SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".venv", "node_modules"})
 SKIPPED_FILES = frozenset({".DS_Store"})

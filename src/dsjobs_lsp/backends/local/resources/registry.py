@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from dsjobs_lsp.backends.sqlite_db import open_shared_database
+
 from ..operations import new_id
 
 PROJECT_ID_PATTERN = re.compile(r"^[0-9a-z]{20}$")
@@ -223,10 +225,7 @@ class ResourceRegistry:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with closing(sqlite3.connect(self.database, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        with closing(open_shared_database(self.database, _SCHEMA, synchronous="FULL")) as db:
             yield db
 
 
