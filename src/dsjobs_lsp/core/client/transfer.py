@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
+import h11
 import httpx
 from yandex.cloud.datasphere.v2.jobs import jobs_pb2
 
@@ -38,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 SMALL_FILE_SIZE = 1 << 20
-RESPONSE_HEAD_MAX_SIZE = 64 << 10
+READ_SIZE = 64 << 10
+"""Bytes per read of a response head."""
 DOWNLOAD_FILES_MAX_TOTAL_SIZE_BYTES = 1 << 30
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
@@ -324,8 +326,12 @@ def _get_file(
 
     parts = urlsplit(url)
     assert parts.hostname is not None
-    request_target = f"{parts.path}?{parts.query}" if parts.query else parts.path
-    head = f"GET {request_target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+    http = h11.Connection(h11.CLIENT)
+    request = h11.Request(
+        method="GET",
+        target=f"{parts.path}?{parts.query}" if parts.query else parts.path,
+        headers=[("Host", parts.netloc), ("Connection", "close")],
+    )
     address = (parts.hostname, parts.port or 80)
     reported = 0
 
@@ -341,33 +347,27 @@ def _get_file(
         open(temp, "w+b", buffering=0) as out,
     ):
         sock.settimeout(TRANSFER_TIMEOUT.read)
-        sock.sendall(head.encode("ascii"))
-        status, length, first = _response_head(sock)
-        _check_status(status, url, what)
+        sock.sendall(http.send(request) or b"")
+        response = _response_head(http, sock)
+        _check_status(response.status_code, url, what)
+        length = dict(response.headers).get(b"content-length")
         if length is None:
             raise _NoLength
-        return receive_file(sock, out.fileno(), first, length, written)
+        first, _ = http.trailing_data  # body bytes that came with the head
+        return receive_file(sock, out.fileno(), first, int(length), written)
 
 
-def _response_head(sock: socket.socket) -> tuple[int, int | None, bytes]:
-    """(status, Content-Length or None, body bytes read with the head) of the HTTP response on ``sock``."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = sock.recv(RESPONSE_HEAD_MAX_SIZE)
-        if not chunk or len(received) > RESPONSE_HEAD_MAX_SIZE:
-            raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
-        received += chunk
-    head, _, rest = received.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.split(b"\r\n")
-    words = status_line.split()
-    if len(words) < 2 or not words[0].startswith(b"HTTP/") or not words[1].isdigit():
-        raise ConnectionError(f"no HTTP response, got {received[:80]!r}")
-    length = None
-    for line in header_lines:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    return int(words[1]), length, rest
+def _response_head(http: h11.Connection, sock: socket.socket) -> h11.Response:
+    """The head of the HTTP response on ``sock`` (its body is left to the caller)."""
+    try:
+        while (event := http.next_event()) is h11.NEED_DATA or isinstance(event, h11.InformationalResponse):
+            if event is h11.NEED_DATA:
+                http.receive_data(sock.recv(READ_SIZE))
+    except h11.RemoteProtocolError as error:
+        raise ConnectionError(f"no HTTP response: {error}") from None
+    if not isinstance(event, h11.Response):
+        raise ConnectionError(f"no HTTP response: got {type(event).__name__}")
+    return event
 
 
 async def _download_one(
