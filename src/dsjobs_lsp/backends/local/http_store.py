@@ -492,13 +492,14 @@ class HttpStore:
         try:
             size = (await self._workers.run(path.stat)).st_size
             headers = [("Content-Type", "application/octet-stream"), ("Content-Length", str(size))]
-            if size > WHOLE_BODY_MAX_SIZE:  # the kernel sends it; h11 never sees the body: close after it
+            by_kernel = size > WHOLE_BODY_MAX_SIZE  # sendfile: h11 never sees the body, so close after it
+            if by_kernel:
                 headers.append(("Connection", "close"))
-                writer.write(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
+            writer.write(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
+            if by_kernel:
                 await writer.drain()
                 await asyncio.get_running_loop().sendfile(writer.transport, file, 0, size)
                 return
-            writer.write(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
             while chunk := await self._workers.run(file.read, READ_SIZE):
                 writer.write(conn.send(h11.Data(data=chunk)) or b"")
                 await writer.drain()

@@ -21,7 +21,6 @@ from yandex.cloud.operation import operation_pb2
 
 from dsjobs_lsp.core.client import loopback
 from dsjobs_lsp.core.client.errors import TransferError
-from dsjobs_lsp.core.client.loopback import is_local_store
 from dsjobs_lsp.core.client.targets import UploadTarget
 from dsjobs_lsp.core.jobs.backend import BackendSession, BackendTarget, open_session, resolve_backend
 from dsjobs_lsp.core.jobs.destinations import download_groups
@@ -125,7 +124,7 @@ class JobRunner:
     ) -> JobRecord:
         config = prepared.resolved.config
         # httpx serves uploads across a network; this machine's store is sent files without it (loopback)
-        remote = not is_local_store(session.target.endpoints)
+        remote = not loopback.is_local_store(session.target.endpoints)
         loading = _load_transfers() if prepared.files and remote else None
         sink(ConsoleLine(text="creating job ..."))
         try:
