@@ -10,14 +10,23 @@ function normalize(text: string): string {
   return text.replace(/\u00a0/g, " ");
 }
 
-/** Runs a command from the command palette by its title. */
+/** Runs a command from the command palette by its title. The palette is opened again when the workbench closed
+ * it before the title was typed (a debug session or a panel that starts meanwhile takes the focus). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press("F1");
   const input = page.locator(".quick-input-widget input.input");
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
-  await input.press("Enter");
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press("F1");
+    try {
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(`>${title}`, { timeout: 10_000 });
+      await row.waitFor({ timeout: 10_000 });
+      await input.press("Enter", { timeout: 10_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 /** Right-clicks a file in the Explorer and picks a context-menu entry. */
